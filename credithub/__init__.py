@@ -1,0 +1,107 @@
+"""credithub: the joint-credit and blacklist sharing hub for public-resource trading."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from credithub.config import Settings, ensure_instance_secrets, key_bytes, load_settings
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: a flat list of steps, none of which queries the database."""
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    configure_settings(app, settings)
+    configure_logging(app, settings)
+    configure_database(app, settings)
+    configure_personal_data(app, settings)
+    configure_identifiers(app, settings)
+    configure_errors(app)
+    configure_api(app)
+    configure_requests(app, settings)
+    return app
+
+
+def configure_settings(app: Flask, settings: Settings) -> None:
+    ensure_instance_secrets(settings)
+    app.extensions["credithub.settings"] = settings
+    app.config.update(
+        SECRET_KEY=settings.security.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=settings.server.max_body_mb * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+        API_TITLE="credithub",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+
+def configure_logging(app: Flask, settings: Settings) -> None:
+    from credithub import logs
+
+    logs.configure(settings.logging.level, settings.logging.format)
+    logs.init_app(app)
+
+
+def configure_database(app: Flask, settings: Settings) -> None:
+    from credithub.db import db
+
+    if settings.database_url.startswith("sqlite:///"):
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+    db.init_app(app, settings.database_url, settings.database.echo, settings.database.pool_size)
+
+
+def configure_personal_data(app: Flask, settings: Settings) -> None:
+    from credithub.privacy import PersonalData
+
+    app.extensions["credithub.personal_data"] = PersonalData(
+        key_bytes(settings.security.data_key), key_bytes(settings.security.lookup_key)
+    )
+
+
+def configure_identifiers(app: Flask, settings: Settings) -> None:
+    from credithub.entities.service import load_allow_list
+
+    app.extensions["credithub.uscc_allow"] = load_allow_list(
+        settings.identifiers.uscc_exceptions_file, settings.identifiers.uscc_exceptions
+    )
+
+
+def configure_errors(app: Flask) -> None:
+    from credithub import errors
+
+    errors.init_app(app)
+
+
+def configure_api(app: Flask) -> None:
+    from credithub.entities.views import blp as entities_blp
+    from credithub.extensions import Api
+    from credithub.ops.views import bp as ops_bp
+
+    api = Api(app)
+    app.extensions["credithub.api"] = api
+    api.register_blueprint(entities_blp)
+    app.register_blueprint(ops_bp)
+
+
+def configure_requests(app: Flask, settings: Settings) -> None:
+    from credithub import middleware
+
+    middleware.init_app(app)
+
+
+def settings() -> Settings:
+    """The settings of the current app."""
+    from flask import current_app
+
+    s: Settings = current_app.extensions["credithub.settings"]
+    return s

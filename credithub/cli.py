@@ -1,0 +1,166 @@
+"""The `credithub` command line (see api.md: Command line)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+
+from credithub.config import ConfigError
+
+
+@contextmanager
+def app_context() -> Iterator[Flask]:
+    from credithub import create_app
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+    with app.app_context():
+        yield app
+
+
+@click.group()
+@click.version_option(package_name="credithub")
+def main() -> None:
+    """credithub: the joint-credit and blacklist sharing hub."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create the database or migrate it to the current schema (safe to repeat)."""
+    from credithub import migrate
+    from credithub.db import db
+
+    with app_context():
+        before = migrate.current_revision(db.engine)
+        migrate.upgrade(db.engine)
+        after = migrate.current_revision(db.engine)
+        click.echo(f"database at revision {after}" + ("" if before != after else " (unchanged)"))
+
+
+@main.command()
+@click.option("--host", default=None, help="address to listen on (default from configuration)")
+@click.option("--port", type=int, default=None, help="port (default from configuration)")
+@click.option(
+    "--workers", type=int, default=None, help="worker processes (default from configuration)"
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve HTTP with gunicorn, the production WSGI server."""
+    from credithub.server import run
+
+    with app_context() as app:
+        settings = app.extensions["credithub.settings"]
+    run(
+        app,
+        host or settings.server.host,
+        port or settings.server.port,
+        workers or settings.server.workers,
+    )
+
+
+@main.group()
+def clients() -> None:
+    """Manage API clients and their tokens."""
+
+
+@clients.command("create")
+@click.option("--name", required=True)
+@click.option(
+    "--kind", required=True, type=click.Choice(["department", "consumer", "peer", "admin"])
+)
+@click.option("--uscc", default=None, help="the client's own USCC (required for a department)")
+def clients_create(name: str, kind: str, uscc: str | None) -> None:
+    """Create a client; its token is printed alone on the last line, once."""
+    from credithub.clients.service import create_client
+    from credithub.db import db
+
+    with app_context(), _service_errors(), db.transaction() as session:
+        client, token = create_client(session, name, kind, uscc)
+        click.echo(
+            f"created {client.kind} client {client.name!r}; its token (shown once):", err=True
+        )
+    click.echo(token)
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """One line per client: name, kind, USCC, token hint, state."""
+    from credithub.clients.service import list_clients
+    from credithub.db import db
+
+    with app_context():
+        for c in list_clients(db.session):
+            state = "revoked" if c.revoked_at else "active"
+            click.echo(f"{c.name}\t{c.kind}\t{c.uscc or '-'}\t{c.token_hint}…\t{state}")
+
+
+@clients.command("revoke")
+@click.argument("name")
+def clients_revoke(name: str) -> None:
+    """Revoke a client's token at once."""
+    from credithub.clients.service import revoke_client
+    from credithub.db import db
+
+    with app_context(), _service_errors(), db.transaction() as session:
+        revoke_client(session, name)
+    click.echo(f"revoked {name}")
+
+
+@clients.command("rotate")
+@click.argument("name")
+def clients_rotate(name: str) -> None:
+    """Issue a new token for a client; the old one stops working."""
+    from credithub.clients.service import rotate_token
+    from credithub.db import db
+
+    with app_context(), _service_errors(), db.transaction() as session:
+        _client, token = rotate_token(session, name)
+    click.echo(token)
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Verify the audit chain; exit 1 on any break."""
+    from credithub import audit as audit_service
+    from credithub.db import db
+
+    with app_context():
+        result = audit_service.verify(db.session)
+    for problem in result.problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    if not result.ok:
+        sys.exit(1)
+    click.echo(f"audit chain intact: {result.entries} entries, head {result.head_hash}")
+
+
+@main.command()
+def demo() -> None:
+    """Load a small demo data set; prints a demo admin token on the last line."""
+    from credithub.db import db
+    from credithub.demo import load_demo
+
+    with app_context(), _service_errors(), db.transaction() as session:
+        summary, token = load_demo(session)
+    click.echo(summary, err=True)
+    click.echo(token)
+
+
+@contextmanager
+def _service_errors() -> Iterator[None]:
+    from credithub.errors import ServiceError
+
+    try:
+        yield
+    except ServiceError as exc:
+        detail = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in exc.errors.items())
+        raise click.ClickException(exc.message + (f" ({detail})" if detail else "")) from None

@@ -1,0 +1,58 @@
+"""Bearer-token authentication and scope checks for API views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+
+from credithub.clients.models import Client
+from credithub.clients.service import authenticate
+from credithub.db import db
+from credithub.errors import Forbidden, Unauthorized
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_client() -> Client:
+    client: Client | None = g.get("client")
+    if client is None:
+        raise Unauthorized("authentication required")
+    return client
+
+
+def _authenticate_request() -> Client:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    client = authenticate(db.session, token.strip())
+    if client is None:
+        raise Unauthorized("unknown or revoked token")
+    g.client = client
+    return client
+
+
+def require_scope(*scopes: str) -> Callable[[F], F]:
+    """Run the view only for a client granted one of `scopes` (401 without token, else 403)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            client = _authenticate_request()
+            if client.scopes.isdisjoint(scopes):
+                needed = " or ".join(repr(s) for s in scopes)
+                raise Forbidden(f"this client ({client.kind}) lacks the scope {needed}")
+            return view(*args, **kwargs)
+
+        # Tell the OpenAPI document (flask-smorest reads _apidoc) that a token is needed.
+        apidoc = dict(getattr(view, "_apidoc", {}))
+        manual = dict(apidoc.get("manual_doc", {}))
+        manual["security"] = [{"bearerAuth": []}]
+        apidoc["manual_doc"] = manual
+        wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+        return cast(F, wrapper)
+
+    return decorator

@@ -1,0 +1,94 @@
+"""Create, find, list and revoke clients; authenticate bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credithub import audit
+from credithub.clients.models import KINDS, Client
+from credithub.db import utcnow
+from credithub.entities.identifiers import IdentifierError, parse_uscc
+from credithub.errors import Conflict, Invalid, NotFound
+
+TOKEN_PREFIX = "chub_"  # noqa: S105  (a marker that tells tokens apart, not a secret)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_client(
+    session: Session, name: str, kind: str, uscc: str | None = None, actor: str = "cli"
+) -> tuple[Client, str]:
+    """Create a client and return it with its token, which is never stored or shown again."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid("name must be 1 to 100 characters", {"name": ["1 to 100 characters"]})
+    if kind not in KINDS:
+        raise Invalid(f"unknown client kind {kind!r}", {"kind": [f"one of {', '.join(KINDS)}"]})
+    if uscc:
+        try:
+            uscc = parse_uscc(uscc)[0].code
+        except IdentifierError as exc:
+            raise Invalid(str(exc), {"uscc": [exc.reason]}) from None
+    elif kind == "department":
+        raise Invalid("a department needs its USCC", {"uscc": ["required for a department"]})
+    if session.scalar(select(Client.id).where(Client.name == name)):
+        raise Conflict(f"a client named {name!r} exists already", {"name": ["taken"]})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    client = Client(
+        name=name, kind=kind, uscc=uscc, token_hash=hash_token(token), token_hint=token[:12]
+    )
+    session.add(client)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "client.create",
+        "client",
+        client.id,
+        {"name": name, "kind": kind, "uscc": uscc},
+    )
+    return client, token
+
+
+def rotate_token(session: Session, name: str, actor: str = "cli") -> tuple[Client, str]:
+    """Give a client a new token; the old one stops working at once."""
+    client = get_by_name(session, name)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    client.token_hash, client.token_hint, client.revoked_at = hash_token(token), token[:12], None
+    audit.record(session, actor, "client.rotate", "client", client.id, {"name": name})
+    return client, token
+
+
+def get_by_name(session: Session, name: str) -> Client:
+    client = session.scalar(select(Client).where(Client.name == name))
+    if client is None:
+        raise NotFound(f"no client named {name!r}")
+    return client
+
+
+def list_clients(session: Session) -> list[Client]:
+    return list(session.scalars(select(Client).order_by(Client.created_at)))
+
+
+def revoke_client(session: Session, name: str, actor: str = "cli") -> Client:
+    client = get_by_name(session, name)
+    if client.revoked_at is None:
+        client.revoked_at = utcnow()
+        audit.record(session, actor, "client.revoke", "client", client.id, {"name": name})
+    return client
+
+
+def authenticate(session: Session, token: str) -> Client | None:
+    """The live client holding `token`, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    client = session.scalar(select(Client).where(Client.token_hash == hash_token(token)))
+    if client is None or client.revoked_at is not None:
+        return None
+    return client

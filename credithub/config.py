@@ -1,0 +1,267 @@
+"""Settings: defaults, then the TOML file named by CREDITHUB_CONFIG, then CREDITHUB_* variables.
+
+Every key has a default, so a file that names only a few keys works. An unknown key in the
+file or in the environment stops start-up with a message that names it: a typo must not be
+silently ignored in a system that decides who may bid.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+import secrets
+import tomllib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+# Variables with a meaning of their own, never taken as settings.
+RESERVED_ENV = {"CREDITHUB_CONFIG", "CREDITHUB_INSTANCE", "CREDITHUB_TEST_DATABASE_URL"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key."""
+
+
+@dataclass
+class DatabaseSettings:
+    url: str = ""  # empty: SQLite file in the instance folder
+    echo: bool = False
+    pool_size: int = 5
+
+
+@dataclass
+class HubSettings:
+    id: str = "local"
+    name: str = "公共信用信息共享平台"
+
+
+@dataclass
+class SecuritySettings:
+    # Generated into the instance folder when empty; set them explicitly in production so
+    # every worker and host shares them.
+    data_key: str = ""  # base64 of 32 bytes: AES-GCM key for personal ID numbers
+    lookup_key: str = ""  # base64 of 32 bytes: HMAC key for looking ID numbers up
+    secret_key: str = ""  # Flask session signing (admin console)
+
+
+@dataclass
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    max_body_mb: int = 64  # bodies over this are refused before they are read
+
+
+@dataclass
+class LoggingSettings:
+    level: str = "INFO"
+    format: str = "json"  # json | text
+
+
+@dataclass
+class IdentifierSettings:
+    # Known legal USCCs that fail the checksum; accepted with a warning.
+    uscc_exceptions_file: str = ""  # empty: the list shipped with the hub
+    uscc_exceptions: list[str] = field(default_factory=list)  # added to the file's list
+
+
+@dataclass
+class RulesSettings:
+    pack: str = "default"  # a pack shipped in credithub/rules, or a path to a TOML file
+
+
+@dataclass
+class SchedulerSettings:
+    rescore_interval_seconds: int = 300
+    expiry_interval_seconds: int = 3600
+
+
+@dataclass
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    hub: HubSettings = field(default_factory=HubSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    identifiers: IdentifierSettings = field(default_factory=IdentifierSettings)
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    # Each connector's keys depend on its type; the sync package validates them.
+    connectors: list[dict[str, Any]] = field(default_factory=list)
+    instance_path: Path = field(default_factory=lambda: Path("instance"))
+    testing: bool = False
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.instance_path / 'credithub.db').resolve()}"
+
+
+def _section_types() -> dict[str, type]:
+    hints = get_type_hints(Settings)
+    return {name: hints[name] for name in hints if dataclasses.is_dataclass(hints[name])}
+
+
+# Longest first, so a variable's section is found before a section that is its prefix.
+SECTIONS = sorted(_section_types(), key=len, reverse=True)
+
+
+def _coerce(value: Any, target: Any, key: str, from_env: bool) -> Any:
+    origin = get_origin(target)
+    if origin in (types.UnionType,):
+        target = next(a for a in get_args(target) if a is not type(None))
+        origin = get_origin(target)
+    if origin is list:
+        if from_env and isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
+        return value
+    if target is bool:
+        if isinstance(value, bool):
+            return value
+        if from_env and isinstance(value, str) and value.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if from_env and isinstance(value, str) and value.lower() in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if target is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+    if target is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def _apply(settings: Settings, section: str, key: str, value: Any, source: str, env: bool) -> None:
+    types_ = _section_types()
+    if section not in types_:
+        raise ConfigError(f"unknown configuration section '{section}' in {source}")
+    obj = getattr(settings, section)
+    hints = get_type_hints(types_[section])
+    if key not in hints:
+        raise ConfigError(f"unknown configuration key '{section}.{key}' in {source}")
+    setattr(obj, key, _coerce(value, hints[key], f"{section}.{key} ({source})", env))
+
+
+def _apply_mapping(settings: Settings, data: Mapping[str, Any], source: str) -> None:
+    for section, body in data.items():
+        if section == "connectors":
+            if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
+                raise ConfigError(f"connectors in {source}: expected [[connectors]] tables")
+            settings.connectors = [dict(c) for c in body]
+            continue
+        if not isinstance(body, Mapping):
+            raise ConfigError(f"unknown configuration key '{section}' in {source}")
+        for key, value in body.items():
+            _apply(settings, section, key, value, source, env=False)
+
+
+def _apply_env(settings: Settings, environ: Mapping[str, str]) -> None:
+    for name, value in environ.items():
+        if not name.startswith("CREDITHUB_") or name in RESERVED_ENV:
+            continue
+        rest = name[len("CREDITHUB_") :].lower()
+        section = next((s for s in SECTIONS if rest.startswith(s + "_")), None)
+        if section is None:
+            raise ConfigError(f"unknown configuration variable {name}")
+        _apply(settings, section, rest[len(section) + 1 :], value, f"variable {name}", env=True)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from defaults, the TOML file, the environment, then `overrides`."""
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    settings.instance_path = Path(environ.get("CREDITHUB_INSTANCE", "instance"))
+    path = environ.get("CREDITHUB_CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"CREDITHUB_CONFIG names {path}, which does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        _apply_mapping(settings, data, path)
+    _apply_env(settings, environ)
+    if overrides:
+        for key in ("instance_path", "testing"):
+            if key in overrides:
+                setattr(settings, key, overrides[key])
+        _apply_mapping(
+            settings,
+            {k: v for k, v in overrides.items() if k not in ("instance_path", "testing")},
+            "overrides",
+        )
+    settings.instance_path = Path(settings.instance_path)
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    if settings.logging.format not in {"json", "text"}:
+        raise ConfigError("logging.format: expected 'json' or 'text'")
+    if not settings.hub.id or not settings.hub.id.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError("hub.id: letters, digits, '-' and '_' only, not empty")
+    for key in ("data_key", "lookup_key"):
+        value = getattr(settings.security, key)
+        if value and len(_b64(value, f"security.{key}")) != 32:
+            raise ConfigError(f"security.{key}: expected base64 of 32 bytes")
+    names = [c.get("name") for c in settings.connectors]
+    if len(names) != len(set(names)):
+        raise ConfigError("connectors: every connector needs a unique name")
+
+
+def _b64(value: str, key: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ConfigError(f"{key}: not valid base64") from None
+
+
+def key_bytes(value: str) -> bytes:
+    """Decode a configured base64 key."""
+    return _b64(value, "key")
+
+
+def ensure_instance_secrets(settings: Settings) -> None:
+    """Fill unset secrets from the instance folder, generating them there on first use."""
+    missing = [
+        k for k in ("data_key", "lookup_key", "secret_key") if not getattr(settings.security, k)
+    ]
+    if not missing:
+        return
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    path = settings.instance_path / "secrets.toml"
+    stored: dict[str, str] = {}
+    if path.exists():
+        with open(path, "rb") as fh:
+            stored = {k: str(v) for k, v in tomllib.load(fh).items()}
+    changed = False
+    for key in missing:
+        if key not in stored:
+            stored[key] = base64.b64encode(secrets.token_bytes(32)).decode()
+            changed = True
+        setattr(settings.security, key, stored[key])
+    if changed:
+        # Written atomically and private: these keys decrypt personal data.
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("# generated by credithub; keep private and back it up\n")
+            for key, value in sorted(stored.items()):
+                fh.write(f'{key} = "{value}"\n')
+        os.replace(tmp, path)

@@ -1,0 +1,185 @@
+"""Engine, sessions and the one commit point.
+
+Services receive a session and only flush. The request wrapper (or a CLI command or job via
+`transaction()`) commits once, or rolls back on any error, so a request's changes land whole
+or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC instant on every database (SQLite keeps no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Whether the transaction about to begin will write. On SQLite a writer takes the write lock at
+# BEGIN so two writers queue instead of one failing mid-transaction; readers never wait.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def make_engine(url: str, echo: bool = False, pool_size: int = 5) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide where transactions begin (see the begin listener).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+class Database:
+    """Per-app engine and a session per application context."""
+
+    def init_app(self, app: Flask, url: str, echo: bool = False, pool_size: int = 5) -> None:
+        engine = make_engine(url, echo=echo, pool_size=pool_size)
+        app.extensions["credithub.db"] = (engine, sessionmaker(engine, expire_on_commit=False))
+        app.teardown_appcontext(self._teardown)
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = current_app.extensions["credithub.db"][0]
+        return engine
+
+    @property
+    def session(self) -> Session:
+        """The session of the current application context, opened on first use."""
+        session: Session | None = g.get("_db_session")
+        if session is None:
+            factory: sessionmaker[Session] = current_app.extensions["credithub.db"][1]
+            session = factory()
+            g._db_session = session
+        return session
+
+    def has_session(self) -> bool:
+        return g.get("_db_session") is not None
+
+    def commit(self) -> None:
+        """The one commit point: called by the request wrapper, `transaction()` and jobs."""
+        if self.has_session():
+            self.session.commit()
+
+    def rollback(self) -> None:
+        if self.has_session():
+            _rollback(self.session)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit once at the end of the block, roll back on any error (CLI and jobs)."""
+        token = write_intent.set(True)
+        session = self.session
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            _rollback(session)
+            raise
+        finally:
+            write_intent.reset(token)
+
+    def _teardown(self, _exc: BaseException | None) -> None:
+        session: Session | None = g.pop("_db_session", None)
+        if session is not None:
+            session.close()  # rolls back whatever was not committed
+
+
+db = Database()
+
+
+def _rollback(session: Session) -> None:
+    # A transaction that never reached the database fires no rollback event: clear it here too.
+    session.rollback()
+    session.info.pop("tx", None)
+
+
+def tx_state(session: Session) -> dict[str, Any]:
+    """State that lives as long as the current transaction: dropped on rollback and commit."""
+    state: dict[str, Any] = session.info.setdefault("tx", {})
+    return state
+
+
+def on_before_commit(session: Session, fn: Callable[[Session], None]) -> None:
+    """Register `fn` to run once, inside the transaction, just before the next commit."""
+    hooks: list[Callable[[Session], None]] = tx_state(session).setdefault("before_commit", [])
+    if fn not in hooks:
+        hooks.append(fn)
+
+
+@event.listens_for(Session, "before_commit")
+def _run_before_commit(session: Session) -> None:
+    hooks: list[Callable[[Session], None]] = tx_state(session).pop("before_commit", [])
+    for fn in hooks:
+        fn(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _clear_after_commit(session: Session) -> None:
+    session.info.pop("tx", None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _clear_after_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop("tx", None)

@@ -1,0 +1,339 @@
+"""Who is this? Normalise what the outside world sends about a subject and find or create it.
+
+Every path that names a subject (a department's push, a file import, a peer's record, a check)
+goes through `parse_subject` and `ensure_subjects` / `find_subjects`, so one set of rules decides
+identity. Lookups are batched: a 5,000-record push costs a handful of queries, not 5,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from credithub.entities.identifiers import (
+    LEGACY_SCHEMES,
+    IdentifierError,
+    mask_id_number,
+    normalize,
+    parse_id_card,
+    parse_legacy,
+    parse_uscc,
+)
+from credithub.entities.models import SUBJECT_TYPES, Subject, SubjectIdentifier, SubjectName
+from credithub.errors import Conflict, Invalid
+from credithub.privacy import personal_data
+
+# Accepted spellings of a person's ID type → the hub's code. Only 居民身份证 has a check digit.
+ID_TYPES: dict[str, str] = {
+    "id_card": "id_card",
+    "身份证": "id_card",
+    "居民身份证": "id_card",
+    "中华人民共和国居民身份证": "id_card",
+    "01": "id_card",
+    "passport": "passport",
+    "护照": "passport",
+    "hk_macao_pass": "hk_macao_pass",
+    "港澳居民来往内地通行证": "hk_macao_pass",
+    "taiwan_pass": "taiwan_pass",
+    "台湾居民来往大陆通行证": "taiwan_pass",
+    "residence_permit": "residence_permit",
+    "港澳台居民居住证": "residence_permit",
+    "foreigner_permit": "foreigner_permit",
+    "外国人永久居留身份证": "foreigner_permit",
+    "other": "other",
+    "其他": "other",
+}
+
+BUNDLED_EXCEPTIONS = Path(__file__).resolve().parent.parent / "data" / "uscc_exceptions.txt"
+
+
+@dataclass
+class SubjectRef:
+    """A normalised description of a subject as one message names it."""
+
+    type: str
+    name: str
+    uscc: str | None = None
+    uscc_exception: bool = False
+    id_type: str | None = None
+    id_number: str | None = None  # clear text only in memory, never stored or logged
+    legacy: dict[str, str] = field(default_factory=dict)
+    _id_hash: str | None = None
+
+    @property
+    def id_hash(self) -> str | None:
+        if self.id_number and self._id_hash is None:
+            self._id_hash = personal_data().lookup_hash(self.id_type or "", self.id_number)
+        return self._id_hash
+
+    def lookup_keys(self) -> list[tuple[str, str]]:
+        """Every (scheme, value) that identifies the subject, strongest first."""
+        keys: list[tuple[str, str]] = []
+        if self.uscc:
+            keys.append(("uscc", self.uscc))
+        if self.id_hash:
+            keys.append(("id", self.id_hash))
+        keys.extend(sorted(self.legacy.items()))
+        return keys
+
+
+def load_allow_list(file: str, extra: Iterable[str]) -> frozenset[str]:
+    """The USCC allow-list: the shipped (or configured) file plus configured codes."""
+    path = Path(file) if file else BUNDLED_EXCEPTIONS
+    codes = {normalize(c) for c in extra if c.strip()}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            codes.add(normalize(line))
+    return frozenset(codes)
+
+
+def uscc_allow_list() -> frozenset[str]:
+    allow: frozenset[str] = current_app.extensions["credithub.uscc_allow"]
+    return allow
+
+
+def parse_subject(data: Any, prefix: str = "subject") -> tuple[SubjectRef, list[str]]:
+    """Validate and normalise a subject object; raise Invalid naming each bad field."""
+    if not isinstance(data, Mapping):
+        raise Invalid(f"{prefix} must be an object", {prefix: ["must be an object"]})
+    errors: dict[str, list[str]] = {}
+    warnings: list[str] = []
+
+    def fail(key: str, message: str) -> None:
+        errors.setdefault(f"{prefix}.{key}", []).append(message)
+
+    stype = data.get("type")
+    if stype not in SUBJECT_TYPES:
+        fail("type", f"must be one of {', '.join(SUBJECT_TYPES)}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        fail("name", "required")
+        name = ""
+    elif len(name.strip()) > 300:
+        fail("name", "at most 300 characters")
+    ref = SubjectRef(type=str(stype), name=" ".join(str(name).split()))
+
+    uscc = data.get("uscc")
+    if uscc not in (None, ""):
+        try:
+            parsed, found = parse_uscc(str(uscc), uscc_allow_list())
+            ref.uscc, ref.uscc_exception = parsed.code, parsed.exception
+            warnings.extend(found)
+            if stype == "person":
+                fail("uscc", "a natural person has no USCC; send id_type and id_number")
+            elif stype == "organization" and parsed.subject_type == "individual_business":
+                fail(
+                    "uscc",
+                    f"code {parsed.code} is an individual business (92…), not an organization",
+                )
+            elif stype == "individual_business" and parsed.subject_type != "individual_business":
+                fail("uscc", f"code {parsed.code} is not an individual business code (92…)")
+            elif not parsed.exception:
+                ref.legacy["org_code"] = parsed.org_code
+        except IdentifierError as exc:
+            fail("uscc", exc.reason)
+
+    legacy = data.get("legacy_codes") or {}
+    if not isinstance(legacy, Mapping):
+        fail("legacy_codes", "must be an object of scheme: code")
+    else:
+        for scheme, value in legacy.items():
+            if value in (None, ""):
+                continue
+            if scheme not in LEGACY_SCHEMES:
+                fail(
+                    f"legacy_codes.{scheme}", f"unknown scheme; one of {', '.join(LEGACY_SCHEMES)}"
+                )
+                continue
+            try:
+                code = parse_legacy(scheme, str(value))
+            except IdentifierError as exc:
+                fail(f"legacy_codes.{scheme}", exc.reason)
+                continue
+            if ref.legacy.get(scheme, code) != code:
+                fail(f"legacy_codes.{scheme}", "contradicts the organization code inside the USCC")
+            ref.legacy[scheme] = code
+
+    id_number = data.get("id_number")
+    if id_number not in (None, ""):
+        id_type = ID_TYPES.get(str(data.get("id_type") or "id_card").strip())
+        if id_type is None:
+            fail("id_type", f"unknown ID type; one of {', '.join(sorted(set(ID_TYPES.values())))}")
+        elif id_type == "id_card":
+            try:
+                ref.id_number = parse_id_card(str(id_number))
+            except IdentifierError as exc:
+                fail("id_number", exc.reason)
+        else:
+            value = normalize(str(id_number))
+            if not 5 <= len(value) <= 30 or not value.isalnum():
+                fail("id_number", "5 to 30 letters and digits")
+            ref.id_number = value
+        ref.id_type = id_type
+        if stype != "person":
+            fail("id_number", "only persons are identified by an ID number; send the USCC")
+
+    if stype == "person" and not ref.id_number and "subject.id_number" not in errors:
+        fail("id_number", "required for a person")
+    if (
+        stype in ("organization", "individual_business")
+        and not ref.uscc
+        and not ref.legacy
+        and f"{prefix}.uscc" not in errors
+    ):
+        fail("uscc", "required (or a legacy code in legacy_codes)")
+    if errors:
+        raise Invalid("the subject is not valid", errors)
+    return ref, warnings
+
+
+def _find_candidates(
+    session: Session, refs: Sequence[SubjectRef]
+) -> dict[tuple[str, str], Subject]:
+    """Load every subject any of the refs' keys names, keyed by each of its keys."""
+    usccs = {r.uscc for r in refs if r.uscc}
+    hashes = {r.id_hash for r in refs if r.id_hash}
+    aliases = {kv for r in refs for kv in r.legacy.items()}
+    found: dict[tuple[str, str], Subject] = {}
+    chunk = 500
+
+    def index(subjects: Iterable[Subject]) -> None:
+        for s in subjects:
+            if s.uscc:
+                found[("uscc", s.uscc)] = s
+            if s.id_hash:
+                found[("id", s.id_hash)] = s
+            for ident in s.identifiers:
+                found[(ident.scheme, ident.value)] = s
+
+    base = select(Subject).options(selectinload(Subject.identifiers))
+    for values, column in ((sorted(usccs), Subject.uscc), (sorted(hashes), Subject.id_hash)):
+        for i in range(0, len(values), chunk):
+            index(session.scalars(base.where(column.in_(values[i : i + chunk]))))
+    pairs = sorted(aliases)
+    for i in range(0, len(pairs), chunk):
+        part = pairs[i : i + chunk]
+        ids = select(SubjectIdentifier.subject_id).where(
+            tuple_(SubjectIdentifier.scheme, SubjectIdentifier.value).in_(part)
+        )
+        index(session.scalars(base.where(Subject.id.in_(ids))))
+    return found
+
+
+def _match(ref: SubjectRef, found: Mapping[tuple[str, str], Subject]) -> Subject | None:
+    matches = {id(s): s for key in ref.lookup_keys() if (s := found.get(key)) is not None}
+    if len(matches) > 1:
+        names = ", ".join(sorted(s.name for s in matches.values()))
+        raise Conflict(
+            f"the identifiers sent name different subjects ({names})",
+            {"subject": ["identifiers belong to different subjects"]},
+        )
+    return next(iter(matches.values()), None)
+
+
+def find_subjects(session: Session, refs: Sequence[SubjectRef]) -> list[Subject | None]:
+    """The known subject for each ref, or None; never creates."""
+    found = _find_candidates(session, refs)
+    return [_match(ref, found) for ref in refs]
+
+
+def ensure_subjects(
+    session: Session, refs: Sequence[SubjectRef], as_of: Sequence[date]
+) -> list[Subject]:
+    """Find or create the subject of each ref, adding new aliases and names it brings.
+
+    `as_of` is the date each ref was true (the record's decision date), so a late-arriving old
+    record does not overwrite a newer name.
+    """
+    found = _find_candidates(session, refs)
+    result: list[Subject] = []
+    for ref, when in zip(refs, as_of, strict=True):
+        subject = _match(ref, found)
+        if subject is None:
+            subject = _create(session, ref, when)
+        else:
+            _enrich(session, subject, ref, when)
+        for key in ref.lookup_keys():
+            found[key] = subject
+        result.append(subject)
+    session.flush()
+    return result
+
+
+def ensure_subject(session: Session, ref: SubjectRef, as_of: date) -> Subject:
+    return ensure_subjects(session, [ref], [as_of])[0]
+
+
+def _create(session: Session, ref: SubjectRef, when: date) -> Subject:
+    subject = Subject(
+        type=ref.type, name=ref.name, uscc=ref.uscc, uscc_exception=ref.uscc_exception
+    )
+    if ref.id_number:
+        subject.id_type = ref.id_type
+        subject.id_hash = ref.id_hash
+        subject.id_cipher = personal_data().encrypt(ref.id_number, ref.id_type or "")
+        subject.id_masked = mask_id_number(ref.id_number)
+    subject.identifiers = [
+        SubjectIdentifier(scheme=s, value=v) for s, v in sorted(ref.legacy.items())
+    ]
+    subject.names = [SubjectName(name=ref.name, first_seen=when, last_seen=when)]
+    session.add(subject)
+    return subject
+
+
+def _enrich(session: Session, subject: Subject, ref: SubjectRef, when: date) -> None:
+    if ref.uscc and not subject.uscc:
+        subject.uscc, subject.uscc_exception = ref.uscc, ref.uscc_exception
+    have = {(i.scheme, i.value) for i in subject.identifiers}
+    for scheme, value in sorted(ref.legacy.items()):
+        if (scheme, value) not in have:
+            subject.identifiers.append(SubjectIdentifier(scheme=scheme, value=value))
+    if ref.name and ref.name != subject.name:
+        _note_name(subject, ref.name, when)
+
+
+def _note_name(subject: Subject, name: str, when: date) -> None:
+    known = {n.name: n for n in subject.names}
+    entry = known.get(name)
+    if entry is None:
+        subject.names.append(SubjectName(name=name, first_seen=when, last_seen=when))
+    else:
+        entry.first_seen, entry.last_seen = min(entry.first_seen, when), max(entry.last_seen, when)
+    current = known.get(subject.name)
+    if current is None or when >= current.last_seen:
+        subject.name = name
+
+
+def search_subjects(session: Session, q: str, limit: int, offset: int) -> tuple[list[Subject], int]:
+    """Subjects whose code, alias, or current or former name matches `q`."""
+    text = " ".join(q.split())
+    code = normalize(text)
+    conditions = [
+        Subject.uscc == code,
+        Subject.id.in_(select(SubjectIdentifier.subject_id).where(SubjectIdentifier.value == code)),
+    ]
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            Subject.id.in_(
+                select(SubjectName.subject_id).where(SubjectName.name.like(like, escape="\\"))
+            )
+        )
+    where = or_(*conditions)
+    total = session.scalar(select(func.count()).select_from(Subject).where(where)) or 0
+    items = session.scalars(
+        select(Subject).where(where).order_by(Subject.name, Subject.id).limit(limit).offset(offset)
+    ).all()
+    return list(items), total
+
+
+def get_by_uscc(session: Session, uscc: str) -> Subject | None:
+    return session.scalar(select(Subject).where(Subject.uscc == uscc))

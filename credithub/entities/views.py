@@ -1,0 +1,72 @@
+"""Entity profiles and search (/api/v1/entities)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from credithub.clients.auth import require_scope
+from credithub.db import db
+from credithub.entities import service
+from credithub.entities.identifiers import IdentifierError, parse_uscc
+from credithub.entities.models import Subject
+from credithub.errors import Invalid, NotFound
+from credithub.extensions import Blueprint
+from schemas.entities import (
+    EntityPageSchema,
+    EntitySchema,
+    EntitySearchArgs,
+    ResolveResultSchema,
+    SubjectRefSchema,
+)
+
+blp = Blueprint(
+    "entities",
+    __name__,
+    url_prefix="/api/v1/entities",
+    description="Subjects (市场主体): profiles and search",
+)
+
+
+def uscc_from_path(value: str) -> str:
+    try:
+        return parse_uscc(value, service.uscc_allow_list())[0].code
+    except IdentifierError as exc:
+        raise Invalid(str(exc), {"uscc": [exc.reason]}) from None
+
+
+@blp.route("")
+class Entities(MethodView):
+    @require_scope("records:read", "check")
+    @blp.arguments(EntitySearchArgs, location="query")
+    @blp.response(200, EntityPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Search subjects by name (current or former), USCC or legacy code."""
+        page, size = args["page"], args["page_size"]
+        items, total = service.search_subjects(db.session, args["q"], size, (page - 1) * size)
+        return {"items": items, "page": page, "page_size": size, "total": total}
+
+
+@blp.route("/<uscc>")
+class Entity(MethodView):
+    @require_scope("records:read", "check")
+    @blp.response(200, EntitySchema)
+    def get(self, uscc: str) -> Subject:
+        """A subject's profile."""
+        subject = service.get_by_uscc(db.session, uscc_from_path(uscc))
+        if subject is None:
+            raise NotFound(f"no subject with USCC {uscc}")
+        return subject
+
+
+@blp.route("/resolve")
+class Resolve(MethodView):
+    @require_scope("records:read", "check")
+    @blp.arguments(SubjectRefSchema)
+    @blp.response(200, ResolveResultSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Who is this? Find a subject by any identifier (persons by POST only)."""
+        ref, warnings = service.parse_subject(data)
+        subject = service.find_subjects(db.session, [ref])[0]
+        return {"known": subject is not None, "entity": subject, "warnings": warnings}

@@ -1,0 +1,88 @@
+"""Request hooks: the commit point, JSON-only bodies, and no personal ID numbers in URLs."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request
+
+from credithub.db import db, write_intent
+from credithub.entities.identifiers import looks_like_id_number
+from credithub.errors import ServiceError, error_response
+
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Endpoints that read bodies other than JSON (files of 双公示 rows) list themselves here.
+NON_JSON_ENDPOINTS: set[str] = set()
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+
+
+class PersonalDataInUrl(ServiceError):
+    status = 400
+
+
+class BodyTooLarge(ServiceError):
+    status = 413
+
+
+def _guard_size() -> None:
+    # Refuse on the declared length, before anything (authentication included) reads the body;
+    # Flask's MAX_CONTENT_LENGTH still stops a body that lies about its length or is chunked.
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(
+            f"the body is over the limit of {limit // (1024 * 1024)} MB",
+            {"Content-Length": [f"at most {limit} bytes"]},
+        )
+
+
+def _guard_url() -> None:
+    # An ID number in a URL ends up in proxies' and servers' logs: refuse it outright.
+    parts = list(request.args.items(multi=True)) + [("path", p) for p in request.path.split("/")]
+    for key, value in parts:
+        if looks_like_id_number(value):
+            where = "the path" if key == "path" else f"query parameter {key!r}"
+            raise PersonalDataInUrl(
+                "personal ID numbers may not be sent in a URL; send them in a POST body",
+                {key: [f"{where} carries a personal ID number"]},
+            )
+
+
+def _guard_body() -> None:
+    if request.method not in _WRITE_METHODS or request.endpoint in NON_JSON_ENDPOINTS:
+        return
+    if not request.path.startswith("/api/"):
+        return
+    if request.content_length == 0 and not request.data:
+        return
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            "send the body as application/json",
+            {"Content-Type": [f"expected application/json, got {request.mimetype or 'nothing'}"]},
+        )
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _before() -> None:
+        _guard_size()
+        _guard_url()
+        _guard_body()
+        if request.method in _WRITE_METHODS:
+            write_intent.set(True)
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        # The one commit point of a request: only a successful answer keeps its changes.
+        if response.status_code < 400:
+            db.commit()
+        else:
+            db.rollback()
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        write_intent.set(False)
+
+
+__all__ = ["NON_JSON_ENDPOINTS", "error_response", "init_app"]

@@ -1,0 +1,7 @@
+"""Import every model so Base.metadata knows all tables (migrations and tests use it)."""
+
+from credithub.audit.models import AuditEntry, AuditHead
+from credithub.clients.models import Client
+from credithub.entities.models import Subject, SubjectIdentifier, SubjectName
+
+__all__ = ["AuditEntry", "AuditHead", "Client", "Subject", "SubjectIdentifier", "SubjectName"]

@@ -1,0 +1,97 @@
+"""Clients and tokens: created by the CLI, shown once, stored hashed, scoped by kind, revocable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from credithub.clients.models import Client
+from credithub.db import db
+
+
+def token_of(result: Any) -> str:
+    return result.output.strip().splitlines()[-1]
+
+
+def test_cli_create_prints_token_last_and_stores_only_its_hash(
+    app: Flask, run_cli: Callable[..., Any]
+) -> None:
+    result = run_cli(
+        "clients",
+        "create",
+        "--name",
+        "zhujian",
+        "--kind",
+        "department",
+        "--uscc",
+        "１１２３０５００００１７５５３０９Ｆ",
+    )
+    assert result.exit_code == 0, result.output
+    token = token_of(result)
+    assert token.startswith("chub_")
+    assert len(token) > 40
+    with app.app_context():
+        client = db.session.scalar(select(Client).where(Client.name == "zhujian"))
+        assert client is not None
+        assert client.uscc == "11230500001755309F"  # normalised from full-width
+        stored = " ".join(str(v) for v in vars(client).values())
+        assert token not in stored
+    resp = app.test_client().get(
+        "/api/v1/entities?q=x", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert resp.status_code == 200
+
+
+def test_cli_refuses_bad_input_clearly(run_cli: Callable[..., Any]) -> None:
+    bad_uscc = run_cli(
+        "clients", "create", "--name", "a", "--kind", "department", "--uscc", "11230500001755309X"
+    )
+    assert bad_uscc.exit_code != 0
+    assert "check" in bad_uscc.output
+    no_uscc = run_cli("clients", "create", "--name", "a", "--kind", "department")
+    assert no_uscc.exit_code != 0
+    assert "USCC" in no_uscc.output
+    assert run_cli("clients", "create", "--name", "b", "--kind", "admin").exit_code == 0
+    dup = run_cli("clients", "create", "--name", "b", "--kind", "admin")
+    assert dup.exit_code != 0
+    assert "exists" in dup.output
+    assert run_cli("clients", "create", "--name", "c", "--kind", "king").exit_code != 0
+
+
+def test_scopes_follow_the_kind(app: Flask, make_token: Callable[..., dict]) -> None:
+    http = app.test_client()
+    allowed = {"admin": 200, "department": 200, "consumer": 200, "peer": 403}
+    for kind, status in allowed.items():
+        uscc = "11230500001755309F" if kind == "department" else None
+        resp = http.get("/api/v1/entities?q=x", headers=make_token(kind, uscc=uscc))
+        assert resp.status_code == status, kind
+
+
+def test_revoke_and_rotate(app: Flask, run_cli: Callable[..., Any]) -> None:
+    http = app.test_client()
+    first = token_of(run_cli("clients", "create", "--name", "sys", "--kind", "consumer"))
+    auth = {"Authorization": f"Bearer {first}"}
+    assert http.get("/api/v1/entities?q=x", headers=auth).status_code == 200
+    second = token_of(run_cli("clients", "rotate", "sys"))
+    assert http.get("/api/v1/entities?q=x", headers=auth).status_code == 401
+    auth2 = {"Authorization": f"Bearer {second}"}
+    assert http.get("/api/v1/entities?q=x", headers=auth2).status_code == 200
+    assert run_cli("clients", "revoke", "sys").exit_code == 0
+    assert http.get("/api/v1/entities?q=x", headers=auth2).status_code == 401
+    listing = run_cli("clients", "list").output
+    assert "sys\tconsumer" in listing
+    assert "revoked" in listing
+    assert second not in listing
+
+
+def test_client_changes_are_audited(app: Flask, run_cli: Callable[..., Any]) -> None:
+    from credithub.audit.models import AuditEntry
+
+    run_cli("clients", "create", "--name", "x", "--kind", "admin")
+    run_cli("clients", "revoke", "x")
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
+    assert actions == ["client.create", "client.revoke"]
