@@ -21,7 +21,13 @@ def app_context() -> Iterator[Flask]:
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
     with app.app_context():
-        yield app
+        try:
+            yield app
+        finally:
+            from credithub.db import db
+
+            db.session.close()
+            db.engine.dispose()
 
 
 @click.group()

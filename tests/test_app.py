@@ -9,7 +9,9 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
+from credithub import migrate
 from credithub.db import db
 
 ID_NUMBER = "11010519491231002X"
@@ -32,9 +34,15 @@ def test_healthz_and_readyz(client: FlaskClient) -> None:
 
 
 def test_readyz_fails_when_schema_is_behind(app: Flask, client: FlaskClient) -> None:
-    with app.app_context(), db.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'old'")
-    resp = client.get("/readyz")
+    with app.app_context():
+        head = migrate.head_revision()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'old'")
+        try:
+            resp = client.get("/readyz")
+        finally:
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
     assert resp.status_code == 503
     assert "init-db" in resp.get_json()["checks"]["schema"]
 
