@@ -55,6 +55,7 @@ def test_entries_chain_in_commit_order(app: Flask) -> None:
 
 def test_rolled_back_work_leaves_no_entry(app: Flask) -> None:
     with app.app_context():
+
         def fails() -> None:
             with db.transaction() as session:
                 audit.record(session, "tester", "x", "thing", "1")
