@@ -1,0 +1,107 @@
+"""The connector base class: declared configuration with secrets marked, push and pull."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from connectors.errors import ConnectorConfigError
+
+
+@dataclass(frozen=True)
+class Option:
+    """One configuration key a connector accepts."""
+
+    name: str
+    type: type = str
+    required: bool = False
+    default: Any = None
+    secret: bool = False  # masked in every output (sync status, logs, API)
+    help: str = ""
+
+
+# Keys every connector has, whatever its type.
+COMMON_OPTIONS: tuple[Option, ...] = (
+    Option("name", required=True, help="unique per hub"),
+    Option("type", required=True, help="the connector type"),
+    Option("push", bool, default=True, help="send this hub's changes"),
+    Option("pull", bool, default=True, help="read the platform's changes"),
+    Option("interval_seconds", int, default=60, help="how often the scheduler runs it"),
+)
+
+MASK = "********"
+
+
+@dataclass
+class PushResult:
+    """What the platform said about one pushed change."""
+
+    change_id: str
+    ok: bool
+    error: str | None = None
+    retriable: bool = False
+
+
+@dataclass
+class PullPage:
+    """Changes read from a platform and the cursor to read from next time."""
+
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    next_cursor: str | None = None
+    has_more: bool = False
+
+
+class Connector(ABC):
+    """Base of every connector. Subclasses declare OPTIONS and implement push and pull."""
+
+    type_name: ClassVar[str] = ""
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = self.validate_config(config)
+        self.name: str = self.config["name"]
+
+    @classmethod
+    def options(cls) -> tuple[Option, ...]:
+        return COMMON_OPTIONS + cls.OPTIONS
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Check keys and types; an unknown key or a missing required one is an error naming it."""
+        declared = {o.name: o for o in cls.options()}
+        where = f"connector {config.get('name', '?')!r}"
+        unknown = sorted(set(config) - set(declared))
+        if unknown:
+            raise ConnectorConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        result: dict[str, Any] = {}
+        for opt in declared.values():
+            if opt.name not in config:
+                if opt.required:
+                    raise ConnectorConfigError(f"{where}: missing required key {opt.name!r}")
+                result[opt.name] = opt.default
+                continue
+            value = config[opt.name]
+            if (opt.type is int and isinstance(value, bool)) or not isinstance(value, opt.type):
+                raise ConnectorConfigError(
+                    f"{where}: {opt.name} must be {opt.type.__name__}, got {type(value).__name__}"
+                )
+            result[opt.name] = value
+        return result
+
+    def public_config(self) -> dict[str, Any]:
+        """The configuration with every secret masked, for status pages and logs."""
+        secrets = {o.name for o in self.options() if o.secret}
+        return {k: (MASK if k in secrets and v else v) for k, v in self.config.items()}
+
+    @abstractmethod
+    def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
+        """Send changes (feed items) to the platform; one result per change, in order."""
+
+    @abstractmethod
+    def pull(self, cursor: str | None) -> PullPage:
+        """Read the platform's changes after `cursor`."""
+
+    def close(self) -> None:  # noqa: B027  (optional hook; most connectors hold nothing)
+        """Release connections."""
