@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_database(app, settings)
     configure_personal_data(app, settings)
     configure_identifiers(app, settings)
+    configure_rules(app, settings)
     configure_errors(app)
     configure_api(app)
     configure_requests(app, settings)
@@ -76,6 +77,12 @@ def configure_identifiers(app: Flask, settings: Settings) -> None:
     )
 
 
+def configure_rules(app: Flask, settings: Settings) -> None:
+    from credithub.rules.pack import load_pack
+
+    app.extensions["credithub.rule_pack"] = load_pack(settings.rules.pack)
+
+
 def configure_errors(app: Flask) -> None:
     from credithub import errors
 
@@ -85,12 +92,17 @@ def configure_errors(app: Flask) -> None:
 def configure_api(app: Flask) -> None:
     from credithub.entities.views import blp as entities_blp
     from credithub.extensions import Api
+    from credithub.middleware import NON_JSON_ENDPOINTS
     from credithub.ops.views import bp as ops_bp
+    from credithub.records.views import blp as records_blp
+    from credithub.rules.views import blp as rules_blp
 
     api = Api(app)
     app.extensions["credithub.api"] = api
-    api.register_blueprint(entities_blp)
+    for blp in (entities_blp, records_blp, rules_blp):
+        api.register_blueprint(blp)
     app.register_blueprint(ops_bp)
+    NON_JSON_ENDPOINTS.add("records.SgsRecords")
 
 
 def configure_requests(app: Flask, settings: Settings) -> None:

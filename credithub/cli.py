@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -127,6 +129,65 @@ def clients_rotate(name: str) -> None:
     with app_context(), _service_errors(), db.transaction() as session:
         _client, token = rotate_token(session, name)
     click.echo(token)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--client",
+    "client_name",
+    required=True,
+    help="import as this client (its scope and USCC apply)",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="write the rejected rows, with reasons, to this CSV file",
+)
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 5000))
+def import_(file: Path, client_name: str, report: Path | None, batch_size: int) -> None:
+    """Import a 双公示 file (CSV in UTF-8 or GBK, XLSX, or JSON) as a client."""
+    from credithub.clients.service import get_by_name
+    from credithub.db import db
+    from credithub.records import intake
+    from credithub.records.prepare import Actor
+
+    with app_context(), _service_errors():
+        client = get_by_name(db.session, client_name)
+        if client.revoked_at is not None or "records:write" not in client.scopes:
+            raise click.ClickException(f"client {client_name!r} may not write records")
+        actor = Actor(name=client.name, kind=client.kind, uscc=client.uscc)
+        warnings, parsed = intake.parse(file.read_bytes(), None)
+        rows = list(parsed)
+        db.session.close()  # nothing read so far may hold a lock while batches commit
+
+        def run_batch(batch: Sequence[Any]) -> Any:
+            with db.transaction() as session:
+                return intake.ingest_rows(session, batch, actor)
+
+        with click.progressbar(
+            length=len(rows), label=f"importing {file.name}", file=sys.stderr
+        ) as bar:
+            summary = intake.import_rows(rows, run_batch, batch_size, bar.update)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"rows {summary.rows}: created {summary.created}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}"
+    )
+    for row, errors in summary.rejected[:50]:
+        reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items())
+        click.echo(f"  row {row.index + 1}: {reasons}")
+    if len(summary.rejected) > 50:
+        click.echo(
+            f"  … and {len(summary.rejected) - 50} more" + ("" if report else " (use --report)")
+        )
+    if report is not None and summary.rejected:
+        report.write_text(intake.rejected_report(summary), encoding="utf-8-sig")
+        click.echo(f"rejected rows written to {report}")
+    if summary.rejected:
+        sys.exit(1 if not (summary.created or summary.updated or summary.unchanged) else 0)
 
 
 @main.group()

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -55,6 +55,11 @@ class UtcDateTime(TypeDecorator[datetime]):
 # Whether the transaction about to begin will write. On SQLite a writer takes the write lock at
 # BEGIN so two writers queue instead of one failing mid-transaction; readers never wait.
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for bulk statements (executemany, no ORM overhead)."""
+    return cast(Table, model.__table__)
 
 
 def utcnow() -> datetime:
@@ -121,10 +126,12 @@ class Database:
         """The one commit point: called by the request wrapper, `transaction()` and jobs."""
         if self.has_session():
             self.session.commit()
+            _after_outcome(self.session)
 
     def rollback(self) -> None:
         if self.has_session():
             _rollback(self.session)
+            _after_outcome(self.session)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -138,6 +145,7 @@ class Database:
             _rollback(session)
             raise
         finally:
+            _after_outcome(session)
             write_intent.reset(token)
 
     def _teardown(self, _exc: BaseException | None) -> None:
@@ -155,23 +163,43 @@ def _rollback(session: Session) -> None:
     session.info.pop("tx", None)
 
 
+def after_outcome(session: Session, fn: Callable[[Session], None]) -> None:
+    """Run `fn` once the current transaction has committed or rolled back, in a new one.
+
+    For what must be kept whatever the outcome: a refused attempt is audited even though the
+    request that made it changes nothing.
+    """
+    session.info.setdefault("after_outcome", []).append(fn)
+
+
+def _after_outcome(session: Session) -> None:
+    hooks: list[Callable[[Session], None]] = session.info.pop("after_outcome", [])
+    if hooks:
+        for fn in hooks:
+            fn(session)
+        session.commit()
+
+
 def tx_state(session: Session) -> dict[str, Any]:
     """State that lives as long as the current transaction: dropped on rollback and commit."""
     state: dict[str, Any] = session.info.setdefault("tx", {})
     return state
 
 
-def on_before_commit(session: Session, fn: Callable[[Session], None]) -> None:
-    """Register `fn` to run once, inside the transaction, just before the next commit."""
-    hooks: list[Callable[[Session], None]] = tx_state(session).setdefault("before_commit", [])
-    if fn not in hooks:
-        hooks.append(fn)
+def on_before_commit(session: Session, fn: Callable[[Session], None], order: int) -> None:
+    """Register `fn` to run once, inside the transaction, just before the next commit.
+
+    Hooks run by ascending `order`, whatever order they were registered in: hooks that take
+    locks must always take them in the same order, or two transactions can deadlock.
+    """
+    hooks: dict[Callable[[Session], None], int] = tx_state(session).setdefault("before_commit", {})
+    hooks[fn] = order
 
 
 @event.listens_for(Session, "before_commit")
 def _run_before_commit(session: Session) -> None:
-    hooks: list[Callable[[Session], None]] = tx_state(session).pop("before_commit", [])
-    for fn in hooks:
+    hooks: dict[Callable[[Session], None], int] = tx_state(session).pop("before_commit", {})
+    for fn in sorted(hooks, key=hooks.__getitem__):
         fn(session)
 
 

@@ -6,7 +6,7 @@ from flask import Flask, Response, current_app, request
 
 from credithub.db import db, write_intent
 from credithub.entities.identifiers import looks_like_id_number
-from credithub.errors import ServiceError, error_response
+from credithub.errors import ServiceError, error_response, handle_unexpected
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Endpoints that read bodies other than JSON (files of 双公示 rows) list themselves here.
@@ -74,10 +74,16 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
         # The one commit point of a request: only a successful answer keeps its changes.
-        if response.status_code < 400:
-            db.commit()
-        else:
+        try:
+            if response.status_code < 400:
+                db.commit()
+            else:
+                db.rollback()
+        except Exception as exc:  # a failed commit is answered, never half-applied
             db.rollback()
+            failed, code = handle_unexpected(exc)
+            failed.status_code = code
+            return failed
         return response
 
     @app.teardown_request

@@ -18,9 +18,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from credithub.audit.models import AuditEntry, AuditHead
-from credithub.db import on_before_commit, tx_state, utcnow
+from credithub.db import after_outcome, on_before_commit, table_of, tx_state, utcnow
 
 GENESIS = "0" * 64
+SEAL_ORDER = 20  # after the change log (10): locks are always taken in this order
 _PENDING = "audit_pending"
 
 
@@ -66,7 +67,19 @@ def record(
             "detail": canonical(detail or {}),
         }
     )
-    on_before_commit(session, seal)
+    on_before_commit(session, seal, order=SEAL_ORDER)
+
+
+def record_refusal(
+    session: Session,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Audit a refused attempt: kept even when the request that made it is rolled back."""
+    after_outcome(session, lambda s: record(s, actor, action, object_type, object_id, detail))
 
 
 def seal(session: Session) -> None:
@@ -102,7 +115,7 @@ def seal(session: Session) -> None:
         rows.append({**item, "seq": seq, "at": now, "change_digest": change_digest, "hash": prev})
     for i, row in enumerate(rows):
         row["prev_hash"] = rows[i - 1]["hash"] if i else head.hash
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(table_of(AuditEntry)), rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
     session.expire(head)
 

@@ -62,6 +62,8 @@ LEGACY_SCHEMES: dict[str, str] = {
 
 def normalize(value: str) -> str:
     """Fold full-width forms, drop all whitespace and upper-case."""
+    if value.isascii():  # the common case on bulk paths: nothing to fold
+        return "".join(value.split()).upper()
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", value)).upper()
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, insert, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from credithub.db import new_id, table_of, utcnow
 from credithub.entities.identifiers import (
     LEGACY_SCHEMES,
     IdentifierError,
@@ -228,7 +229,7 @@ def _find_candidates(
     return found
 
 
-def _match(ref: SubjectRef, found: Mapping[tuple[str, str], Subject]) -> Subject | None:
+def _match(ref: SubjectRef, found: Mapping[tuple[str, str], Any]) -> Any:
     matches = {id(s): s for key in ref.lookup_keys() if (s := found.get(key)) is not None}
     if len(matches) > 1:
         names = ", ".join(sorted(s.name for s in matches.values()))
@@ -245,51 +246,113 @@ def find_subjects(session: Session, refs: Sequence[SubjectRef]) -> list[Subject 
     return [_match(ref, found) for ref in refs]
 
 
+@dataclass
+class _New:
+    """A subject created in this batch (inserted in bulk at the end)."""
+
+    id: str
+    ref: SubjectRef
+    name: str
+    name_on: date
+    aliases: set[tuple[str, str]]
+    names: dict[str, list[date]]
+
+
 def ensure_subjects(
     session: Session, refs: Sequence[SubjectRef], as_of: Sequence[date]
-) -> list[Subject]:
-    """Find or create the subject of each ref, adding new aliases and names it brings.
+) -> list[str]:
+    """Find or create the subject of each ref; return their ids. Raises on a conflict."""
+    result = ensure_subjects_collect(session, refs, as_of)
+    for item in result:
+        if isinstance(item, Conflict):
+            raise item
+    return [str(i) for i in result]
+
+
+def ensure_subjects_collect(
+    session: Session, refs: Sequence[SubjectRef], as_of: Sequence[date]
+) -> list[str | Conflict]:
+    """Find or create the subject of each ref, adding the aliases and names it brings.
 
     `as_of` is the date each ref was true (the record's decision date), so a late-arriving old
-    record does not overwrite a newer name.
+    record does not overwrite a newer name. A ref whose identifiers name two different
+    subjects gets a Conflict in its place; the others go ahead. New subjects are inserted in
+    bulk: this is the hot path of every import.
     """
-    found = _find_candidates(session, refs)
-    result: list[Subject] = []
+    found: dict[tuple[str, str], Any] = dict(_find_candidates(session, refs))
+    created: list[_New] = []
+    result: list[str | Conflict] = []
     for ref, when in zip(refs, as_of, strict=True):
-        subject = _match(ref, found)
+        try:
+            subject = _match(ref, found)
+        except Conflict as exc:
+            result.append(exc)
+            continue
         if subject is None:
-            subject = _create(session, ref, when)
+            subject = _New(
+                new_id(), ref, ref.name, when, set(ref.legacy.items()), {ref.name: [when, when]}
+            )
+            created.append(subject)
+        elif isinstance(subject, _New):
+            subject.aliases.update(ref.legacy.items())
+            seen = subject.names.setdefault(ref.name, [when, when])
+            seen[0], seen[1] = min(seen[0], when), max(seen[1], when)
+            if when >= subject.name_on:
+                subject.name, subject.name_on = ref.name, when
         else:
-            _enrich(session, subject, ref, when)
+            _enrich(subject, ref, when)
         for key in ref.lookup_keys():
             found[key] = subject
-        result.append(subject)
+        result.append(subject.id)
+    if created:
+        _insert_new(session, created)
     session.flush()
     return result
 
 
-def ensure_subject(session: Session, ref: SubjectRef, as_of: date) -> Subject:
-    return ensure_subjects(session, [ref], [as_of])[0]
+def _insert_new(session: Session, created: Sequence[_New]) -> None:
+    pd = personal_data()
+    now = utcnow()
+    subjects: list[dict[str, Any]] = []
+    aliases: list[dict[str, Any]] = []
+    names: list[dict[str, Any]] = []
+    for new in created:
+        ref = new.ref
+        row: dict[str, Any] = {
+            "id": new.id,
+            "type": ref.type,
+            "name": new.name,
+            "uscc": ref.uscc,
+            "uscc_exception": ref.uscc_exception,
+            "id_type": None,
+            "id_hash": None,
+            "id_cipher": None,
+            "id_masked": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if ref.id_number:
+            row.update(
+                id_type=ref.id_type,
+                id_hash=ref.id_hash,
+                id_cipher=pd.encrypt(ref.id_number, ref.id_type or ""),
+                id_masked=mask_id_number(ref.id_number),
+            )
+        subjects.append(row)
+        aliases.extend(
+            {"subject_id": new.id, "scheme": s, "value": v} for s, v in sorted(new.aliases)
+        )
+        names.extend(
+            {"subject_id": new.id, "name": n, "first_seen": f, "last_seen": last}
+            for n, (f, last) in new.names.items()
+        )
+    session.execute(insert(table_of(Subject)), subjects)
+    if aliases:
+        session.execute(insert(table_of(SubjectIdentifier)), aliases)
+    session.execute(insert(table_of(SubjectName)), names)
 
 
-def _create(session: Session, ref: SubjectRef, when: date) -> Subject:
-    subject = Subject(
-        type=ref.type, name=ref.name, uscc=ref.uscc, uscc_exception=ref.uscc_exception
-    )
-    if ref.id_number:
-        subject.id_type = ref.id_type
-        subject.id_hash = ref.id_hash
-        subject.id_cipher = personal_data().encrypt(ref.id_number, ref.id_type or "")
-        subject.id_masked = mask_id_number(ref.id_number)
-    subject.identifiers = [
-        SubjectIdentifier(scheme=s, value=v) for s, v in sorted(ref.legacy.items())
-    ]
-    subject.names = [SubjectName(name=ref.name, first_seen=when, last_seen=when)]
-    session.add(subject)
-    return subject
-
-
-def _enrich(session: Session, subject: Subject, ref: SubjectRef, when: date) -> None:
+def _enrich(subject: Subject, ref: SubjectRef, when: date) -> None:
     if ref.uscc and not subject.uscc:
         subject.uscc, subject.uscc_exception = ref.uscc, ref.uscc_exception
     have = {(i.scheme, i.value) for i in subject.identifiers}

@@ -33,7 +33,7 @@ PERSON = {
 def ensure(app: Flask, *subjects: dict[str, Any], when: date = date(2026, 1, 1)) -> list[str]:
     with app.app_context(), db.transaction() as session:
         refs = [parse_subject(s)[0] for s in subjects]
-        return [s.id for s in ensure_subjects(session, refs, [when] * len(refs))]
+        return ensure_subjects(session, refs, [when] * len(refs))
 
 
 def invalid_fields(app: Flask, data: dict[str, Any]) -> dict[str, list[str]]:

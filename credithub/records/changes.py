@@ -1,0 +1,66 @@
+"""The change log: append record versions; positions are assigned in commit order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from credithub.db import on_before_commit, table_of, tx_state
+from credithub.records.models import ChangeHead, RecordChange
+
+SEAL_ORDER = 10  # before the audit chain (20)
+_PENDING = "changes_pending"
+
+
+def log_change(
+    session: Session,
+    *,
+    record_id: str,
+    version: int,
+    op: str,
+    at: datetime,
+    actor: str,
+    origin_hub: str,
+    snapshot: dict[str, Any],
+) -> None:
+    """Add a record version to the change log of the current transaction."""
+    pending: list[dict[str, Any]] = tx_state(session).setdefault(_PENDING, [])
+    pending.append(
+        {
+            "record_id": record_id,
+            "version": version,
+            "op": op,
+            "at": at,
+            "actor": actor,
+            "origin_hub": origin_hub,
+            "snapshot": snapshot,
+        }
+    )
+    on_before_commit(session, seal, order=SEAL_ORDER)
+
+
+def seal(session: Session) -> None:
+    pending: list[dict[str, Any]] = tx_state(session).pop(_PENDING, [])
+    if not pending:
+        return
+    # Positions are taken under the head row's lock, held until commit: a transaction that
+    # commits later always gets higher positions, so a feed reader can never skip a change.
+    head = session.execute(
+        select(ChangeHead.position).where(ChangeHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        session.execute(insert(ChangeHead).values(id=1, position=0))
+        head = 0
+    for offset, row in enumerate(pending, start=1):
+        row["position"] = head + offset
+    session.execute(insert(table_of(RecordChange)), pending)
+    session.execute(
+        update(ChangeHead).where(ChangeHead.id == 1).values(position=head + len(pending))
+    )
+
+
+def last_position(session: Session) -> int:
+    return session.scalar(select(ChangeHead.position).where(ChangeHead.id == 1)) or 0

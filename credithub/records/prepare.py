@@ -1,0 +1,303 @@
+"""Check one incoming record and put it in the hub's normal form, or say exactly what is wrong.
+
+Everything here is per item and touches no database: a batch of 5,000 is prepared first, then
+resolved and written in bulk by the service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+
+from credithub.entities.identifiers import IdentifierError, parse_uscc
+from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
+from credithub.errors import Invalid
+from credithub.rules.pack import RulePack
+from schemas.records import RecordInSchema
+
+CHINA = timezone(timedelta(hours=8))  # dates in records are dates in China (no DST)
+_SCHEMA = RecordInSchema()
+_DATE_FIELDS = ("decided_on", "occurred_on", "listed_on", "awarded_on")
+
+
+def today_in_china() -> date:
+    return datetime.now(CHINA).date()
+
+
+@dataclass
+class Actor:
+    """Who is writing: a client of the API, the CLI acting as one, or a connector."""
+
+    name: str
+    kind: str  # department | admin | peer | consumer
+    uscc: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+
+@dataclass
+class Prepared:
+    """A valid record, normalised, not yet tied to stored subjects or records."""
+
+    index: int
+    kind: str
+    ref: str
+    authority_uscc: str
+    authority_name: str
+    decided_on: date
+    subject: SubjectRef
+    legal_rep: SubjectRef | None
+    content: dict[str, Any]  # the record's own fields, JSON-ready (no subject identifiers)
+    domains: list[str]
+    severity: str | None
+    publish_until: date | None
+    code: str | None
+    starts_on: date
+    ends_on: date | None
+    origin: dict[str, Any] | None
+    raw: dict[str, Any] | None
+    warnings: list[str] = field(default_factory=list)
+
+    def content_hash(self, subject_id: str, legal_rep_id: str | None) -> str:
+        body = [
+            self.content,
+            self.domains,
+            self.severity,
+            _iso(self.publish_until),
+            subject_id,
+            legal_rep_id,
+        ]
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Refused(Invalid):
+    """The item is well-formed but this actor may not write it (audited)."""
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def prepare(
+    index: int,
+    item: Any,
+    actor: Actor,
+    pack: RulePack,
+    today: date,
+    raw: dict[str, Any] | None = None,
+) -> Prepared:
+    """Validate and normalise one record; raise Invalid (or Refused) naming each bad field."""
+    if not isinstance(item, dict):
+        raise Invalid("a record must be an object", {"record": ["must be an object"]})
+    try:
+        data: dict[str, Any] = _SCHEMA.load(item)
+    except ValidationError as exc:
+        raise Invalid("the record is not valid", _flatten(exc.normalized_messages())) from None
+    errors: dict[str, list[str]] = {}
+    warnings: list[str] = []
+
+    for name in _DATE_FIELDS:
+        if name in data and data[name] > today:
+            errors.setdefault(name, []).append(
+                f"in the future (today is {today.isoformat()} in China)"
+            )
+
+    subject: SubjectRef | None = None
+    try:
+        subject, found = parse_subject(data["subject"])
+        warnings.extend(found)
+    except Invalid as exc:
+        _merge(errors, exc.errors)
+    legal_rep = _legal_rep(data["subject"].get("legal_rep"), errors)
+
+    authority_uscc, authority_name = _authority(data, actor, errors, warnings)
+    _check_codes(data, pack, errors)
+    if errors:
+        raise Invalid("the record is not valid", errors)
+    assert subject is not None
+
+    if actor.kind == "department" and authority_uscc != actor.uscc:
+        raise Refused(
+            "a department writes only records it decided",
+            {"authority.uscc": [f"{authority_uscc} is not this department ({actor.uscc})"]},
+        )
+    origin = data.get("origin")
+    if origin is not None and actor.kind not in ("peer", "admin"):
+        raise Refused("only peer hubs send origin", {"origin": ["only peer hubs send origin"]})
+
+    return _normal_form(
+        index, data, subject, legal_rep, authority_uscc, authority_name, pack, origin, raw, warnings
+    )
+
+
+def _normal_form(
+    index: int,
+    data: dict[str, Any],
+    subject: SubjectRef,
+    legal_rep: SubjectRef | None,
+    authority_uscc: str,
+    authority_name: str,
+    pack: RulePack,
+    origin: dict[str, Any] | None,
+    raw: dict[str, Any] | None,
+    warnings: list[str],
+) -> Prepared:
+    kind: str = data["kind"]
+    decided_on: date = data["decided_on"]
+    severity: str | None = None
+    publish_until: date | None = None
+    code: str | None = data.get("code")
+    starts_on, ends_on = decided_on, data.get("expires_on")
+    if kind == "penalty":
+        severity = data.get("severity") or pack.classify_penalty(
+            data["categories"], data.get("fine_yuan")
+        )
+        publish_until = data.get("publish_until")
+        if publish_until is None:
+            period = pack.publication(decided_on, severity, data.get("sector"))
+            publish_until = period.max_until if period.published else None
+        ends_on = max((d for d in (data.get("valid_until"), publish_until) if d), default=None)
+    elif kind == "blacklist":
+        code = data["list"]
+        starts_on = data.get("listed_on") or decided_on
+    elif kind == "commendation":
+        starts_on = data.get("awarded_on") or decided_on
+    elif kind == "misconduct":
+        starts_on = data.get("occurred_on") or decided_on
+    domains = sorted(set(data.get("domains") or pack.default_domains(kind, code)))
+
+    content = {k: v for k, v in data.items() if k not in ("subject", "origin", "authority")}
+    content["authority"] = {"name": authority_name, "uscc": authority_uscc}
+    if "legal_rep" in data["subject"]:
+        rep = data["subject"]["legal_rep"]
+        content["legal_rep"] = {"name": rep["name"]}
+    content.pop("domains", None)
+    content.pop("severity", None)
+    content.pop("publish_until", None)
+    return Prepared(
+        index=index,
+        kind=kind,
+        ref=data["ref"].strip(),
+        authority_uscc=authority_uscc,
+        authority_name=authority_name,
+        decided_on=decided_on,
+        subject=subject,
+        legal_rep=legal_rep,
+        content=_jsonable(content),
+        domains=domains,
+        severity=severity,
+        publish_until=publish_until,
+        code=code,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        origin=origin,
+        raw=raw,
+        warnings=warnings,
+    )
+
+
+def _authority(
+    data: dict[str, Any], actor: Actor, errors: dict[str, list[str]], warnings: list[str]
+) -> tuple[str, str]:
+    given = data.get("authority") or {}
+    uscc = given.get("uscc")
+    if not uscc:
+        if actor.kind != "department" or not actor.uscc:
+            errors.setdefault("authority.uscc", []).append(
+                "required (the deciding authority's USCC)"
+            )
+            return "", ""
+        return actor.uscc, given.get("name") or actor.name
+    try:
+        parsed, found = parse_uscc(uscc, uscc_allow_list())
+    except IdentifierError as exc:
+        errors.setdefault("authority.uscc", []).append(exc.reason)
+        return "", ""
+    warnings.extend(found)
+    return parsed.code, given.get("name") or (
+        actor.name if parsed.code == actor.uscc else parsed.code
+    )
+
+
+def _legal_rep(rep: dict[str, Any] | None, errors: dict[str, list[str]]) -> SubjectRef | None:
+    if not rep or not rep.get("id_number"):
+        return None
+    try:
+        ref, _ = parse_subject({"type": "person", **rep}, prefix="subject.legal_rep")
+    except Invalid as exc:
+        _merge(errors, exc.errors)
+        return None
+    return ref
+
+
+def _check_codes(data: dict[str, Any], pack: RulePack, errors: dict[str, list[str]]) -> None:
+    """Codes, lists, categories and domains must exist in the published rule pack."""
+    kind = data["kind"]
+    if data.get("categories"):
+        try:
+            # Older (2016) wording is mapped to the current categories here, once.
+            data["categories"] = pack.normalize_categories(data["categories"])
+        except ValueError as exc:
+            errors.setdefault("categories", []).append(str(exc))
+    if data.get("sector") and data["sector"] not in pack.sectors:
+        errors.setdefault("sector", []).append(
+            f"unknown sector {data['sector']!r}; one of {', '.join(sorted(pack.sectors))}"
+        )
+    checks: dict[str, tuple[str, Mapping[str, Any], str]] = {
+        "misconduct": ("code", pack.misconduct, "misconduct code"),
+        "commendation": ("code", pack.commendations, "commendation code"),
+        "blacklist": ("list", pack.lists, "list code"),
+    }
+    if kind in checks:
+        name, known, what = checks[kind]
+        if data.get(name) not in known:
+            errors.setdefault(name, []).append(
+                f"unknown {what} {data.get(name)!r} (see /api/v1/rules)"
+            )
+    for domain in data.get("domains") or []:
+        if domain not in pack.domains:
+            errors.setdefault("domains", []).append(f"unknown domain {domain!r}")
+
+
+def _merge(errors: dict[str, list[str]], more: dict[str, Any]) -> None:
+    for key, messages in more.items():
+        errors.setdefault(key, []).extend(
+            messages if isinstance(messages, list) else [str(messages)]
+        )
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dicts as flat dotted keys: {"subject.name": [...]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                flat.update(_flatten(value, name))
+            else:
+                flat[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    else:
+        flat[prefix or "record"] = [str(messages)]
+    return flat

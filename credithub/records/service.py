@@ -1,0 +1,538 @@
+"""Ingest, correct, revoke and read records.
+
+Every way a record arrives (a department's push, a 双公示 file, a peer's push, a pull) calls
+`ingest`. One call is one batch: each item is prepared on its own (a bad item is rejected with
+its reasons and changes nothing), then subjects are resolved and records written in bulk. In
+the same transaction every accepted change writes its version to the change log and an audit
+entry; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from credithub import audit
+from credithub.db import new_id, table_of, utcnow
+from credithub.entities.models import Subject
+from credithub.entities.service import ensure_subjects_collect
+from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from credithub.records.changes import log_change
+from credithub.records.models import Record, RecordChange
+from credithub.records.prepare import Actor, Prepared, Refused, prepare, today_in_china
+from credithub.rules.pack import RulePack
+
+_CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
+
+
+@dataclass
+class ItemResult:
+    index: int
+    status: str  # created | updated | unchanged | rejected
+    id: str | None = None
+    version: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "status": self.status}
+        if self.id:
+            out["id"], out["version"] = self.id, self.version
+        if self.errors:
+            out["errors"] = self.errors
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out
+
+
+@dataclass
+class IngestResult:
+    results: list[ItemResult]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(r.status != "rejected" for r in self.results)
+
+    @property
+    def rejected(self) -> int:
+        return sum(r.status == "rejected" for r in self.results)
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "results": [r.to_dict() for r in self.results],
+        }
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out
+
+
+def rule_pack() -> RulePack:
+    pack: RulePack = current_app.extensions["credithub.rule_pack"]
+    return pack
+
+
+def hub_id() -> str:
+    return str(current_app.extensions["credithub.settings"].hub.id)
+
+
+def ingest(
+    session: Session,
+    items: Sequence[Any],
+    actor: Actor,
+    *,
+    atomic: bool = False,
+    raws: Sequence[dict[str, Any] | None] | None = None,
+    early: Sequence[ItemResult | None] | None = None,
+) -> IngestResult:
+    """Accept a batch of records; `early` carries items already rejected at the edge (bad rows)."""
+    pack, today = rule_pack(), today_in_china()
+    results: list[ItemResult | None] = list(early) if early else [None] * len(items)
+    prepared: list[Prepared] = []
+    for i, item in enumerate(items):
+        if results[i] is not None:
+            continue
+        try:
+            prepared.append(prepare(i, item, actor, pack, today, raws[i] if raws else None))
+        except Refused as exc:
+            results[i] = ItemResult(i, "rejected", errors=exc.errors)
+            audit.record_refusal(
+                session,
+                actor.name,
+                "record.refused",
+                "record",
+                "-",
+                {"index": i, "reason": exc.message, "errors": exc.errors},
+            )
+        except Invalid as exc:
+            results[i] = ItemResult(i, "rejected", errors=exc.errors)
+    if atomic and any(r is not None and r.status == "rejected" for r in results):
+        return _reject_all(results)
+    _write(session, prepared, actor, results)
+    final = [r for r in results if r is not None]
+    if atomic and any(r.status == "rejected" for r in final):
+        return _reject_all(results)
+    return IngestResult(final)
+
+
+def _reject_all(results: Sequence[ItemResult | None]) -> IngestResult:
+    bad = [r.index for r in results if r is not None and r.status == "rejected"]
+    listed = ", ".join(map(str, bad[:20]))
+    note = f"not applied: the batch is atomic and item(s) {listed} were rejected"
+    out = []
+    for i, r in enumerate(results):
+        if r is not None and r.status == "rejected":
+            out.append(r)
+        else:
+            out.append(ItemResult(i, "rejected", errors={"batch": [note]}))
+    return IngestResult(out)
+
+
+def _write(
+    session: Session, prepared: list[Prepared], actor: Actor, results: list[ItemResult | None]
+) -> None:
+    if not prepared:
+        return
+    subject_ids = ensure_subjects_collect(
+        session, [p.subject for p in prepared], [p.decided_on for p in prepared]
+    )
+    reps = [p for p in prepared if p.legal_rep is not None]
+    rep_ids = dict(
+        zip(
+            (p.index for p in reps),
+            ensure_subjects_collect(
+                session, [p.legal_rep for p in reps if p.legal_rep], [p.decided_on for p in reps]
+            ),
+            strict=True,
+        )
+    )
+    ready: list[tuple[Prepared, str, str | None]] = []
+    for p, sid in zip(prepared, subject_ids, strict=True):
+        rid = rep_ids.get(p.index)
+        if isinstance(sid, ServiceError) or isinstance(rid, ServiceError):
+            err = sid if isinstance(sid, ServiceError) else rid
+            assert isinstance(err, ServiceError)
+            results[p.index] = ItemResult(p.index, "rejected", errors=err.errors)
+            continue
+        ready.append((p, sid, rid))
+    existing = _load_existing(session, ready)
+    now, local = utcnow(), hub_id()
+    inserts: list[dict[str, Any]] = []
+    updates: dict[
+        str, dict[str, Any]
+    ] = {}  # by id: a record changed twice in a batch is written once
+    inserted: set[str] = set()
+    audited: list[list[Any]] = []
+    subjects = _subject_summaries(
+        session, {sid for _, sid, _ in ready} | {r for *_, r in ready if r}
+    )
+    for p, sid, rid in ready:
+        key = (p.authority_uscc, p.kind, p.ref, sid)
+        digest = p.content_hash(sid, rid)
+        row = existing.get(key)
+        if row is None and p.origin:
+            row = existing.get(("origin", p.origin["hub"], p.origin["id"]))
+        if row is None:
+            row = _new_row(p, sid, rid, digest, local, actor, now)
+            inserts.append(row)
+            inserted.add(row["id"])
+            status = "created"
+        else:
+            status = _apply_update(row, p, sid, rid, digest, actor, now, local)
+            if status == "updated" and row["id"] not in inserted:
+                updates[row["id"]] = row
+        if status == "rejected":
+            results[p.index] = ItemResult(p.index, "rejected", errors=row.pop("_error"))
+            continue
+        existing[key] = row
+        existing[("origin", row["origin_hub"], row["origin_id"])] = row
+        results[p.index] = ItemResult(
+            p.index, status, row["id"], row["version"], warnings=p.warnings
+        )
+        if status != "unchanged":
+            snapshot = to_output(row, subjects)
+            log_change(
+                session,
+                record_id=row["id"],
+                version=row["version"],
+                op="upsert",
+                at=now,
+                actor=actor.name,
+                origin_hub=row["origin_hub"],
+                snapshot=snapshot,
+            )
+            audited.append([row["id"], row["version"], status, digest])
+    if audited:
+        # One entry per batch: it names every record changed, with the version and content
+        # digest, so the chain also vouches for what the change log holds.
+        audit.record(session, actor.name, "records.ingest", "batch", new_id(), {"changes": audited})
+    if inserts:
+        session.execute(insert(table_of(Record)), inserts)
+    if updates:
+        session.execute(
+            update(Record),
+            [{k: v for k, v in u.items() if not k.startswith("_")} for u in updates.values()],
+        )
+
+
+_COLUMNS = [c.key for c in Record.__table__.columns]
+
+
+def _load_existing(
+    session: Session, ready: Sequence[tuple[Prepared, str, str | None]]
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Stored records the batch may touch, by natural key and by origin, as plain rows."""
+    found: dict[tuple[str, ...], dict[str, Any]] = {}
+    refs = sorted({p.ref for p, _, _ in ready})
+    origins = sorted({(p.origin["hub"], p.origin["id"]) for p, _, _ in ready if p.origin})
+    table = Record.__table__
+    queries = [
+        table.select().where(table.c.ref.in_(refs[i : i + _CHUNK]))
+        for i in range(0, len(refs), _CHUNK)
+    ]
+    queries += [
+        table.select().where(
+            or_(
+                *(
+                    and_(table.c.origin_hub == h, table.c.origin_id == o)
+                    for h, o in origins[i : i + _CHUNK]
+                )
+            )
+        )
+        for i in range(0, len(origins), _CHUNK)
+    ]
+    for query in queries:
+        for row in session.execute(query).mappings():
+            data = dict(row)
+            found[(data["authority_uscc"], data["kind"], data["ref"], data["subject_id"])] = data
+            found[("origin", data["origin_hub"], data["origin_id"])] = data
+    return found
+
+
+def _new_row(
+    p: Prepared, sid: str, rid: str | None, digest: str, local: str, actor: Actor, now: Any
+) -> dict[str, Any]:
+    rid_ = new_id()
+    origin = p.origin or {"hub": local, "id": rid_, "version": 1}
+    return {
+        "id": rid_,
+        "kind": p.kind,
+        "ref": p.ref,
+        "subject_id": sid,
+        "legal_rep_id": rid,
+        "authority_uscc": p.authority_uscc,
+        "authority_name": p.authority_name,
+        "decided_on": p.decided_on,
+        "status": "active",
+        "version": 1,
+        "severity": p.severity,
+        "publish_until": p.publish_until,
+        "code": p.code,
+        "starts_on": p.starts_on,
+        "ends_on": p.ends_on,
+        "domains": p.domains,
+        "content": p.content,
+        "content_hash": digest,
+        "raw": p.raw,
+        "origin_hub": origin["hub"],
+        "origin_id": origin["id"],
+        "origin_version": origin["version"],
+        "received_from": actor.name,
+        "created_at": now,
+        "updated_at": now,
+        "revoked_at": None,
+        "revoke_reason": None,
+        "revoked_by": None,
+    }
+
+
+def _apply_update(
+    row: dict[str, Any],
+    p: Prepared,
+    sid: str,
+    rid: str | None,
+    digest: str,
+    actor: Actor,
+    now: Any,
+    local: str,
+) -> str:
+    if p.origin:
+        # Federation: a change applies only when it is newer at its origin; our own records
+        # coming back from a peer are never applied.
+        if p.origin["hub"] == local or p.origin["version"] <= row["origin_version"]:
+            return "unchanged"
+    elif row["status"] == "revoked":
+        row["_error"] = {
+            "ref": [
+                f"this record was revoked on {row['revoked_at']:%Y-%m-%d}; "
+                "a revoked record is not changed, send a new ref"
+            ]
+        }
+        return "rejected"
+    elif row["content_hash"] == digest:
+        return "unchanged"
+    row.update(
+        subject_id=sid,
+        legal_rep_id=rid,
+        authority_name=p.authority_name,
+        decided_on=p.decided_on,
+        severity=p.severity,
+        publish_until=p.publish_until,
+        code=p.code,
+        starts_on=p.starts_on,
+        ends_on=p.ends_on,
+        domains=p.domains,
+        content=p.content,
+        content_hash=digest,
+        raw=p.raw if p.raw is not None else row["raw"],
+        version=row["version"] + 1,
+        received_from=actor.name,
+        updated_at=now,
+        origin_version=p.origin["version"] if p.origin else row["origin_version"] + 1,
+    )
+    return "updated"
+
+
+def _subject_summaries(session: Session, ids: set[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    sorted_ids = sorted(ids)
+    cols = (
+        Subject.id,
+        Subject.type,
+        Subject.name,
+        Subject.uscc,
+        Subject.id_type,
+        Subject.id_masked,
+    )
+    for i in range(0, len(sorted_ids), _CHUNK):
+        for row in session.execute(select(*cols).where(Subject.id.in_(sorted_ids[i : i + _CHUNK]))):
+            out[row.id] = {
+                "id": row.id,
+                "type": row.type,
+                "name": row.name,
+                "uscc": row.uscc,
+                "id_type": row.id_type,
+                "id_number": row.id_masked,
+            }
+    return out
+
+
+def effective_status(row: dict[str, Any] | Record, today: date | None = None) -> str:
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    status = str(get("status"))
+    ends_on = get("ends_on")
+    if (
+        status in ("active", "disputed")
+        and ends_on is not None
+        and ends_on < (today or today_in_china())
+    ):
+        return "expired"
+    return status
+
+
+def to_output(row: dict[str, Any], subjects: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The record as the API and the feed show it: content plus the state the hub keeps."""
+    out: dict[str, Any] = {"id": row["id"], **row["content"]}
+    subject = dict(subjects[row["subject_id"]])
+    rep = out.pop("legal_rep", None)
+    if rep is not None or row.get("legal_rep_id"):
+        rep_summary = subjects.get(row.get("legal_rep_id") or "", {})
+        subject["legal_rep"] = {
+            "name": (rep or {}).get("name") or rep_summary.get("name"),
+            "id_type": rep_summary.get("id_type"),
+            "id_number": rep_summary.get("id_number"),
+        }
+    out.update(
+        subject=subject,
+        domains=row["domains"],
+        severity=row["severity"],
+        publish_until=row["publish_until"].isoformat() if row["publish_until"] else None,
+        status=effective_status(row),
+        version=row["version"],
+        origin={"hub": row["origin_hub"], "id": row["origin_id"], "version": row["origin_version"]},
+        created_at=row["created_at"].isoformat(),
+        updated_at=row["updated_at"].isoformat(),
+        revoked=(
+            {
+                "at": row["revoked_at"].isoformat(),
+                "reason": row["revoke_reason"],
+                "by": row["revoked_by"],
+            }
+            if row["revoked_at"]
+            else None
+        ),
+    )
+    return out
+
+
+def _row(record: Record) -> dict[str, Any]:
+    return {c: getattr(record, c) for c in _COLUMNS}
+
+
+def get_record(session: Session, record_id: str, with_history: bool = True) -> dict[str, Any]:
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"no record {record_id}")
+    row = _row(record)
+    out = to_output(
+        row,
+        _subject_summaries(
+            session, {record.subject_id} | ({record.legal_rep_id} if record.legal_rep_id else set())
+        ),
+    )
+    if with_history:
+        changes = session.execute(
+            select(RecordChange)
+            .where(RecordChange.record_id == record_id)
+            .order_by(RecordChange.version)
+        ).scalars()
+        out["history"] = [
+            {"version": c.version, "op": c.op, "at": c.at, "actor": c.actor, "record": c.snapshot}
+            for c in changes
+        ]
+    return out
+
+
+def list_records(
+    session: Session,
+    *,
+    subject: str | None,
+    kind: str | None,
+    status: str | None,
+    page: int,
+    page_size: int,
+) -> dict[str, Any]:
+    query = select(Record)
+    if subject:
+        sid = session.scalar(
+            select(Subject.id).where(or_(Subject.uscc == subject.upper(), Subject.id == subject))
+        )
+        query = query.where(Record.subject_id == (sid or "-"))
+    if kind:
+        query = query.where(Record.kind == kind)
+    if status:
+        today = today_in_china()
+        live = or_(Record.ends_on.is_(None), Record.ends_on >= today)
+        if status == "expired":
+            query = query.where(Record.status.in_(("active", "disputed")), Record.ends_on < today)
+        elif status in ("active", "disputed"):
+            query = query.where(Record.status == status, live)
+        else:
+            query = query.where(Record.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    records = session.scalars(
+        query.order_by(Record.decided_on.desc(), Record.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    ids = {r.subject_id for r in records} | {r.legal_rep_id for r in records if r.legal_rep_id}
+    subjects = _subject_summaries(session, ids)
+    return {
+        "items": [to_output(_row(r), subjects) for r in records],
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+    }
+
+
+def revoke(session: Session, record_id: str, reason: str, actor: Actor) -> dict[str, Any]:
+    """Revoke a record: it stays in history, stops counting, and the change travels to peers."""
+    record = session.get(Record, record_id, with_for_update=True)
+    if record is None:
+        raise NotFound(f"no record {record_id}")
+    if not actor.is_admin and (actor.kind != "department" or record.authority_uscc != actor.uscc):
+        audit.record_refusal(
+            session,
+            actor.name,
+            "record.refused",
+            "record",
+            record_id,
+            {"action": "revoke", "authority": record.authority_uscc},
+        )
+        raise Forbidden("only the deciding department (or the joint office) may revoke this record")
+    if record.origin_hub != hub_id():
+        raise Conflict(f"this record was created at hub {record.origin_hub!r}; revoke it there")
+    if record.status == "revoked":
+        raise Conflict("the record is already revoked")
+    now = utcnow()
+    record.status, record.revoked_at, record.revoke_reason, record.revoked_by = (
+        "revoked",
+        now,
+        reason,
+        actor.name,
+    )
+    record.version += 1
+    record.origin_version += 1
+    record.updated_at = now
+    session.flush()
+    out = get_record(session, record_id, with_history=False)
+    log_change(
+        session,
+        record_id=record_id,
+        version=record.version,
+        op="revoke",
+        at=now,
+        actor=actor.name,
+        origin_hub=record.origin_hub,
+        snapshot=out,
+    )
+    audit.record(
+        session,
+        actor.name,
+        "record.revoke",
+        "record",
+        record_id,
+        {"version": record.version, "reason": reason},
+    )
+    return out

@@ -1,0 +1,90 @@
+"""Realistic sample records and 双公示 rows for the records tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from credithub.entities.identifiers import org_code_check_char, uscc_check_char
+
+ZHUJIAN = "11230500001755309F"  # 住建局 (a real-format government USCC)
+
+
+def make_uscc(prefix: str, org8: str) -> str:
+    """A valid USCC from a 8-character prefix and an 8-character organization code body."""
+    body = prefix + org8 + org_code_check_char(org8)
+    return body + uscc_check_char(body)
+
+
+CAIZHENG = make_uscc("11150700", "01234567")  # 财政局
+BEIJIANG = "91230500MA1B3N1N2M"
+SHUDAO = "91512081MA62K0260E"
+PERSON_ID = "11010519491231002X"
+
+
+def penalty(
+    ref: str = "呼住建罚〔2026〕12号", uscc: str = BEIJIANG, **extra: Any
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "kind": "penalty",
+        "ref": ref,
+        "subject": {"type": "organization", "name": "呼伦贝尔市北疆建筑工程有限公司", "uscc": uscc},
+        "decided_on": "2026-05-01",
+        "categories": ["罚款"],
+        "fine_yuan": "20000.00",
+        "violation": "未按规定履行安全生产管理职责",
+        "facts": "施工现场未设置安全防护设施",
+        "basis": "《建设工程安全生产管理条例》第六十二条",
+        "content": "罚款人民币贰万元",
+    }
+    record.update(extra)
+    return record
+
+
+def sgs_row(n: int = 1, uscc: str = BEIJIANG, **extra: str) -> dict[str, str]:
+    row = {
+        "CF_XDR_MC": "呼伦贝尔市北疆建筑工程有限公司",
+        "CF_XDR_LB": "法人及非法人组织",
+        "CF_XDR_SHXYM": uscc,
+        "CF_FRDB": "王建军",
+        "CF_WSH": f"呼住建罚〔2026〕{n}号",
+        "CF_WFXW": "违反建筑市场管理规定",
+        "CF_SY": "未取得施工许可证擅自施工",
+        "CF_YJ": "《建筑法》第六十四条",
+        "CF_CFLB": "警告;罚款",
+        "CF_NR": "警告并处罚款",
+        "CF_NR_FK": "0.2",
+        "CF_JDRQ": "2026/05/01",
+        "CF_YXQ": "2027-05-01",
+        "CF_CFJG": "呼伦贝尔市住房和城乡建设局",
+        "CF_CFJGDM": ZHUJIAN,
+        "CF_SJLY": "呼伦贝尔市住房和城乡建设局",
+        "CF_SJLYDM": ZHUJIAN,
+        "RESOURCE_ID": f"R{n}",
+    }
+    row.update(extra)
+    return row
+
+
+def sgs_csv(rows: list[dict[str, str]], encoding: str = "utf-8") -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def sgs_xlsx(rows: list[dict[str, str]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    header = list(rows[0])
+    ws.append(header)
+    for row in rows:
+        ws.append([row[h] for h in header])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
