@@ -41,7 +41,7 @@ class EntitySchema(EntitySummarySchema):
     uscc_exception = fields.Boolean(
         metadata={"description": "the USCC fails its checksum but is a known legal exception"}
     )
-    identifiers = fields.List(fields.Nested(IdentifierSchema))
+    identifiers = fields.List(fields.Nested(IdentifierSchema), attribute="all_identifiers")
     names = fields.List(
         fields.Nested(NameSchema), metadata={"description": "current and former names"}
     )

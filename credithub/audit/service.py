@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from credithub.audit.models import AuditEntry, AuditHead
-from credithub.db import after_outcome, on_before_commit, table_of, tx_state, utcnow
+from credithub.db import after_outcome, bulk_insert, on_before_commit, tx_state, utcnow
 
 GENESIS = "0" * 64
 SEAL_ORDER = 20  # after the change log (10): locks are always taken in this order
@@ -115,7 +115,7 @@ def seal(session: Session) -> None:
         rows.append({**item, "seq": seq, "at": now, "change_digest": change_digest, "hash": prev})
     for i, row in enumerate(rows):
         row["prev_hash"] = rows[i - 1]["hash"] if i else head.hash
-    session.execute(insert(table_of(AuditEntry)), rows)
+    bulk_insert(session, AuditEntry, rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
     session.expire(head)
 

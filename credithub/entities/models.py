@@ -17,8 +17,11 @@ class Subject(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     type: Mapped[str] = mapped_column(String(24))
-    name: Mapped[str] = mapped_column(String(300), index=True)
+    # Names are searched by infix (LIKE '%…%'), which no B-tree index serves.
+    name: Mapped[str] = mapped_column(String(300))
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # Positions 9-17 of the USCC, the old 组织机构代码: feeds that send only it find the subject.
+    org_code: Mapped[str | None] = mapped_column(String(9), index=True)
     uscc_exception: Mapped[bool] = mapped_column(default=False)
     # Persons: the number itself only encrypted; found by keyed hash; shown masked.
     id_type: Mapped[str | None] = mapped_column(String(24))
@@ -34,6 +37,16 @@ class Subject(Base):
     names: Mapped[list[SubjectName]] = relationship(
         back_populates="subject", cascade="all, delete-orphan", order_by="SubjectName.id"
     )
+
+    @property
+    def all_identifiers(self) -> list[dict[str, str]]:
+        """Every code naming the subject: the org code inside its USCC, then legacy aliases."""
+        derived = [{"scheme": "org_code", "value": self.org_code}] if self.org_code else []
+        return derived + [
+            {"scheme": i.scheme, "value": i.value}
+            for i in self.identifiers
+            if (i.scheme, i.value) != ("org_code", self.org_code)
+        ]
 
     @property
     def code(self) -> str | None:
@@ -64,10 +77,9 @@ class SubjectName(Base):
     __table_args__ = (UniqueConstraint("subject_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subject_id: Mapped[str] = mapped_column(
-        ForeignKey("subjects.id", ondelete="CASCADE"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(300), index=True)
+    # Indexed by the (subject_id, name) unique constraint.
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
     first_seen: Mapped[date] = mapped_column(Date)
     last_seen: Mapped[date] = mapped_column(Date)
 

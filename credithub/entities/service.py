@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, or_, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from credithub.db import new_id, table_of, utcnow
+from credithub.db import bulk_insert, new_id, utcnow
 from credithub.entities.identifiers import (
     LEGACY_SCHEMES,
     IdentifierError,
@@ -67,6 +67,7 @@ class SubjectRef:
     id_number: str | None = None  # clear text only in memory, never stored or logged
     legacy: dict[str, str] = field(default_factory=dict)
     _id_hash: str | None = None
+    _keys: list[tuple[str, str]] | None = None
 
     @property
     def id_hash(self) -> str | None:
@@ -76,12 +77,15 @@ class SubjectRef:
 
     def lookup_keys(self) -> list[tuple[str, str]]:
         """Every (scheme, value) that identifies the subject, strongest first."""
+        if self._keys is not None:
+            return self._keys
         keys: list[tuple[str, str]] = []
         if self.uscc:
             keys.append(("uscc", self.uscc))
         if self.id_hash:
             keys.append(("id", self.id_hash))
         keys.extend(sorted(self.legacy.items()))
+        self._keys = keys  # refs are complete once parsed; keys are asked for many times
         return keys
 
 
@@ -210,6 +214,8 @@ def _find_candidates(
         for s in subjects:
             if s.uscc:
                 found[("uscc", s.uscc)] = s
+            if s.org_code:
+                found[("org_code", s.org_code)] = s
             if s.id_hash:
                 found[("id", s.id_hash)] = s
             for ident in s.identifiers:
@@ -219,6 +225,9 @@ def _find_candidates(
     for values, column in ((sorted(usccs), Subject.uscc), (sorted(hashes), Subject.id_hash)):
         for i in range(0, len(values), chunk):
             index(session.scalars(base.where(column.in_(values[i : i + chunk]))))
+    org_codes = sorted(v for s, v in aliases if s == "org_code")
+    for i in range(0, len(org_codes), chunk):
+        index(session.scalars(base.where(Subject.org_code.in_(org_codes[i : i + chunk]))))
     pairs = sorted(aliases)
     for i in range(0, len(pairs), chunk):
         part = pairs[i : i + chunk]
@@ -227,6 +236,11 @@ def _find_candidates(
         )
         index(session.scalars(base.where(Subject.id.in_(ids))))
     return found
+
+
+def _derived_org_code(ref: SubjectRef) -> str | None:
+    """The organization code inside a (checksum-valid) USCC, kept as a column, not an alias."""
+    return ref.uscc[8:17] if ref.uscc and not ref.uscc_exception else None
 
 
 def _match(ref: SubjectRef, found: Mapping[tuple[str, str], Any]) -> Any:
@@ -328,6 +342,7 @@ def _insert_new(session: Session, created: Sequence[_New]) -> None:
             "id_hash": None,
             "id_cipher": None,
             "id_masked": None,
+            "org_code": _derived_org_code(ref),
             "created_at": now,
             "updated_at": now,
         }
@@ -339,23 +354,29 @@ def _insert_new(session: Session, created: Sequence[_New]) -> None:
                 id_masked=mask_id_number(ref.id_number),
             )
         subjects.append(row)
+        derived = ("org_code", row["org_code"])
         aliases.extend(
-            {"subject_id": new.id, "scheme": s, "value": v} for s, v in sorted(new.aliases)
+            {"subject_id": new.id, "scheme": s, "value": v}
+            for s, v in sorted(new.aliases)
+            if (s, v) != derived
         )
         names.extend(
             {"subject_id": new.id, "name": n, "first_seen": f, "last_seen": last}
             for n, (f, last) in new.names.items()
         )
-    session.execute(insert(table_of(Subject)), subjects)
+    bulk_insert(session, Subject, subjects)
     if aliases:
-        session.execute(insert(table_of(SubjectIdentifier)), aliases)
-    session.execute(insert(table_of(SubjectName)), names)
+        bulk_insert(session, SubjectIdentifier, aliases)
+    bulk_insert(session, SubjectName, names)
 
 
 def _enrich(subject: Subject, ref: SubjectRef, when: date) -> None:
     if ref.uscc and not subject.uscc:
         subject.uscc, subject.uscc_exception = ref.uscc, ref.uscc_exception
+        subject.org_code = _derived_org_code(ref)
     have = {(i.scheme, i.value) for i in subject.identifiers}
+    if subject.org_code:
+        have.add(("org_code", subject.org_code))
     for scheme, value in sorted(ref.legacy.items()):
         if (scheme, value) not in have:
             subject.identifiers.append(SubjectIdentifier(scheme=scheme, value=value))
@@ -381,6 +402,7 @@ def search_subjects(session: Session, q: str, limit: int, offset: int) -> tuple[
     code = normalize(text)
     conditions = [
         Subject.uscc == code,
+        Subject.org_code == code,
         Subject.id.in_(select(SubjectIdentifier.subject_id).where(SubjectIdentifier.value == code)),
     ]
     if text:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from credithub.db import on_before_commit, table_of, tx_state
+from credithub.db import bulk_insert, on_before_commit, tx_state
 from credithub.records.models import ChangeHead, RecordChange
 
 SEAL_ORDER = 10  # before the audit chain (20)
@@ -56,7 +56,7 @@ def seal(session: Session) -> None:
         head = 0
     for offset, row in enumerate(pending, start=1):
         row["position"] = head + offset
-    session.execute(insert(table_of(RecordChange)), pending)
+    bulk_insert(session, RecordChange, pending)
     session.execute(
         update(ChangeHead).where(ChangeHead.id == 1).values(position=head + len(pending))
     )

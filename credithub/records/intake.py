@@ -18,7 +18,7 @@ from flask import Request
 from sqlalchemy.orm import Session
 
 from credithub.errors import Invalid
-from credithub.records.prepare import Actor, today_in_china
+from credithub.records.prepare import Actor, load_checked_record, today_in_china
 from credithub.records.service import IngestResult, ItemResult, ingest
 from schemas.records import MAX_BATCH
 from schemas.sgs import SgsFormatError, SgsRow, parse_rows
@@ -91,7 +91,9 @@ def ingest_rows(
             if row.record is not None
             else ItemResult(position, "rejected", errors=row.errors, warnings=row.warnings)
         )
-    result = ingest(session, items, actor, atomic=atomic, raws=raws, early=early)
+    result = ingest(
+        session, items, actor, atomic=atomic, raws=raws, early=early, loader=load_checked_record
+    )
     for row, item in zip(rows, result.results, strict=True):
         item.index = row.index
         item.errors = _to_codes(item.errors)

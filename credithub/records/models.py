@@ -82,7 +82,8 @@ class RecordChange(Base):
     __table_args__ = (UniqueConstraint("record_id", "version", name="uq_record_changes_version"),)
 
     position: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    # Indexed by the (record_id, version) unique constraint.
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"))
     version: Mapped[int] = mapped_column(Integer)
     op: Mapped[str] = mapped_column(String(12))  # upsert | revoke | repair | expire
     at: Mapped[datetime] = mapped_column(UtcDateTime)

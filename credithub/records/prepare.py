@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -25,6 +25,9 @@ from schemas.records import RecordInSchema
 CHINA = timezone(timedelta(hours=8))  # dates in records are dates in China (no DST)
 _SCHEMA = RecordInSchema()
 _DATE_FIELDS = ("decided_on", "occurred_on", "listed_on", "awarded_on")
+_ALL_DATES = (*_DATE_FIELDS, "valid_until", "publish_until", "expires_on")
+# What storage holds, whichever edge the record came through.
+_LIMITS = (("subject.name", 300), ("authority.name", 200), ("subject.legal_rep.name", 100))
 
 
 def today_in_china() -> date:
@@ -100,6 +103,33 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+Loader = Callable[[Any], dict[str, Any]]
+
+
+def load_api_record(item: Any) -> dict[str, Any]:
+    """The JSON API's edge: the record schema checks shape, types and limits."""
+    if not isinstance(item, dict):
+        raise Invalid("a record must be an object", {"record": ["must be an object"]})
+    try:
+        data: dict[str, Any] = _SCHEMA.load(item)
+    except ValidationError as exc:
+        raise Invalid("the record is not valid", _flatten(exc.normalized_messages())) from None
+    return data
+
+
+def load_checked_record(item: dict[str, Any]) -> dict[str, Any]:
+    """A record from an edge parser that already checked every field (the 双公示 parser):
+    only its ISO texts become dates and decimals."""
+    data = dict(item)
+    for name in _ALL_DATES:
+        if name in data:
+            data[name] = date.fromisoformat(data[name])
+    for name in ("fine_yuan", "confiscated_yuan"):
+        if name in data:
+            data[name] = Decimal(data[name])
+    return data
+
+
 def prepare(
     index: int,
     item: Any,
@@ -107,16 +137,13 @@ def prepare(
     pack: RulePack,
     today: date,
     raw: dict[str, Any] | None = None,
+    loader: Loader = load_api_record,
 ) -> Prepared:
     """Validate and normalise one record; raise Invalid (or Refused) naming each bad field."""
-    if not isinstance(item, dict):
-        raise Invalid("a record must be an object", {"record": ["must be an object"]})
-    try:
-        data: dict[str, Any] = _SCHEMA.load(item)
-    except ValidationError as exc:
-        raise Invalid("the record is not valid", _flatten(exc.normalized_messages())) from None
+    data = loader(item)
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
+    _check_storage_limits(data, errors)
 
     for name in _DATE_FIELDS:
         if name in data and data[name] > today:
@@ -216,6 +243,15 @@ def _normal_form(
         raw=raw,
         warnings=warnings,
     )
+
+
+def _check_storage_limits(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    for path, limit in _LIMITS:
+        value: Any = data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str) and len(value) > limit:
+            errors.setdefault(path, []).append(f"at most {limit} characters")
 
 
 def _authority(

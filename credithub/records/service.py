@@ -15,17 +15,25 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from credithub import audit
-from credithub.db import new_id, table_of, utcnow
+from credithub.db import bulk_insert, new_id, table_of, utcnow
 from credithub.entities.models import Subject
 from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from credithub.records.changes import log_change
 from credithub.records.models import Record, RecordChange
-from credithub.records.prepare import Actor, Prepared, Refused, prepare, today_in_china
+from credithub.records.prepare import (
+    Actor,
+    Loader,
+    Prepared,
+    Refused,
+    load_api_record,
+    prepare,
+    today_in_china,
+)
 from credithub.rules.pack import RulePack
 
 _CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
@@ -95,6 +103,7 @@ def ingest(
     atomic: bool = False,
     raws: Sequence[dict[str, Any] | None] | None = None,
     early: Sequence[ItemResult | None] | None = None,
+    loader: Loader = load_api_record,
 ) -> IngestResult:
     """Accept a batch of records; `early` carries items already rejected at the edge (bad rows)."""
     pack, today = rule_pack(), today_in_china()
@@ -104,7 +113,7 @@ def ingest(
         if results[i] is not None:
             continue
         try:
-            prepared.append(prepare(i, item, actor, pack, today, raws[i] if raws else None))
+            prepared.append(prepare(i, item, actor, pack, today, raws[i] if raws else None, loader))
         except Refused as exc:
             results[i] = ItemResult(i, "rejected", errors=exc.errors)
             audit.record_refusal(
@@ -218,7 +227,7 @@ def _write(
         # digest, so the chain also vouches for what the change log holds.
         audit.record(session, actor.name, "records.ingest", "batch", new_id(), {"changes": audited})
     if inserts:
-        session.execute(insert(table_of(Record)), inserts)
+        bulk_insert(session, Record, inserts)
     if updates:
         session.execute(
             update(Record),
@@ -234,21 +243,26 @@ def _load_existing(
 ) -> dict[tuple[str, ...], dict[str, Any]]:
     """Stored records the batch may touch, by natural key and by origin, as plain rows."""
     found: dict[tuple[str, ...], dict[str, Any]] = {}
-    refs = sorted({p.ref for p, _, _ in ready})
+    table = table_of(Record)
+    # By the natural-key index: (authority, kind) equal, refs in a list.
+    groups: dict[tuple[str, str], set[str]] = {}
+    for p, _, _ in ready:
+        groups.setdefault((p.authority_uscc, p.kind), set()).add(p.ref)
+    queries = []
+    for (authority, kind), ref_set in groups.items():
+        refs = sorted(ref_set)
+        queries += [
+            table.select().where(
+                table.c.authority_uscc == authority,
+                table.c.kind == kind,
+                table.c.ref.in_(refs[i : i + _CHUNK]),
+            )
+            for i in range(0, len(refs), _CHUNK)
+        ]
     origins = sorted({(p.origin["hub"], p.origin["id"]) for p, _, _ in ready if p.origin})
-    table = Record.__table__
-    queries = [
-        table.select().where(table.c.ref.in_(refs[i : i + _CHUNK]))
-        for i in range(0, len(refs), _CHUNK)
-    ]
     queries += [
         table.select().where(
-            or_(
-                *(
-                    and_(table.c.origin_hub == h, table.c.origin_id == o)
-                    for h, o in origins[i : i + _CHUNK]
-                )
-            )
+            tuple_(table.c.origin_hub, table.c.origin_id).in_(origins[i : i + _CHUNK])
         )
         for i in range(0, len(origins), _CHUNK)
     ]

@@ -1,8 +1,8 @@
-"""subjects, clients, audit trail
+"""subjects, clients, audit trail, records and the change log
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 11:25:11.295122
+Create Date: 2026-11-24 11:52:12.468269
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
     op.create_table(
+        "change_head",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_head")),
+    )
+    op.create_table(
         "clients",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -68,6 +74,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=24), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("uscc", sa.String(length=18), nullable=True),
+        sa.Column("org_code", sa.String(length=9), nullable=True),
         sa.Column("uscc_exception", sa.Boolean(), nullable=False),
         sa.Column("id_type", sa.String(length=24), nullable=True),
         sa.Column("id_hash", sa.String(length=64), nullable=True),
@@ -80,7 +87,53 @@ def upgrade() -> None:
         sa.UniqueConstraint("uscc", name=op.f("uq_subjects_uscc")),
     )
     with op.batch_alter_table("subjects", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_subjects_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_subjects_org_code"), ["org_code"], unique=False)
+
+    op.create_table(
+        "records",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("ref", sa.String(length=128), nullable=False),
+        sa.Column("subject_id", sa.String(length=32), nullable=False),
+        sa.Column("legal_rep_id", sa.String(length=32), nullable=True),
+        sa.Column("authority_uscc", sa.String(length=18), nullable=False),
+        sa.Column("authority_name", sa.String(length=200), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("severity", sa.String(length=8), nullable=True),
+        sa.Column("publish_until", sa.Date(), nullable=True),
+        sa.Column("code", sa.String(length=64), nullable=True),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.Column("domains", sa.JSON(), nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("raw", sa.JSON(), nullable=True),
+        sa.Column("origin_hub", sa.String(length=64), nullable=False),
+        sa.Column("origin_id", sa.String(length=64), nullable=False),
+        sa.Column("origin_version", sa.Integer(), nullable=False),
+        sa.Column("received_from", sa.String(length=100), nullable=True),
+        sa.Column("created_at", credithub.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", credithub.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", credithub.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("revoke_reason", sa.Text(), nullable=True),
+        sa.Column("revoked_by", sa.String(length=120), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["legal_rep_id"], ["subjects.id"], name=op.f("fk_records_legal_rep_id_subjects")
+        ),
+        sa.ForeignKeyConstraint(
+            ["subject_id"], ["subjects.id"], name=op.f("fk_records_subject_id_subjects")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_records")),
+        sa.UniqueConstraint(
+            "authority_uscc", "kind", "ref", "subject_id", name="uq_records_natural_key"
+        ),
+        sa.UniqueConstraint("origin_hub", "origin_id", name="uq_records_origin"),
+    )
+    with op.batch_alter_table("records", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_records_legal_rep_id"), ["legal_rep_id"], unique=False)
+        batch_op.create_index("ix_records_subject_kind", ["subject_id", "kind"], unique=False)
 
     op.create_table(
         "subject_identifiers",
@@ -118,12 +171,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subject_names")),
         sa.UniqueConstraint("subject_id", "name", name=op.f("uq_subject_names_subject_id")),
     )
-    with op.batch_alter_table("subject_names", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_subject_names_name"), ["name"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_subject_names_subject_id"), ["subject_id"], unique=False
-        )
-
+    op.create_table(
+        "record_changes",
+        sa.Column(
+            "position",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column("record_id", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("op", sa.String(length=12), nullable=False),
+        sa.Column("at", credithub.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=120), nullable=False),
+        sa.Column("origin_hub", sa.String(length=64), nullable=False),
+        sa.Column("snapshot", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["records.id"], name=op.f("fk_record_changes_record_id_records")
+        ),
+        sa.PrimaryKeyConstraint("position", name=op.f("pk_record_changes")),
+        sa.UniqueConstraint("record_id", "version", name="uq_record_changes_version"),
+    )
     _append_only_audit()
 
 
@@ -148,20 +216,23 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries")
         op.execute("DROP FUNCTION IF EXISTS audit_entries_append_only()")
-    with op.batch_alter_table("subject_names", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_subject_names_subject_id"))
-        batch_op.drop_index(batch_op.f("ix_subject_names_name"))
-
+    op.drop_table("record_changes")
     op.drop_table("subject_names")
     with op.batch_alter_table("subject_identifiers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subject_identifiers_subject_id"))
 
     op.drop_table("subject_identifiers")
+    with op.batch_alter_table("records", schema=None) as batch_op:
+        batch_op.drop_index("ix_records_subject_kind")
+        batch_op.drop_index(batch_op.f("ix_records_legal_rep_id"))
+
+    op.drop_table("records")
     with op.batch_alter_table("subjects", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_subjects_name"))
+        batch_op.drop_index(batch_op.f("ix_subjects_org_code"))
 
     op.drop_table("subjects")
     op.drop_table("clients")
+    op.drop_table("change_head")
     op.drop_table("audit_head")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_entries_object_id"))
