@@ -163,6 +163,19 @@ class Database:
     def has_session(self) -> bool:
         return g.get("_db_session") is not None
 
+    def begin_writing(self) -> None:
+        """From here on this request writes: end its read-only part (authentication) first.
+
+        On SQLite the next statement then opens a write transaction that takes the lock at
+        BEGIN: a writer waits for the lock instead of failing when it upgrades a read, and it
+        does not hold the lock while it is still validating its input.
+        """
+        if self.has_session():
+            session = self.session
+            if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+                session.commit()  # nothing to write; loaded objects stay usable (no expiry)
+        write_intent.set(True)
+
     def commit(self) -> None:
         """The one commit point: called by the request wrapper, `transaction()` and jobs."""
         if self.has_session():

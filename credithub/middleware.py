@@ -8,7 +8,7 @@ from credithub.db import db, write_intent
 from credithub.entities.identifiers import looks_like_id_number
 from credithub.errors import ServiceError, error_response, handle_unexpected
 
-_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Endpoints that read bodies other than JSON (files of 双公示 rows) list themselves here.
 NON_JSON_ENDPOINTS: set[str] = set()
 
@@ -49,7 +49,7 @@ def _guard_url() -> None:
 
 
 def _guard_body() -> None:
-    if request.method not in _WRITE_METHODS or request.endpoint in NON_JSON_ENDPOINTS:
+    if request.method not in WRITE_METHODS or request.endpoint in NON_JSON_ENDPOINTS:
         return
     if not request.path.startswith("/api/"):
         return
@@ -68,8 +68,6 @@ def init_app(app: Flask) -> None:
         _guard_size()
         _guard_url()
         _guard_body()
-        if request.method in _WRITE_METHODS:
-            write_intent.set(True)
 
     @app.after_request
     def _commit(response: Response) -> Response:

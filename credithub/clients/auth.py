@@ -12,6 +12,7 @@ from credithub.clients.models import Client
 from credithub.clients.service import authenticate
 from credithub.db import db
 from credithub.errors import Forbidden, Unauthorized
+from credithub.middleware import WRITE_METHODS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +46,8 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
             if client.scopes.isdisjoint(scopes):
                 needed = " or ".join(repr(s) for s in scopes)
                 raise Forbidden(f"this client ({client.kind}) lacks the scope {needed}")
+            if request.method in WRITE_METHODS:
+                db.begin_writing()
             return view(*args, **kwargs)
 
         # Tell the OpenAPI document (flask-smorest reads _apidoc) that a token is needed.

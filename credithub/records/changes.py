@@ -1,14 +1,19 @@
-"""The change log: append record versions; positions are assigned in commit order."""
+"""The change log: append record versions; positions are assigned in commit order.
+
+A change row of the record's current version holds no snapshot: the record row is that
+version. When a later version supersedes it, `preserve` stores the record as it was, so every
+version stays readable while a new record costs one small change row, not a copy of itself.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, on_before_commit, tx_state
+from credithub.db import bulk_insert, on_before_commit, table_of, tx_state
 from credithub.records.models import ChangeHead, RecordChange
 
 SEAL_ORDER = 10  # before the audit chain (20)
@@ -24,7 +29,6 @@ def log_change(
     at: datetime,
     actor: str,
     origin_hub: str,
-    snapshot: dict[str, Any],
 ) -> None:
     """Add a record version to the change log of the current transaction."""
     pending: list[dict[str, Any]] = tx_state(session).setdefault(_PENDING, [])
@@ -36,7 +40,7 @@ def log_change(
             "at": at,
             "actor": actor,
             "origin_hub": origin_hub,
-            "snapshot": snapshot,
+            "snapshot": None,
         }
     )
     on_before_commit(session, seal, order=SEAL_ORDER)
@@ -60,6 +64,30 @@ def seal(session: Session) -> None:
     session.execute(
         update(ChangeHead).where(ChangeHead.id == 1).values(position=head + len(pending))
     )
+
+
+def preserve(session: Session, snapshots: dict[tuple[str, int], dict[str, Any]]) -> None:
+    """Store each record as it was at (record id, version), a version about to be superseded."""
+    if not snapshots:
+        return
+    pending = {(c["record_id"], c["version"]): c for c in tx_state(session).get(_PENDING, [])}
+    stored = []
+    for key, snapshot in snapshots.items():
+        if key in pending:  # logged earlier in this same transaction
+            pending[key]["snapshot"] = snapshot
+        else:
+            stored.append({"b_record": key[0], "b_version": key[1], "b_snapshot": snapshot})
+    if stored:
+        table = table_of(RecordChange)
+        session.execute(
+            update(table)
+            .where(
+                table.c.record_id == bindparam("b_record"),
+                table.c.version == bindparam("b_version"),
+            )
+            .values(snapshot=bindparam("b_snapshot")),
+            stored,
+        )
 
 
 def last_position(session: Session) -> int:

@@ -23,7 +23,7 @@ from credithub.db import bulk_insert, new_id, table_of, utcnow
 from credithub.entities.models import Subject
 from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from credithub.records.changes import log_change
+from credithub.records.changes import log_change, preserve
 from credithub.records.models import Record, RecordChange
 from credithub.records.prepare import (
     Actor,
@@ -183,9 +183,7 @@ def _write(
     ] = {}  # by id: a record changed twice in a batch is written once
     inserted: set[str] = set()
     audited: list[list[Any]] = []
-    subjects = _subject_summaries(
-        session, {sid for _, sid, _ in ready} | {r for *_, r in ready if r}
-    )
+    superseded: dict[tuple[str, int], dict[str, Any]] = {}
     for p, sid, rid in ready:
         key = (p.authority_uscc, p.kind, p.ref, sid)
         digest = p.content_hash(sid, rid)
@@ -198,9 +196,12 @@ def _write(
             inserted.add(row["id"])
             status = "created"
         else:
+            before = dict(row)
             status = _apply_update(row, p, sid, rid, digest, actor, now, local)
-            if status == "updated" and row["id"] not in inserted:
-                updates[row["id"]] = row
+            if status == "updated":
+                superseded[(before["id"], before["version"])] = before
+                if row["id"] not in inserted:
+                    updates[row["id"]] = row
         if status == "rejected":
             results[p.index] = ItemResult(p.index, "rejected", errors=row.pop("_error"))
             continue
@@ -210,7 +211,6 @@ def _write(
             p.index, status, row["id"], row["version"], warnings=p.warnings
         )
         if status != "unchanged":
-            snapshot = to_output(row, subjects)
             log_change(
                 session,
                 record_id=row["id"],
@@ -219,9 +219,13 @@ def _write(
                 at=now,
                 actor=actor.name,
                 origin_hub=row["origin_hub"],
-                snapshot=snapshot,
             )
             audited.append([row["id"], row["version"], status, digest])
+    if superseded:
+        ids = {b["subject_id"] for b in superseded.values()}
+        ids |= {b["legal_rep_id"] for b in superseded.values() if b["legal_rep_id"]}
+        subjects = _subject_summaries(session, ids)
+        preserve(session, {key: to_output(b, subjects) for key, b in superseded.items()})
     if audited:
         # One entry per batch: it names every record changed, with the version and content
         # digest, so the chain also vouches for what the change log holds.
@@ -452,7 +456,14 @@ def get_record(session: Session, record_id: str, with_history: bool = True) -> d
             .order_by(RecordChange.version)
         ).scalars()
         out["history"] = [
-            {"version": c.version, "op": c.op, "at": c.at, "actor": c.actor, "record": c.snapshot}
+            {
+                "version": c.version,
+                "op": c.op,
+                "at": c.at,
+                "actor": c.actor,
+                # No snapshot: the current version, which is the record itself.
+                "record": c.snapshot if c.snapshot is not None else dict(out),
+            }
             for c in changes
         ]
     return out
@@ -519,6 +530,7 @@ def revoke(session: Session, record_id: str, reason: str, actor: Actor) -> dict[
         raise Conflict(f"this record was created at hub {record.origin_hub!r}; revoke it there")
     if record.status == "revoked":
         raise Conflict("the record is already revoked")
+    preserve(session, {(record.id, record.version): get_record(session, record_id, False)})
     now = utcnow()
     record.status, record.revoked_at, record.revoke_reason, record.revoked_by = (
         "revoked",
@@ -539,7 +551,6 @@ def revoke(session: Session, record_id: str, reason: str, actor: Actor) -> dict[
         at=now,
         actor=actor.name,
         origin_hub=record.origin_hub,
-        snapshot=out,
     )
     audit.record(
         session,
