@@ -96,10 +96,11 @@ def configure_api(app: Flask) -> None:
     from credithub.ops.views import bp as ops_bp
     from credithub.records.views import blp as records_blp
     from credithub.rules.views import blp as rules_blp
+    from credithub.standing.views import blp as check_blp
 
     api = Api(app)
     app.extensions["credithub.api"] = api
-    for blp in (entities_blp, records_blp, rules_blp):
+    for blp in (entities_blp, records_blp, rules_blp, check_blp):
         api.register_blueprint(blp)
     app.register_blueprint(ops_bp)
     NON_JSON_ENDPOINTS.add("records.SgsRecords")

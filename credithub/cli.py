@@ -190,6 +190,27 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
         sys.exit(1 if not (summary.created or summary.updated or summary.unchanged) else 0)
 
 
+@main.command()
+@click.option("--all", "everything", is_flag=True, help="every subject with records, due or not")
+@click.option("--chunk", default=2000, show_default=True, type=click.IntRange(1, 100_000))
+def rescore(everything: bool, chunk: int) -> None:
+    """Recompute standings that time or a rule-pack change made due (all with --all)."""
+    from credithub.db import db, utcnow
+    from credithub.standing.service import due_subjects, refresh
+
+    with app_context():
+        now = utcnow()
+        ids = due_subjects(db.session, now, everything)
+        db.session.close()
+        with click.progressbar(length=len(ids), label="rescoring", file=sys.stderr) as bar:
+            for start in range(0, len(ids), chunk):
+                part = ids[start : start + chunk]
+                with db.transaction() as session:
+                    refresh(session, part, now)
+                bar.update(len(part))
+    click.echo(f"rescored {len(ids)} subject(s)")
+
+
 @main.group()
 def audit() -> None:
     """The audit trail."""

@@ -4,14 +4,17 @@ from credithub.audit.models import AuditEntry, AuditHead
 from credithub.clients.models import Client
 from credithub.entities.models import Subject, SubjectIdentifier, SubjectName
 from credithub.records.models import ChangeHead, Record, RecordChange
+from credithub.standing.models import CheckLog, StandingRow
 
 __all__ = [
     "AuditEntry",
     "AuditHead",
     "ChangeHead",
+    "CheckLog",
     "Client",
     "Record",
     "RecordChange",
+    "StandingRow",
     "Subject",
     "SubjectIdentifier",
     "SubjectName",

@@ -75,3 +75,31 @@ class ResolveResultSchema(Schema):
     known = fields.Boolean(required=True)
     entity = fields.Nested(EntitySummarySchema, allow_none=True)
     warnings = fields.List(fields.String())
+
+
+class ScoreLineSchema(Schema):
+    record_id = fields.String(allow_none=True)
+    kind = fields.String()
+    ref = fields.String()
+    amount = fields.Float(
+        metadata={"description": "signed contribution; the lines sum to the score"}
+    )
+    reason = fields.String()
+
+
+class ProfileScoreSchema(Schema):
+    value = fields.Float()
+    level = fields.String()
+    points = fields.Integer()
+    explanation = fields.List(fields.Nested(ScoreLineSchema))
+
+
+class ProfileSchema(EntitySchema):
+    """A subject's profile (api.md: GET /api/v1/entities/{uscc})."""
+
+    records = fields.List(fields.Dict(), metadata={"description": "its records (at most 500)"})
+    records_total = fields.Integer()
+    restrictions = fields.List(fields.Dict(), metadata={"description": "active now, any domain"})
+    score = fields.Nested(ProfileScoreSchema)
+    at = fields.String()
+    valid_until = fields.String(allow_none=True)

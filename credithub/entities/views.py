@@ -10,13 +10,13 @@ from credithub.clients.auth import require_scope
 from credithub.db import db
 from credithub.entities import service
 from credithub.entities.identifiers import IdentifierError, parse_uscc
-from credithub.entities.models import Subject
+from credithub.entities.profile import profile
 from credithub.errors import Invalid, NotFound
 from credithub.extensions import Blueprint
 from schemas.entities import (
     EntityPageSchema,
-    EntitySchema,
     EntitySearchArgs,
+    ProfileSchema,
     ResolveResultSchema,
     SubjectRefSchema,
 )
@@ -51,13 +51,13 @@ class Entities(MethodView):
 @blp.route("/<uscc>")
 class Entity(MethodView):
     @require_scope("records:read", "check")
-    @blp.response(200, EntitySchema)
-    def get(self, uscc: str) -> Subject:
-        """A subject's profile."""
+    @blp.response(200, ProfileSchema)
+    def get(self, uscc: str) -> dict[str, Any]:
+        """A subject's profile: identity, records, active restrictions, score explained."""
         subject = service.get_by_uscc(db.session, uscc_from_path(uscc))
         if subject is None:
             raise NotFound(f"no subject with USCC {uscc}")
-        return subject
+        return profile(db.session, subject)
 
 
 @blp.route("/resolve")

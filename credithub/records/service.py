@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from credithub import audit
-from credithub.db import bulk_insert, new_id, table_of, utcnow
+from credithub.db import bulk_insert, new_id, prefer_index_lookups, table_of, utcnow
 from credithub.entities.models import Subject
 from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -35,6 +35,7 @@ from credithub.records.prepare import (
     today_in_china,
 )
 from credithub.rules.pack import RulePack
+from credithub.standing import service as standing
 
 _CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
 
@@ -153,6 +154,7 @@ def _write(
 ) -> None:
     if not prepared:
         return
+    prefer_index_lookups(session)
     subject_ids = ensure_subjects_collect(
         session, [p.subject for p in prepared], [p.decided_on for p in prepared]
     )
@@ -182,8 +184,8 @@ def _write(
         str, dict[str, Any]
     ] = {}  # by id: a record changed twice in a batch is written once
     inserted: set[str] = set()
-    audited: list[list[Any]] = []
     superseded: dict[tuple[str, int], dict[str, Any]] = {}
+    changed: list[tuple[str, int, str, str, str]] = []
     for p, sid, rid in ready:
         key = (p.authority_uscc, p.kind, p.ref, sid)
         digest = p.content_hash(sid, rid)
@@ -220,16 +222,23 @@ def _write(
                 actor=actor.name,
                 origin_hub=row["origin_hub"],
             )
-            audited.append([row["id"], row["version"], status, digest])
+            changed.append((row["id"], row["version"], status, digest, row["subject_id"]))
     if superseded:
         ids = {b["subject_id"] for b in superseded.values()}
         ids |= {b["legal_rep_id"] for b in superseded.values() if b["legal_rep_id"]}
         subjects = _subject_summaries(session, ids)
         preserve(session, {key: to_output(b, subjects) for key, b in superseded.items()})
-    if audited:
+    if changed:
         # One entry per batch: it names every record changed, with the version and content
         # digest, so the chain also vouches for what the change log holds.
-        audit.record(session, actor.name, "records.ingest", "batch", new_id(), {"changes": audited})
+        audit.record(
+            session,
+            actor.name,
+            "records.ingest",
+            "batch",
+            new_id(),
+            {"changes": [list(c[:4]) for c in changed]},
+        )
     if inserts:
         bulk_insert(session, Record, inserts)
     if updates:
@@ -237,6 +246,8 @@ def _write(
             update(Record),
             [{k: v for k, v in u.items() if not k.startswith("_")} for u in updates.values()],
         )
+    # In the same transaction: a check right after this commit already sees the change.
+    standing.refresh(session, {a[4] for a in changed})
 
 
 _COLUMNS = [c.key for c in Record.__table__.columns]
@@ -552,6 +563,7 @@ def revoke(session: Session, record_id: str, reason: str, actor: Actor) -> dict[
         actor=actor.name,
         origin_hub=record.origin_hub,
     )
+    standing.refresh(session, [record.subject_id])
     audit.record(
         session,
         actor.name,

@@ -1,0 +1,41 @@
+"""A subject's profile: who it is, its records, what restricts it now, and its score explained."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from credithub.db import utcnow
+from credithub.entities.models import Subject
+from credithub.records.service import list_records
+from credithub.standing.check import restriction_out
+from credithub.standing.service import standings_at
+
+MAX_RECORDS = 500
+_IDENTITY = ("id", "type", "name", "uscc", "uscc_exception", "id_type", "id_masked",
+             "all_identifiers", "names")  # fmt: skip
+
+
+def profile(session: Session, subject: Subject) -> dict[str, Any]:
+    now = utcnow()
+    standing = standings_at(session, [subject.id], now)[subject.id]
+    records = list_records(
+        session, subject=subject.id, kind=None, status=None, page=1, page_size=MAX_RECORDS
+    )
+    return {
+        **{k: getattr(subject, k) for k in _IDENTITY},
+        "records": records["items"],
+        "records_total": records["total"],
+        "restrictions": [restriction_out(r) for r in standing.restrictions],
+        "score": {
+            "value": standing.score, "level": standing.level, "points": standing.points,
+            "explanation": [
+                {"record_id": line.record_id, "kind": line.kind, "ref": line.ref,
+                 "amount": line.amount, "reason": line.reason}
+                for line in standing.explanation
+            ],
+        },
+        "at": now.isoformat(),
+        "valid_until": standing.valid_until.isoformat() if standing.valid_until else None,
+    }  # fmt: skip

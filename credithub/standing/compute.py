@@ -1,0 +1,490 @@
+"""The standing of a subject at an instant: pure, explainable record by record.
+
+`compute_standing(records, pack, at)` answers "may this subject take part in this trading
+domain at `at`": the restrictions active then (each naming its measure, legal basis and
+record), the misconduct points in the rolling window (points.py), the integrity score with one
+line per contributing record (score.py), and `valid_until`, the next instant at which time
+alone changes any of it. Every number comes from the rule pack; the pack is looked up once per
+pack object, not per call.
+
+Record dates are China dates; an instant `at` is compared through its China date. Intervals
+are half-open: a restriction is active while start <= day < until.
+
+Decisions where the rules leave room:
+- A record revoked or repaired without `revoked_at` never counts; a naive `at` is an error (a
+  naive `revoked_at` is read as UTC, as the database stores it). Disputed records count.
+- A listing's measure that runs `while_listed` ends on the record's `ends_on` (exclusive), else
+  on the list's default expiry, else never. One that runs `months` ignores `ends_on`.
+- A penalty trigger's measure that runs `while_listed` runs from the decision date until the
+  penalty's own end (`ends_on`; None: open-ended). The shipped validation only lets triggers
+  use `months` measures, so this is a fallback.
+- A points measure that runs `months` starts on the latest day up to `at` on which a record
+  with points entered the window and left the sum at or above the threshold: a new offence
+  while above the threshold reaches it again and restarts the term. Its "records" domains are
+  those of the records with points in the window on that day; a `while_points_above` measure
+  takes those of the records with points in the window at `at`. Forgiven (0-point) records
+  add no domains. The crossing record is the first entry of the day that brought the sum to
+  the threshold.
+- The score deducts every counted record's weight times the decay from its decision date, also
+  after a listing or publication has ended (the decay ends it). A deduction decayed to zero
+  and an inactive commendation are left out of the explanation; a forgiven record and a code
+  the pack does not know are explained with a zero line (a blacklist record with an unknown
+  list still deducts). Lines come in decision-date order. A penalty without a severity is
+  classified from its categories and fine (general if that fails).
+- `valid_until` also takes the revocation instant of a record revoked after `at` (only a
+  standing computed for a past `at` meets one): from then on the answer differs. It is the only
+  candidate that is not a China midnight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from credithub.rules.pack import Measure, RulePack, add_months
+from credithub.standing import points as pts
+from credithub.standing.score import ScoreLine, cents, explain, num
+
+__all__ = [
+    "CHINA",
+    "RecordFacts",
+    "Restriction",
+    "ScoreLine",
+    "Standing",
+    "china_date",
+    "china_midnight",
+    "compute_standing",
+    "counts_at",
+]
+
+CHINA = timezone(timedelta(hours=8))
+_GONE = frozenset({"revoked", "repaired"})
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the computation needs of one stored record."""
+
+    id: str
+    kind: str  # penalty | misconduct | blacklist | commendation
+    ref: str
+    authority_uscc: str
+    authority_name: str
+    decided_on: date
+    starts_on: date
+    ends_on: date | None
+    code: str | None
+    categories: tuple[str, ...]
+    fine_yuan: Decimal | None
+    domains: tuple[str, ...]
+    severity: str | None
+    status: str  # active | disputed | revoked | repaired
+    revoked_at: datetime | None
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class Restriction:
+    measure: str
+    title: str
+    effect: str  # bar | caution
+    domains: tuple[str, ...]
+    start: date
+    until: date | None  # exclusive; None: open-ended
+    basis: str
+    record_id: str | None
+    authority: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "title": self.title,
+            "effect": self.effect,
+            "domains": list(self.domains),
+            "from": self.start.isoformat(),
+            "until": None if self.until is None else self.until.isoformat(),
+            "basis": self.basis,
+            "record_id": self.record_id,
+            "authority": self.authority,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Restriction:
+        until = data["until"]
+        return cls(
+            measure=data["measure"],
+            title=data["title"],
+            effect=data["effect"],
+            domains=tuple(data["domains"]),
+            start=date.fromisoformat(data["from"]),
+            until=None if until is None else date.fromisoformat(until),
+            basis=data["basis"],
+            record_id=data["record_id"],
+            authority=data["authority"],
+            reason=data["reason"],
+        )
+
+
+@dataclass(frozen=True)
+class Standing:
+    at: datetime
+    restrictions: tuple[Restriction, ...]
+    points: int
+    score: float
+    level: str
+    explanation: tuple[ScoreLine, ...]
+    valid_until: datetime | None
+
+    def restrictions_in(self, domain: str) -> list[Restriction]:
+        """The active restrictions that cover `domain`."""
+        return [r for r in self.restrictions if domain in r.domains]
+
+    def verdict(self, domain: str) -> str:
+        """barred, caution or clear in `domain`."""
+        effects = {r.effect for r in self.restrictions_in(domain)}
+        if "bar" in effects:
+            return "barred"
+        return "caution" if "caution" in effects else "clear"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "restrictions": [r.to_dict() for r in self.restrictions],
+            "points": self.points,
+            "score": self.score,
+            "level": self.level,
+            "explanation": [
+                {
+                    "record_id": x.record_id,
+                    "kind": x.kind,
+                    "ref": x.ref,
+                    "amount": x.amount,
+                    "reason": x.reason,
+                }
+                for x in self.explanation
+            ],
+            "valid_until": None if self.valid_until is None else self.valid_until.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Standing:
+        until = data["valid_until"]
+        return cls(
+            at=datetime.fromisoformat(data["at"]),
+            restrictions=tuple(Restriction.from_dict(r) for r in data["restrictions"]),
+            points=int(data["points"]),
+            score=float(data["score"]),
+            level=data["level"],
+            explanation=tuple(
+                ScoreLine(x["record_id"], x["kind"], x["ref"], float(x["amount"]), x["reason"])
+                for x in data["explanation"]
+            ),
+            valid_until=None if until is None else datetime.fromisoformat(until),
+        )
+
+
+def china_date(at: datetime) -> date:
+    """The China date of an aware instant."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"the instant {at.isoformat()} has no time zone")
+    return at.astimezone(CHINA).date()
+
+
+def china_midnight(day: date) -> datetime:
+    """00:00 China time on `day`, aware."""
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA)
+
+
+def _revoked_by(record: RecordFacts, at: datetime) -> bool:
+    """Whether the record is revoked or repaired at `at`."""
+    if record.status not in _GONE:
+        return False
+    when = record.revoked_at
+    if when is None:
+        return True
+    if when.tzinfo is None:  # stored times are UTC
+        when = when.replace(tzinfo=UTC)
+    return when <= at
+
+
+def counts_at(record: RecordFacts, at: datetime) -> bool:
+    """Whether the record counts at `at`: decided by then and not revoked or repaired by then."""
+    return record.decided_on <= china_date(at) and not _revoked_by(record, at)
+
+
+# --- the pack, prepared once -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    code: str
+    title: str
+    categories: frozenset[str]
+    min_fine: Decimal | None
+    domains: frozenset[str] | None  # None: penalties in any domain
+    measures: tuple[Measure, ...]
+
+
+class _Rules:
+    """What compute_standing needs of a pack, looked up once per pack."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self.domain_order = {d: i for i, d in enumerate(pack.domains)}
+        self.lists = {
+            code: (rule, tuple(pack.list_measures(code)), rule.default_months)
+            for code, rule in pack.lists.items()
+        }
+        self.triggers = tuple(
+            _Trigger(
+                t.code,
+                t.title,
+                frozenset(t.categories),
+                t.min_fine_yuan,
+                None if t.penalty_domains is None else frozenset(t.penalty_domains),
+                tuple(pack.measures[m] for m in t.measures),
+            )
+            for t in pack.triggers
+        )
+        self.penalty_domains = tuple(pack.default_domains("penalty"))
+        self.codes = {c: (m.points, m.forgivable) for c, m in pack.misconduct.items()}
+        self.window = pack.points.window_months
+        measures = [pack.measures[t.measure] for t in pack.points.thresholds]
+        self.threshold_measures = {
+            t.min_points: m for t, m in zip(pack.points.thresholds, measures, strict=True)
+        }
+        self.thresholds = tuple(
+            (t.min_points, m.runs, m.months)
+            for t, m in zip(pack.points.thresholds, measures, strict=True)
+        )
+        self.score = pack.score
+        self._defaults: dict[tuple[str, str | None], tuple[str, ...]] = {}
+
+    def domains_of(self, record: RecordFacts) -> tuple[str, ...]:
+        """The record's domains, or its kind's default domains when it names none."""
+        if record.domains:
+            return record.domains
+        key = (record.kind, record.code)
+        if key not in self._defaults:
+            try:
+                self._defaults[key] = tuple(self.pack.default_domains(record.kind, record.code))
+            except ValueError:
+                self._defaults[key] = ()
+        return self._defaults[key]
+
+    def ordered(self, domains: set[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """Domains in the pack's order (unknown ones last, by name)."""
+        last = len(self.domain_order)
+        return tuple(sorted(set(domains), key=lambda d: (self.domain_order.get(d, last), d)))
+
+    def severity_of(self, record: RecordFacts) -> str:
+        if record.severity:
+            return record.severity
+        try:
+            return self.pack.classify_penalty(record.categories, record.fine_yuan)
+        except ValueError:
+            return "general"
+
+
+_PREPARED: dict[int, _Rules] = {}
+
+
+def _rules(pack: RulePack) -> _Rules:
+    rules = _PREPARED.get(id(pack))
+    if rules is None or rules.pack is not pack:
+        if len(_PREPARED) >= 8:
+            _PREPARED.clear()
+        rules = _PREPARED[id(pack)] = _Rules(pack)
+    return rules
+
+
+# --- the computation -----------------------------------------------------------------------
+
+
+class _Next:
+    """The earliest change after `day` (a China date) or after `at` (an instant)."""
+
+    def __init__(self, day: date, at: datetime) -> None:
+        self.day, self.at = day, at
+        self.first: date | None = None
+        self.instant: datetime | None = None
+
+    def date(self, d: date | None) -> None:
+        if d is not None and d > self.day and (self.first is None or d < self.first):
+            self.first = d
+
+    def moment(self, when: datetime) -> None:
+        if when > self.at and (self.instant is None or when < self.instant):
+            self.instant = when
+
+    def result(self) -> datetime | None:
+        midnight = None if self.first is None else china_midnight(self.first)
+        if self.instant is None or (midnight is not None and midnight <= self.instant):
+            return midnight
+        return self.instant
+
+
+class _Computation:
+    """One subject at one instant: gathers restrictions, score lines and the next change."""
+
+    def __init__(self, rules: _Rules, at: datetime) -> None:
+        self.rules, self.at = rules, at
+        self.day = china_date(at)
+        self.next = _Next(self.day, at)
+        self.found: list[Restriction] = []
+        self.lines: list[tuple[tuple[date, str], ScoreLine]] = []
+
+    def restrict(
+        self,
+        m: Measure,
+        rec: RecordFacts,
+        start: date,
+        until: date | None,
+        reason: str,
+        domains: tuple[str, ...] | None = None,
+    ) -> None:
+        """Keep the measure's restriction if it is active on the day; note its boundaries."""
+        self.next.date(start)
+        self.next.date(until)
+        if start <= self.day and (until is None or self.day < until):
+            if domains is None:
+                domains = self.rules.domains_of(rec) if m.scope == "records" else m.domains
+            domains = self.rules.ordered(domains)
+            self.found.append(
+                Restriction(m.code, m.title, m.effect, domains, start, until, m.basis, rec.id,
+                            rec.authority_name, reason)
+            )  # fmt: skip
+
+    def line(self, rec: RecordFacts, amount: int, reason: str) -> None:
+        """A score line of `amount` cents for the record."""
+        line = ScoreLine(rec.id, rec.kind, rec.ref, amount / 100, reason)
+        self.lines.append(((rec.decided_on, rec.id), line))
+
+    def deduct(self, rec: RecordFacts, weight: float, what: str) -> None:
+        """A decaying deduction of `weight` for the record (left out once it decayed to 0)."""
+        factor = self.rules.score.decay_factor(rec.decided_on, self.day)
+        if weight and factor > 0:
+            self.next.date(self.day + timedelta(days=1))  # linear decay: tomorrow differs
+        amount = -cents(weight * factor)
+        if amount:
+            self.line(rec, amount, f"{what} (−{num(weight)}) × decay {factor:.2f}")
+
+    def listing(self, rec: RecordFacts) -> None:
+        """The measures of a blacklist record's list, and its deduction."""
+        entry = self.rules.lists.get(rec.code or "")
+        if entry is not None:
+            rule, measures, default_months = entry
+            start = rec.starts_on
+            for m in measures:
+                until: date | None = rec.ends_on
+                if m.runs == "months" and m.months is not None:
+                    until = add_months(start, m.months)
+                elif until is None and default_months is not None:
+                    until = add_months(start, default_months)
+                self.restrict(m, rec, start, until, f"listed on {rule.title} ({rule.code})")
+        self.deduct(rec, self.rules.score.blacklist, f"listed on {rec.code}")
+
+    def penalty(self, rec: RecordFacts) -> None:
+        """The measures of the triggers the penalty starts (as pack.triggers_for, with the
+        pack looked up once), and its deduction."""
+        rules = self.rules
+        domains = frozenset(rec.domains or rules.penalty_domains)
+        categories = frozenset(rec.categories)
+        fine = rec.fine_yuan
+        for t in rules.triggers:
+            if t.domains is not None and not t.domains & domains:
+                continue
+            fined = t.min_fine is not None and fine is not None and fine >= t.min_fine
+            if not (fined or t.categories & categories):
+                continue
+            for m in t.measures:
+                until = rec.ends_on
+                if m.runs == "months" and m.months is not None:
+                    until = add_months(rec.decided_on, m.months)
+                reason = f"penalty meets trigger {t.code} ({t.title})"
+                self.restrict(m, rec, rec.decided_on, until, reason)
+        severity = rules.severity_of(rec)
+        self.deduct(rec, rules.score.penalty.get(severity, 0.0), f"{severity} penalty")
+
+    def commendation(self, rec: RecordFacts) -> None:
+        """The bonus of a commendation while it runs."""
+        c = self.rules.pack.commendations.get(rec.code or "")
+        end = rec.ends_on
+        if end is None and c is not None and c.default_months is not None:
+            end = add_months(rec.starts_on, c.default_months)
+        self.next.date(rec.starts_on)
+        self.next.date(end)
+        if not (rec.starts_on <= self.day and (end is None or self.day < end)):
+            return
+        if c is None:
+            self.line(rec, 0, f"commendation {rec.code} is not in rule pack {self.rules.pack.id}")
+        else:
+            until = "open-ended" if end is None else f"until {end.isoformat()}"
+            self.line(rec, cents(c.bonus), f"commendation {c.code} (+{num(c.bonus)}) {until}")
+
+    def misconduct(self, records: list[RecordFacts]) -> int:
+        """Each record's deduction, the threshold measures; the points in the window."""
+        rules = self.rules
+        window = pts.entries(records, rules.codes, rules.window)
+        per = rules.score.misconduct_per_point
+        for e in window:
+            self.next.date(e.starts)
+            self.next.date(e.exit)
+            rec = e.record
+            if e.forgiven:
+                self.line(rec, 0, f"容错: first minor offence ({rec.code}, no points)")
+            elif not e.known:
+                self.line(rec, 0, f"misconduct code {rec.code} is not in rule pack {rules.pack.id}")
+            else:
+                self.deduct(
+                    rec, e.points * per, f"misconduct {rec.code}: {e.points} points × {num(per)}"
+                )
+        timeline = pts.steps(window)
+        for hit in pts.threshold_hits(timeline, self.day, rules.thresholds, rules.window):
+            m = rules.threshold_measures[hit.threshold]
+            domains = None
+            if m.scope == "records":
+                counted = pts.in_window(window, hit.since)
+                domains = tuple({d for e in counted for d in rules.domains_of(e.record)})
+            self.restrict(m, hit.record, hit.start, hit.until, hit.reason, domains)
+        now = pts.index_at(timeline, self.day)
+        return timeline[now].total if now >= 0 else 0
+
+    def standing(self, points: int) -> Standing:
+        lines = [line for _, line in sorted(self.lines, key=lambda x: x[0])]
+        score, level, explanation = explain(self.rules.score, lines)
+        self.found.sort(key=lambda r: (r.start, r.measure, r.record_id or ""))
+        return Standing(self.at, tuple(self.found), points, score, level, tuple(explanation),
+                        self.next.result())  # fmt: skip
+
+
+def compute_standing(records: Sequence[RecordFacts], pack: RulePack, at: datetime) -> Standing:
+    """The standing the records (all of one subject) give at `at` under `pack`."""
+    run = _Computation(_rules(pack), at)
+    day = run.day
+    misconduct: list[RecordFacts] = []
+    for rec in records:
+        gone = _revoked_by(rec, at)
+        if rec.decided_on > day:
+            if not gone:
+                run.next.date(rec.decided_on)
+            continue
+        if gone:
+            continue
+        if rec.revoked_at is not None and rec.status in _GONE:  # revoked after `at`
+            when = rec.revoked_at
+            run.next.moment(when if when.tzinfo else when.replace(tzinfo=UTC))
+        if rec.kind == "misconduct":
+            misconduct.append(rec)
+        elif rec.kind == "penalty":
+            run.penalty(rec)
+        elif rec.kind == "blacklist":
+            run.listing(rec)
+        elif rec.kind == "commendation":
+            run.commendation(rec)
+    return run.standing(run.misconduct(misconduct))

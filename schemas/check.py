@@ -1,0 +1,97 @@
+"""The bidder check (api.md: Screening)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from schemas.common import StrictSchema
+
+MAX_CHECK = 10_000
+CHINA = timezone(timedelta(hours=8))
+
+
+class Instant(fields.Field):
+    """A date (its start in China) or an ISO 8601 instant (no offset: China time)."""
+
+    default_error_messages = {"invalid": "a date (YYYY-MM-DD) or an ISO 8601 instant"}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return datetime.combine(date.fromisoformat(text), time(), CHINA)
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value.isoformat() if isinstance(value, datetime) else value
+
+
+class CheckArgs(StrictSchema):
+    domain = fields.String(
+        required=True, metadata={"description": "a trading domain (see /api/v1/rules)"}
+    )
+    at = Instant(metadata={"description": "a date or an instant; default now"})
+
+
+class CheckSubjectSchema(StrictSchema):
+    uscc = fields.String()
+    id_type = fields.String(metadata={"description": "身份证 (default) …"})
+    id_number = fields.String(metadata={"description": "personal data: POST only"})
+
+    @validates_schema
+    def _one_identifier(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("uscc" in data) == ("id_number" in data):
+            raise ValidationError("send either uscc or id_number (with id_type)")
+        if "id_type" in data and "id_number" not in data:
+            raise ValidationError({"id_type": ["only with id_number"]})
+
+
+class CheckBatchSchema(CheckArgs):
+    subjects = fields.List(
+        fields.Nested(CheckSubjectSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_CHECK),
+    )
+
+
+class RestrictionSchema(Schema):
+    measure = fields.String()
+    title = fields.String()
+    effect = fields.String(metadata={"enum": ["bar", "caution"]})
+    domains = fields.List(fields.String())
+    from_ = fields.String(data_key="from", attribute="from")
+    until = fields.String(allow_none=True)
+    basis = fields.String()
+    record_id = fields.String(allow_none=True)
+    authority = fields.String()
+    reason = fields.String()
+
+
+class RelatedSchema(Schema):
+    role = fields.String()
+    name = fields.String()
+    id_number = fields.String(allow_none=True, metadata={"description": "masked"})
+    restrictions = fields.List(fields.Nested(RestrictionSchema))
+
+
+class CheckResultSchema(Schema):
+    subject = fields.Dict()
+    known = fields.Boolean()
+    verdict = fields.String(metadata={"enum": ["barred", "caution", "clear"]})
+    restrictions = fields.List(fields.Nested(RestrictionSchema))
+    score = fields.Dict(allow_none=True)
+    related = fields.List(fields.Nested(RelatedSchema))
+    at = fields.String()
+    check = fields.Dict(metadata={"description": "digest of this answer as recorded, and when"})
+
+
+class CheckBatchResultSchema(Schema):
+    results = fields.List(fields.Nested(CheckResultSchema))

@@ -1,0 +1,349 @@
+"""Screening through the real API: the stories a procuring entity relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from credithub.db import db
+from credithub.rules.pack import RulePack, add_months
+from credithub.standing.models import CheckLog, StandingRow
+from tests.records.samples import BEIJIANG, CAIZHENG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
+
+Headers = dict[str, str]
+DOMAINS = ["construction", "procurement", "land", "state_assets", "medical", "expert", "agency"]
+ORG = {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": SHUDAO}
+
+
+@pytest.fixture
+def zhujian(make_token: Callable[..., Headers]) -> Headers:
+    return make_token("department", uscc=ZHUJIAN, name="呼伦贝尔市住房和城乡建设局")
+
+
+@pytest.fixture
+def caizheng(make_token: Callable[..., Headers]) -> Headers:
+    return make_token("department", uscc=CAIZHENG, name="呼伦贝尔市财政局")
+
+
+@pytest.fixture
+def bidding(make_token: Callable[..., Headers]) -> Headers:
+    return make_token("consumer", name="电子招投标交易平台")
+
+
+def pack(app: Flask) -> RulePack:
+    return app.extensions["credithub.rule_pack"]  # type: ignore[no-any-return]
+
+
+def push(client: FlaskClient, headers: Headers, *records: dict[str, Any]) -> list[dict[str, Any]]:
+    resp = client.post("/api/v1/records", json={"records": list(records)}, headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    results: list[dict[str, Any]] = resp.get_json()["results"]
+    assert all(r["status"] != "rejected" for r in results), results
+    return results
+
+
+def check(
+    client: FlaskClient, headers: Headers, uscc: str, domain: str, at: str | None = None
+) -> Any:
+    url = f"/api/v1/check/{uscc}?domain={domain}" + (f"&at={at}" if at else "")
+    resp = client.get(url, headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def listing(
+    ref: str = "HMD-2026-007",
+    listed_on: str = "2026-06-02",
+    expires_on: str = "2029-06-02",
+    subject: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": "blacklist",
+        "ref": ref,
+        "decided_on": listed_on,
+        "list": "ggzy-serious",
+        "listed_on": listed_on,
+        "expires_on": expires_on,
+        "basis": "发改法规〔2018〕457号",
+        "reason": "串通投标",
+        "subject": subject or ORG,
+    }
+
+
+def test_a_listing_bars_every_domain_at_once(
+    client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    assert check(client, bidding, SHUDAO, "construction")["verdict"] == "clear"
+    [created] = push(client, zhujian, listing())
+    for domain in DOMAINS:
+        answer = check(client, bidding, SHUDAO, domain)
+        assert answer["verdict"] == "barred", domain
+        assert answer["known"] is True
+        [r] = [r for r in answer["restrictions"] if r["record_id"] == created["id"]]
+        assert r["effect"] == "bar"
+        assert domain in r["domains"]
+        assert r["basis"]
+        assert r["measure"]
+        assert r["authority"] == "呼伦贝尔市住房和城乡建设局"
+        assert (r["from"], r["until"]) == ("2026-06-02", "2029-06-02")
+    # It ends with the listing.
+    assert check(client, bidding, SHUDAO, "land", "2029-06-01")["verdict"] == "barred"
+    assert check(client, bidding, SHUDAO, "land", "2029-06-02")["verdict"] == "clear"
+
+
+def test_revocation_clears_now_but_not_as_of_before(
+    client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    [created] = push(client, zhujian, listing(listed_on="2026-01-05"))
+    before = check(client, bidding, SHUDAO, "construction")["at"]
+    revoked = client.post(
+        f"/api/v1/records/{created['id']}/revoke", json={"reason": "复议撤销"}, headers=zhujian
+    )
+    assert revoked.status_code == 200
+    assert check(client, bidding, SHUDAO, "construction")["verdict"] == "clear"
+    assert (
+        check(client, bidding, SHUDAO, "construction", before.replace("+", "%2B"))["verdict"]
+        == "barred"
+    )
+    # Before the decision the record did not count either.
+    assert check(client, bidding, SHUDAO, "construction", "2026-01-04")["verdict"] == "clear"
+
+
+def test_major_procurement_fine_bars_procurement_only_for_three_years(
+    app: Flask, client: FlaskClient, caizheng: Headers, bidding: Headers
+) -> None:
+    fine = penalty(
+        "呼财罚〔2026〕3号",
+        uscc=BEIJIANG,
+        decided_on="2026-03-10",
+        fine_yuan="2500000",
+        domains=["procurement"],
+        authority={"uscc": CAIZHENG, "name": "呼伦贝尔市财政局"},
+        basis="《政府采购法》第七十七条",
+    )
+    [created] = push(client, caizheng, fine)
+    answer = check(client, bidding, BEIJIANG, "procurement")
+    assert answer["verdict"] == "barred"
+    [r] = answer["restrictions"]
+    assert r["domains"] == ["procurement"]
+    assert r["record_id"] == created["id"]
+    assert r["until"] == add_months(date(2026, 3, 10), 36).isoformat()
+    for other in DOMAINS:
+        if other != "procurement":
+            assert check(client, bidding, BEIJIANG, other)["verdict"] == "clear", other
+    small = penalty(
+        "呼财罚〔2026〕4号",
+        uscc=SHUDAO,
+        fine_yuan="10000",
+        domains=["procurement"],
+        authority={"uscc": CAIZHENG},
+    )
+    push(client, caizheng, small)
+    assert check(client, bidding, SHUDAO, "procurement")["verdict"] == "clear"
+
+
+def misconduct(ref: str, code: str, on: date) -> dict[str, Any]:
+    return {
+        "kind": "misconduct",
+        "ref": ref,
+        "code": code,
+        "decided_on": on.isoformat(),
+        "occurred_on": on.isoformat(),
+        "domains": ["construction"],
+        "subject": ORG,
+    }
+
+
+def test_points_move_caution_then_barred_then_clear(
+    app: Flask, client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    rules = pack(app)
+    caution, bar = (t.min_points for t in rules.points.thresholds[:2])
+    heavy = max(
+        (m for m in rules.misconduct.values() if "construction" in m.domains and not m.forgivable),
+        key=lambda m: m.points,
+    )
+    start = date(2026, 1, 5)
+    records, total, day = [], 0, start
+    while total < caution:
+        records.append(misconduct(f"M{len(records)}", heavy.code, day))
+        total += heavy.points
+        day += timedelta(days=1)
+    push(client, zhujian, *records)
+    first = check(client, bidding, SHUDAO, "construction", (day + timedelta(days=1)).isoformat())
+    assert first["score"]["points"] == total
+    assert first["verdict"] == ("caution" if total < bar else "barred")
+    more = []
+    while total < bar:
+        more.append(misconduct(f"N{len(more)}", heavy.code, day))
+        total += heavy.points
+        day += timedelta(days=1)
+    push(client, zhujian, *more)
+    crossed = day + timedelta(days=1)
+    assert (
+        check(client, bidding, SHUDAO, "construction", crossed.isoformat())["verdict"] == "barred"
+    )
+    assert check(client, bidding, SHUDAO, "medical", crossed.isoformat())["verdict"] == "clear"
+    # Walk forward: the points leave the window and the bar term runs out.
+    later = add_months(crossed, rules.points.window_months + 24)
+    assert check(client, bidding, SHUDAO, "construction", later.isoformat())["verdict"] == "clear"
+
+
+def test_first_minor_offence_under_tolerance_adds_no_points(
+    app: Flask, client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    forgivable = next(m for m in pack(app).misconduct.values() if m.forgivable)
+    push(client, zhujian, misconduct("F1", forgivable.code, date(2026, 2, 1)))
+    assert check(client, bidding, SHUDAO, "construction", "2026-02-02")["score"]["points"] == 0
+    push(client, zhujian, misconduct("F2", forgivable.code, date(2026, 3, 1)))
+    assert (
+        check(client, bidding, SHUDAO, "construction", "2026-03-02")["score"]["points"]
+        == forgivable.points
+    )
+
+
+def test_profile_explains_the_score_record_by_record(
+    app: Flask, client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    push(client, zhujian, listing(), penalty("P-9", uscc=SHUDAO, categories=["吊销许可证件"]))
+    profile = client.get(f"/api/v1/entities/{SHUDAO}", headers=bidding).get_json()
+    score = profile["score"]
+    lines = score["explanation"]
+    assert round(sum(line["amount"] for line in lines), 2) == score["value"]
+    assert {line["record_id"] for line in lines if line["record_id"]} == {
+        r["id"] for r in profile["records"]
+    }
+    assert score["level"] in {lv.level for lv in pack(app).score.levels}
+    assert {r["measure"] for r in profile["restrictions"]}
+
+
+def test_batch_check_in_order_with_persons_and_unknowns(
+    client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    person = {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID}
+    push(client, zhujian, listing(), listing("HMD-P", subject=person))
+    body = {
+        "domain": "construction",
+        "subjects": [
+            {"uscc": SHUDAO},
+            {"uscc": "91512081MA62K0260E".replace("91512081MA62K0260E", BEIJIANG)},
+            {"id_type": "身份证", "id_number": PERSON_ID.lower()},
+        ],
+    }
+    resp = client.post("/api/v1/check", json=body, headers=bidding)
+    assert resp.status_code == 200, resp.get_json()
+    results = resp.get_json()["results"]
+    assert [r["verdict"] for r in results] == ["barred", "clear", "barred"]
+    assert [r["known"] for r in results] == [True, False, True]
+    assert results[2]["subject"]["id_number"] == "110105********002X"
+    assert PERSON_ID not in resp.get_data(as_text=True)
+
+
+def test_legal_representative_under_a_reaching_listing_is_reported(
+    client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    person = {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID}
+    push(
+        client,
+        zhujian,
+        listing("HMD-REP", subject=person),
+        penalty(
+            "P-1",
+            uscc=BEIJIANG,
+            subject={
+                "type": "organization",
+                "name": "北疆",
+                "uscc": BEIJIANG,
+                "legal_rep": {"name": "张建国", "id_number": PERSON_ID},
+            },
+        ),
+    )
+    answer = check(client, bidding, BEIJIANG, "construction")
+    [related] = answer["related"]
+    assert related["role"] == "legal_rep"
+    assert related["id_number"] == "110105********002X"
+    assert related["restrictions"][0]["effect"] == "bar"
+
+
+def test_every_check_is_recorded_with_the_digest_of_its_answer(
+    app: Flask, client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    push(client, zhujian, listing())
+    answer = check(client, bidding, SHUDAO, "construction")
+    with app.app_context():
+        [logged] = db.session.scalars(select(CheckLog)).all()
+    assert logged.digest == answer["check"]["digest"]
+    assert (logged.client, logged.verdict, logged.subject_code) == (
+        "电子招投标交易平台",
+        "barred",
+        SHUDAO,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (f"/api/v1/check/{SHUDAO}?domain=railways", 422),
+        (f"/api/v1/check/{SHUDAO}", 422),
+        (f"/api/v1/check/{SHUDAO}?domain=construction&at=yesterday", 422),
+        ("/api/v1/check/91512081MA62K0260X?domain=construction", 422),
+        (f"/api/v1/check/{PERSON_ID}?domain=construction", 400),
+    ],
+)
+def test_bad_single_checks_are_refused_and_not_recorded(
+    app: Flask, client: FlaskClient, bidding: Headers, url: str, status: int
+) -> None:
+    assert client.get(url, headers=bidding).status_code == status
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckLog)) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {"domain": "construction", "subjects": [{"uscc": SHUDAO}, {"uscc": SHUDAO.lower()}]},
+            "subjects.1",
+        ),
+        ({"domain": "construction", "subjects": [{"uscc": SHUDAO}] * 10_001}, "subjects"),
+        ({"domain": "construction", "subjects": []}, "subjects"),
+        (
+            {"domain": "construction", "subjects": [{"uscc": SHUDAO, "id_number": PERSON_ID}]},
+            "subjects",
+        ),
+        (
+            {"domain": "construction", "subjects": [{"id_number": "110105194912310021"}]},
+            "subjects.0.id_number",
+        ),
+        ({"subjects": [{"uscc": SHUDAO}]}, "domain"),
+    ],
+)
+def test_bad_batches_are_refused_and_not_recorded(
+    app: Flask, client: FlaskClient, bidding: Headers, body: dict[str, Any], field: str
+) -> None:
+    resp = client.post("/api/v1/check", json=body, headers=bidding)
+    assert resp.status_code == 422, resp.get_json()
+    errors = resp.get_json()["errors"]
+    assert any(k == field or k.startswith(field) for k in errors), errors
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckLog)) == 0
+
+
+def test_standing_is_stored_with_the_change_and_rescore_is_repeatable(
+    app: Flask, client: FlaskClient, zhujian: Headers, run_cli: Callable[..., Any]
+) -> None:
+    push(client, zhujian, listing())
+    with app.app_context():
+        [row] = db.session.scalars(select(StandingRow)).all()
+        assert row.pack_digest == pack(app).digest
+        assert row.data["restrictions"]
+    result = run_cli("rescore", "--all")
+    assert result.exit_code == 0, result.output
+    assert "rescored 1 subject" in result.output
+    assert "rescored 0 subject" in run_cli("rescore").output
