@@ -76,13 +76,29 @@ def _check_alphabet(scheme: str, value: str, alphabet: str, offset: int = 0) -> 
             )
 
 
+# Value tables: screening parses tens of thousands of codes per request.
+_USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+_ORG_VALUE = {c: i for i, c in enumerate(_ORG_ALPHABET)}
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}")
+
+
+def _uscc_check(first17: str) -> str:
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def _org_check(first8: str) -> str:
+    total = sum(_ORG_VALUE[c] * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
 def uscc_check_char(first17: str) -> str:
     """Return the GB 32100 check character for the first 17 characters of a USCC."""
     if len(first17) != 17:
         raise IdentifierError("uscc", f"check needs 17 characters, got {len(first17)}")
     _check_alphabet("uscc", first17, USCC_ALPHABET)
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    return _uscc_check(first17)
 
 
 def org_code_check_char(first8: str) -> str:
@@ -90,9 +106,7 @@ def org_code_check_char(first8: str) -> str:
     if len(first8) != 8:
         raise IdentifierError("org_code", f"check needs 8 characters, got {len(first8)}")
     _check_alphabet("org_code", first8, _ORG_ALPHABET)
-    total = sum(_ORG_ALPHABET.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
+    return _org_check(first8)
 
 
 @dataclass(frozen=True)
@@ -119,13 +133,15 @@ def parse_uscc(value: str, allow: Collection[str] = ()) -> tuple[Uscc, list[str]
     code = normalize(value)
     if len(code) != 18:
         raise IdentifierError("uscc", f"must be 18 characters, got {len(code)}")
-    _check_alphabet("uscc", code, USCC_ALPHABET)
-    _check_alphabet("uscc", code[2:8], _DIGITS, offset=2)
+    if not _USCC_SHAPE.fullmatch(code):
+        # Slow path only to say precisely which character is wrong.
+        _check_alphabet("uscc", code, USCC_ALPHABET)
+        _check_alphabet("uscc", code[2:8], _DIGITS, offset=2)
     failures = []
-    expected = uscc_check_char(code[:17])
+    expected = _uscc_check(code[:17])
     if code[17] != expected:
         failures.append(f"check character should be {expected!r}, got {code[17]!r}")
-    expected_org = org_code_check_char(code[8:16])
+    expected_org = _org_check(code[8:16])
     if code[16] != expected_org:
         failures.append(
             f"organization code check character (position 17) should be {expected_org!r},"

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from credithub.db import utcnow
 from credithub.entities.models import Subject
 from credithub.records.service import list_records
-from credithub.standing.check import restriction_out
 from credithub.standing.service import standings_at
 
 MAX_RECORDS = 500
@@ -27,7 +26,7 @@ def profile(session: Session, subject: Subject) -> dict[str, Any]:
         **{k: getattr(subject, k) for k in _IDENTITY},
         "records": records["items"],
         "records_total": records["total"],
-        "restrictions": [restriction_out(r) for r in standing.restrictions],
+        "restrictions": [r.to_dict() for r in standing.restrictions],
         "score": {
             "value": standing.score, "level": standing.level, "points": standing.points,
             "explanation": [

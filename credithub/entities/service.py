@@ -21,6 +21,7 @@ from credithub.db import bulk_insert, new_id, utcnow
 from credithub.entities.identifiers import (
     LEGACY_SCHEMES,
     IdentifierError,
+    Uscc,
     mask_id_number,
     normalize,
     parse_id_card,
@@ -89,6 +90,16 @@ class SubjectRef:
         return keys
 
 
+def ref_for_uscc(parsed: Uscc, name: str = "-") -> SubjectRef:
+    """The ref of an organization named by a checked USCC (its derived org code included)."""
+    ref = SubjectRef(
+        type=parsed.subject_type, name=name, uscc=parsed.code, uscc_exception=parsed.exception
+    )
+    if not parsed.exception:
+        ref.legacy["org_code"] = parsed.org_code
+    return ref
+
+
 def load_allow_list(file: str, extra: Iterable[str]) -> frozenset[str]:
     """The USCC allow-list: the shipped (or configured) file plus configured codes."""
     path = Path(file) if file else BUNDLED_EXCEPTIONS
@@ -142,7 +153,7 @@ def parse_subject(data: Any, prefix: str = "subject") -> tuple[SubjectRef, list[
             elif stype == "individual_business" and parsed.subject_type != "individual_business":
                 fail("uscc", f"code {parsed.code} is not an individual business code (92…)")
             elif not parsed.exception:
-                ref.legacy["org_code"] = parsed.org_code
+                ref.legacy["org_code"] = parsed.org_code  # as ref_for_uscc does
         except IdentifierError as exc:
             fail("uscc", exc.reason)
 

@@ -404,7 +404,7 @@ def effective_status(row: dict[str, Any] | Record, today: date | None = None) ->
     if (
         status in ("active", "disputed")
         and ends_on is not None
-        and ends_on < (today or today_in_china())
+        and ends_on <= (today or today_in_china())  # ends_on is the first day it no longer runs
     ):
         return "expired"
     return status
@@ -499,9 +499,9 @@ def list_records(
         query = query.where(Record.kind == kind)
     if status:
         today = today_in_china()
-        live = or_(Record.ends_on.is_(None), Record.ends_on >= today)
+        live = or_(Record.ends_on.is_(None), Record.ends_on > today)
         if status == "expired":
-            query = query.where(Record.status.in_(("active", "disputed")), Record.ends_on < today)
+            query = query.where(Record.status.in_(("active", "disputed")), Record.ends_on <= today)
         elif status in ("active", "disputed"):
             query = query.where(Record.status == status, live)
         else:

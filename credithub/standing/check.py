@@ -1,6 +1,11 @@
 """The bidder check: barred, caution or clear in a domain at an instant, each restriction
 citing its measure, legal basis and record; every answer recorded with its digest so a
-procuring entity can later prove what it was told."""
+procuring entity can later prove what it was told.
+
+This is the hub's hottest path. A subject and its stored standing come back from one indexed
+query (a batch: one per few hundred subjects); only what that misses (legacy aliases, stale or
+past standings) takes the slower general paths.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, db, new_id
+from credithub.db import bulk_insert, db, new_id, utcnow
 from credithub.entities.models import Subject
 from credithub.entities.service import SubjectRef, find_subjects
-from credithub.records.models import Record
-from credithub.standing.compute import Restriction, Standing, compute_standing, counts_at
-from credithub.standing.models import CheckLog
-from credithub.standing.service import facts_for, rule_pack, standings_at
+from credithub.standing.compute import Standing
+from credithub.standing.models import CheckLog, StandingRow
+from credithub.standing.service import CHUNK, compute_all, is_current, rule_pack
 
 
 @dataclass
@@ -31,42 +35,71 @@ class Asked:
     code: str  # the USCC, or the masked ID number: what the log and the answer may show
 
 
-def restriction_out(r: Restriction) -> dict[str, Any]:
-    return {
-        "measure": r.measure, "title": r.title, "effect": r.effect, "domains": list(r.domains),
-        "from": r.start.isoformat(), "until": r.until.isoformat() if r.until else None,
-        "basis": r.basis, "record_id": r.record_id, "authority": r.authority, "reason": r.reason,
-    }  # fmt: skip
+@dataclass
+class _Found:
+    id: str
+    name: str
+    type: str
+    standing: Standing | None = None
+    related: list[dict[str, Any]] | None = None
 
 
-def _digest(answer: dict[str, Any]) -> str:
-    text = json.dumps(answer, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+_COLUMNS = (
+    Subject.id, Subject.name, Subject.type, Subject.uscc, Subject.id_hash,
+    StandingRow.computed_at, StandingRow.valid_until, StandingRow.pack_digest, StandingRow.data,
+)  # fmt: skip
 
 
-def _subject_out(subject: Subject | None, asked: Asked) -> dict[str, Any]:
-    if subject is None:
-        out: dict[str, Any] = {"name": None}
-    else:
-        out = {"name": subject.name, "type": subject.type}
-    if asked.ref.type == "person":
-        out["id_number"] = asked.code
-    else:
-        out["uscc"] = asked.code
-    return out
+def _lookup(session: Session, asked: Sequence[Asked], at: datetime) -> list[_Found | None]:
+    pack = rule_pack()
+    by_key: dict[tuple[str, str], _Found] = {}
+    base = select(*_COLUMNS).outerjoin(StandingRow, StandingRow.subject_id == Subject.id)
+    for scheme, column in (("uscc", Subject.uscc), ("id", Subject.id_hash)):
+        values = sorted({k[1] for a in asked for k in a.ref.lookup_keys()[:1] if k[0] == scheme})
+        for i in range(0, len(values), CHUNK):
+            for row in session.execute(base.where(column.in_(values[i : i + CHUNK]))):
+                found = _Found(row.id, row.name, row.type)
+                if row.data is not None and is_current(row, at, pack):
+                    found.standing = Standing.from_dict(row.data, explained=False)
+                    found.related = row.data.get("related", [])
+                by_key[(scheme, row.uscc if scheme == "uscc" else row.id_hash)] = found
+    result: list[_Found | None] = [by_key.get(a.ref.lookup_keys()[0]) for a in asked]
+    _resolve_aliases(session, asked, result)
+    _compute_stale(session, [f for f in result if f is not None and f.standing is None], at)
+    return result
 
 
-def answer(
-    subject: Subject | None,
-    asked: Asked,
-    standing: Standing | None,
-    domain: str,
-    at: datetime,
-    related: list[dict[str, Any]],
-) -> dict[str, Any]:
-    if subject is None or standing is None:
+def _resolve_aliases(session: Session, asked: Sequence[Asked], result: list[_Found | None]) -> None:
+    """Subjects known only by a legacy code (e.g. the 组织机构代码 inside the USCC asked for)."""
+    missing = [i for i, f in enumerate(result) if f is None]
+    if not missing:
+        return
+    subjects = find_subjects(session, [asked[i].ref for i in missing])
+    for i, subject in zip(missing, subjects, strict=True):
+        if subject is not None:
+            result[i] = _Found(subject.id, subject.name, subject.type)
+
+
+def _compute_stale(session: Session, found: list[_Found], at: datetime) -> None:
+    if not found:
+        return
+    computed = compute_all(session, sorted({f.id for f in found}), at)
+    for f in found:
+        f.standing, f.related, _ = computed[f.id]
+
+
+def _in_domain(restrictions: Sequence[dict[str, Any]], domain: str) -> list[dict[str, Any]]:
+    return [r for r in restrictions if domain in r["domains"]]
+
+
+def answer(found: _Found | None, asked: Asked, domain: str, at: datetime) -> dict[str, Any]:
+    subject: dict[str, Any] = {"name": found.name if found else None}
+    if found is not None:
+        subject["type"] = found.type
+    subject["id_number" if asked.ref.type == "person" else "uscc"] = asked.code
+    if found is None or found.standing is None:
         return {
-            "subject": _subject_out(None, asked),
+            "subject": subject,
             "known": False,
             "verdict": "clear",
             "restrictions": [],
@@ -74,104 +107,51 @@ def answer(
             "related": [],
             "at": at.isoformat(),
         }
+    standing = found.standing
+    related = []
+    for party in found.related or []:
+        restrictions = _in_domain(party["restrictions"], domain)
+        if restrictions:
+            related.append({**party, "restrictions": restrictions})
     return {
-        "subject": _subject_out(subject, asked),
+        "subject": subject,
         "known": True,
         "verdict": standing.verdict(domain),
-        "restrictions": [restriction_out(r) for r in standing.restrictions_in(domain)],
+        "restrictions": [r.to_dict() for r in standing.restrictions_in(domain)],
         "score": {"value": standing.score, "level": standing.level, "points": standing.points},
         "related": related,
         "at": at.isoformat(),
     }
 
 
-def _legal_reps(session: Session, subject_ids: Sequence[str]) -> dict[str, str]:
-    """The legal representative each organization's latest record names (if any)."""
-    reps: dict[str, str] = {}
-    if not subject_ids:
-        return reps
-    query = (
-        select(Record.subject_id, Record.legal_rep_id)
-        .where(Record.subject_id.in_(subject_ids), Record.legal_rep_id.is_not(None))
-        .order_by(Record.decided_on)
-    )
-    for sid, rep in session.execute(query):
-        if rep is not None:
-            reps[sid] = rep  # later decisions overwrite earlier ones
-    return reps
-
-
-def _related(
-    session: Session, subject_ids: Sequence[str], domain: str, at: datetime
-) -> dict[str, list[dict[str, Any]]]:
-    """Listings of legal representatives whose list reaches representatives (457号)."""
-    pack = rule_pack()
-    reps = _legal_reps(session, subject_ids)
-    if not reps:
-        return {}
-    facts = facts_for(session, set(reps.values()))
-    people = {
-        s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(set(reps.values()))))
-    }
-    out: dict[str, list[dict[str, Any]]] = {}
-    for sid, rep in reps.items():
-        reaching = [
-            f
-            for f in facts[rep]
-            if f.kind == "blacklist"
-            and counts_at(f, at)
-            and "legal_rep" in pack.lists[f.code or ""].reaches
-        ]
-        if not reaching:
-            continue
-        standing = compute_standing(reaching, pack, at)
-        restrictions = [restriction_out(r) for r in standing.restrictions_in(domain)]
-        if restrictions:
-            person = people[rep]
-            out[sid] = [
-                {
-                    "role": "legal_rep",
-                    "name": person.name,
-                    "id_number": person.id_masked,
-                    "restrictions": restrictions,
-                }
-            ]
-    return out
-
-
 def check(
     session: Session, asked: Sequence[Asked], domain: str, at: datetime, client: str
 ) -> list[dict[str, Any]]:
     """Answer for each subject, in order, and record every answer."""
-    subjects = find_subjects(session, [a.ref for a in asked])
-    known = sorted({s.id for s in subjects if s is not None})
-    standings = standings_at(session, known, at)
-    related = _related(session, known, domain, at)
-    answers = [
-        answer(
-            s, a, standings.get(s.id) if s else None, domain, at, related.get(s.id, []) if s else []
-        )
-        for s, a in zip(subjects, asked, strict=True)
-    ]
-    _record(session, subjects, asked, answers, domain, at, client)
+    found = _lookup(session, asked, at)
+    answers = [answer(f, a, domain, at) for f, a in zip(found, asked, strict=True)]
+    _record(session, found, asked, answers, domain, at, client)
     return answers
+
+
+def _digest(answer: dict[str, Any]) -> str:
+    text = json.dumps(answer, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _record(
     session: Session,
-    subjects: Sequence[Subject | None],
+    found: Sequence[_Found | None],
     asked: Sequence[Asked],
     answers: list[dict[str, Any]],
     domain: str,
     at: datetime,
     client: str,
 ) -> None:
-    from credithub.db import utcnow
-
     batch = new_id() if len(asked) > 1 else None
     now = utcnow()
     rows = []
-    for subject, a, out in zip(subjects, asked, answers, strict=True):
+    for subject, a, out in zip(found, asked, answers, strict=True):
         digest = _digest(out)
         out["check"] = {"digest": digest, "asked_at": now.isoformat()}
         rows.append(

@@ -172,7 +172,8 @@ class Standing:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Standing:
+    def from_dict(cls, data: dict[str, Any], explained: bool = True) -> Standing:
+        """The inverse of to_dict; checks, which never show the explanation, skip it."""
         until = data["valid_until"]
         return cls(
             at=datetime.fromisoformat(data["at"]),
@@ -183,7 +184,9 @@ class Standing:
             explanation=tuple(
                 ScoreLine(x["record_id"], x["kind"], x["ref"], float(x["amount"]), x["reason"])
                 for x in data["explanation"]
-            ),
+            )
+            if explained
+            else (),
             valid_until=None if until is None else datetime.fromisoformat(until),
         )
 

@@ -1,8 +1,8 @@
 """量化记分: misconduct points over a rolling window, and the threshold measures they start.
 
 Pure helpers for `compute.py`. A counted misconduct record adds its points on its `starts_on`
-and leaves the window `window_months` later (it counts while starts_on <= day < exit). The rolling sum
-is a step function of the day; it is built once per subject as a list of `Step`s, in
+and leaves the window `window_months` later: it counts while starts_on <= day < exit. The
+rolling sum is a step function of the day, built once per subject as a list of `Step`s, in
 O(n log n) over the subject's misconduct records.
 """
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from credithub.db import bulk_insert, utcnow
+from credithub.entities.models import Subject
 from credithub.records.models import Record
 from credithub.rules.pack import RulePack
 from credithub.standing.compute import RecordFacts, Standing, compute_standing
@@ -61,26 +63,121 @@ def facts_for(session: Session, subject_ids: Iterable[str]) -> dict[str, list[Re
     return found
 
 
+def legal_reps(session: Session, subject_ids: Sequence[str]) -> dict[str, str]:
+    """The legal representative each organization's latest record names (if any)."""
+    reps: dict[str, str] = {}
+    for part in _chunks(sorted(set(subject_ids))):
+        query = (
+            select(Record.subject_id, Record.legal_rep_id)
+            .where(Record.subject_id.in_(part), Record.legal_rep_id.is_not(None))
+            .order_by(Record.decided_on)
+        )
+        for sid, rep in session.execute(query):
+            if rep is not None:
+                reps[sid] = rep  # later decisions overwrite earlier ones
+    return reps
+
+
+def represented_by(session: Session, person_ids: Sequence[str]) -> set[str]:
+    """Organizations whose records name one of these persons as legal representative."""
+    found: set[str] = set()
+    for part in _chunks(sorted(set(person_ids))):
+        query = select(Record.subject_id).where(Record.legal_rep_id.in_(part)).distinct()
+        found.update(session.scalars(query))
+    return found
+
+
+def related_parties(
+    session: Session,
+    subject_ids: Sequence[str],
+    at: datetime,
+    facts: dict[str, list[RecordFacts]] | None = None,
+) -> dict[str, tuple[list[dict[str, Any]], datetime | None]]:
+    """Per organization: its legal representative's listings that reach representatives
+    (发改法规〔2018〕457号), as restrictions in every domain, and when they next change."""
+    pack = rule_pack()
+    reps = legal_reps(session, subject_ids)
+    if not reps:
+        return {}
+    known = facts or {}
+    missing = set(reps.values()) - set(known)
+    rep_facts = {**known, **facts_for(session, missing)} if missing else known
+    people = {
+        row.id: row
+        for row in session.execute(
+            select(Subject.id, Subject.name, Subject.id_masked).where(
+                Subject.id.in_(set(reps.values()))
+            )
+        )
+    }
+    out: dict[str, tuple[list[dict[str, Any]], datetime | None]] = {}
+    for sid, rep in reps.items():
+        reaching = [
+            f
+            for f in rep_facts.get(rep, [])
+            if f.kind == "blacklist"
+            and (rule := pack.lists.get(f.code or "")) is not None
+            and "legal_rep" in rule.reaches
+        ]
+        if not reaching:
+            continue
+        standing = compute_standing(reaching, pack, at)
+        if standing.restrictions:
+            person = people[rep]
+            entry = {
+                "role": "legal_rep",
+                "name": person.name,
+                "id_number": person.id_masked,
+                "restrictions": [r.to_dict() for r in standing.restrictions],
+            }
+            out[sid] = ([entry], standing.valid_until)
+        elif standing.valid_until is not None:
+            out[sid] = ([], standing.valid_until)
+    return out
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def compute_all(
+    session: Session, subject_ids: Sequence[str], at: datetime
+) -> dict[str, tuple[Standing, list[dict[str, Any]], datetime | None]]:
+    """Standing, related parties and validity of each subject at `at`, from its records."""
+    pack = rule_pack()
+    facts = facts_for(session, subject_ids)
+    related = related_parties(session, subject_ids, at, facts)
+    out = {}
+    for sid in subject_ids:
+        standing = compute_standing(facts[sid], pack, at)
+        parties, rel_until = related.get(sid, ([], None))
+        out[sid] = (standing, parties, _earliest(standing.valid_until, rel_until))
+    return out
+
+
 def refresh(session: Session, subject_ids: Iterable[str], now: datetime | None = None) -> int:
-    """Recompute and store the standings of these subjects in the caller's transaction."""
-    ids = sorted(set(subject_ids))
+    """Recompute and store the standings of these subjects (and of the organizations they
+    represent) in the caller's transaction."""
+    ids = set(subject_ids)
     if not ids:
         return 0
+    ids |= represented_by(session, sorted(ids))
+    ordered = sorted(ids)
     pack, now = rule_pack(), now or utcnow()
-    facts = facts_for(session, ids)
     rows = []
-    for sid in ids:
-        standing = compute_standing(facts[sid], pack, now)
+    for sid, (standing, related, valid_until) in compute_all(session, ordered, now).items():
+        data = standing.to_dict()
+        data["related"] = related
         rows.append(
             {
                 "subject_id": sid,
                 "computed_at": now,
-                "valid_until": standing.valid_until,
+                "valid_until": valid_until,
                 "pack_digest": pack.digest,
-                "data": standing.to_dict(),
+                "data": data,
             }
         )
-    for part in _chunks(ids):
+    for part in _chunks(ordered):
         session.execute(delete(StandingRow).where(StandingRow.subject_id.in_(part)))
     bulk_insert(session, StandingRow, rows)
     return len(rows)
@@ -95,7 +192,15 @@ def stored_standings(session: Session, subject_ids: Iterable[str]) -> dict[str, 
     return found
 
 
-def is_current(row: StandingRow | None, at: datetime, pack: RulePack) -> bool:
+class StoredStanding(Protocol):
+    """What tells whether a stored standing still answers (a StandingRow, or a joined row)."""
+
+    computed_at: datetime
+    valid_until: datetime | None
+    pack_digest: str
+
+
+def is_current(row: StoredStanding | None, at: datetime, pack: RulePack) -> bool:
     return (
         row is not None
         and row.pack_digest == pack.digest
