@@ -211,6 +211,21 @@ def rescore(everything: bool, chunk: int) -> None:
     click.echo(f"rescored {len(ids)} subject(s)")
 
 
+@main.command()
+def scheduler() -> None:
+    """Run the periodic jobs until stopped (one scheduler per deployment; others wait)."""
+    import signal
+    import threading
+
+    from credithub import scheduler as jobs
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    with app_context() as app:
+        jobs.run(app, stop)
+
+
 @main.group()
 def audit() -> None:
     """The audit trail."""

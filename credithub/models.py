@@ -3,6 +3,7 @@
 from credithub.audit.models import AuditEntry, AuditHead
 from credithub.clients.models import Client
 from credithub.entities.models import Subject, SubjectIdentifier, SubjectName
+from credithub.jobs.models import JobRun, Lease
 from credithub.records.models import ChangeHead, Record, RecordChange
 from credithub.standing.models import CheckLog, StandingRow
 
@@ -12,6 +13,8 @@ __all__ = [
     "ChangeHead",
     "CheckLog",
     "Client",
+    "JobRun",
+    "Lease",
     "Record",
     "RecordChange",
     "StandingRow",

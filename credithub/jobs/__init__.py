@@ -1,0 +1,1 @@
+"""Periodic jobs: the scheduler process, its lease, and the record of every run."""

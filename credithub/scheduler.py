@@ -1,0 +1,90 @@
+"""`credithub scheduler`: the periodic jobs, in one process per deployment.
+
+Jobs never run inside web workers. A second scheduler started by mistake waits for the lease
+(a row in the database, renewed while this one lives) instead of running every job twice; if
+this process dies, its lease runs out and the waiting one takes over.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from credithub.db import utcnow
+from credithub.jobs.service import acquire, holder_name, release, run_job
+from credithub.standing.jobs import rescore_due
+
+log = logging.getLogger("credithub.scheduler")
+LEASE_TERM = timedelta(seconds=30)
+
+Job = Callable[[], dict[str, Any] | None]
+
+
+def jobs(app: Flask) -> dict[str, tuple[Job, int]]:
+    """Every periodic job: id -> (function, interval in seconds)."""
+    settings = app.extensions["credithub.settings"].scheduler
+    return {"rescore-due": (rescore_due, settings.rescore_interval_seconds)}
+
+
+def _run(app: Flask, name: str, fn: Job, holder: str) -> None:
+    with app.app_context():
+        run_job(name, holder, fn)
+
+
+def _renew(app: Flask, holder: str, scheduler: BlockingScheduler) -> None:
+    with app.app_context():
+        if not acquire(holder, LEASE_TERM):
+            log.error("scheduler lease lost; stopping", extra={"holder": holder})
+            scheduler.shutdown(wait=False)
+
+
+def run(app: Flask, stop: threading.Event | None = None, poll_seconds: float = 5.0) -> None:
+    """Wait for the lease, then run the jobs until stopped (SIGTERM, Ctrl-C or `stop`)."""
+    stop = stop or threading.Event()
+    holder = holder_name()
+    with app.app_context():
+        while not acquire(holder, LEASE_TERM):
+            log.warning("another scheduler holds the lease; waiting", extra={"holder": holder})
+            if stop.wait(poll_seconds):
+                return
+    log.warning("scheduler running", extra={"holder": holder})
+    # One worker thread: jobs run one after another, never two at once on the database.
+    scheduler = BlockingScheduler(
+        timezone=UTC,
+        executors={"default": ThreadPoolExecutor(1)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    for name, (fn, seconds) in jobs(app).items():
+        scheduler.add_job(
+            _run,
+            "interval",
+            seconds=seconds,
+            id=name,
+            args=[app, name, fn, holder],
+            next_run_time=utcnow(),
+        )
+    scheduler.add_job(
+        _renew,
+        "interval",
+        seconds=LEASE_TERM.total_seconds() / 3,
+        id="lease",
+        args=[app, holder, scheduler],
+        executor="lease",
+    )
+    scheduler.add_executor(ThreadPoolExecutor(1), "lease")  # renewal never waits behind a job
+    watcher = threading.Thread(
+        target=lambda: (stop.wait(), scheduler.shutdown(wait=False)), daemon=True
+    )
+    watcher.start()
+    try:
+        scheduler.start()
+    finally:
+        with app.app_context():
+            release(holder)

@@ -1,0 +1,111 @@
+"""Periodic jobs: one scheduler runs them, every run is recorded, due standings are rescored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from credithub.db import db, utcnow
+from credithub.jobs.models import JobRun
+from credithub.jobs.service import acquire, release, run_job
+from credithub.standing.jobs import rescore_due
+from credithub.standing.models import StandingRow
+
+TERM = timedelta(seconds=30)
+
+
+def test_one_holder_at_a_time_and_takeover_after_expiry(app: Flask) -> None:
+    with app.app_context():
+        assert acquire("a", TERM)
+        assert acquire("a", TERM)  # renewal
+        assert not acquire("b", TERM)
+        release("a")
+        assert acquire("b", TERM)
+        assert not acquire("a", TERM)
+        assert acquire("b", timedelta(seconds=-1))  # b's lease has run out
+        assert acquire("a", TERM)
+
+
+def test_every_run_is_recorded_and_a_failure_does_not_stop_the_next(app: Flask) -> None:
+    def boom() -> dict[str, Any]:
+        raise RuntimeError("database went away")
+
+    with app.app_context():
+        failed = run_job("boom", "tester", boom)
+        ok = run_job("count", "tester", lambda: {"n": 3})
+        runs = db.session.scalars(select(JobRun).order_by(JobRun.id)).all()
+    assert (failed.status, ok.status) == ("failed", "ok")
+    assert "database went away" in (runs[0].error or "")
+    assert runs[1].counts == {"n": 3}
+    assert all(r.started_at <= r.finished_at for r in runs if r.finished_at)
+
+
+def test_rescore_job_recomputes_only_what_is_due(
+    app: Flask, client: Any, make_token: Callable[..., dict[str, str]]
+) -> None:
+    from tests.records.samples import ZHUJIAN, penalty
+
+    dept = make_token("department", uscc=ZHUJIAN)
+    client.post(
+        "/api/v1/records",
+        json={"records": [penalty("A"), penalty("B", uscc="91512081MA62K0260E")]},
+        headers=dept,
+    )
+    with app.app_context():
+        assert rescore_due() == {"subjects": 0}
+        with db.transaction() as session:
+            session.execute(update(StandingRow).values(valid_until=utcnow() - timedelta(seconds=1)))
+        assert rescore_due() == {"subjects": 2}
+        assert rescore_due() == {"subjects": 0}  # idempotent
+        rows = db.session.scalars(select(StandingRow)).all()
+    assert all(r.valid_until is None or r.valid_until > utcnow() for r in rows)
+
+
+def test_a_second_scheduler_waits_instead_of_running_jobs_twice(
+    app: Flask, cli_env: dict[str, str]
+) -> None:
+    env = {**os.environ, **cli_env, "CREDITHUB_SCHEDULER_RESCORE_INTERVAL_SECONDS": "1"}
+    binary = Path(sys.executable).parent / "credithub"
+    procs = [
+        subprocess.Popen([str(binary), "scheduler"], env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    try:
+        time.sleep(4)
+        with app.app_context():
+            runs = db.session.scalars(select(JobRun)).all()
+            holders = {r.holder for r in runs}
+        assert len(runs) >= 2
+        assert len(holders) == 1  # only one process ran jobs
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        logs = [p.communicate(timeout=30)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), logs
+    assert sum("waiting" in log for log in logs) == 1
+
+
+@pytest.mark.parametrize("signal_", [signal.SIGTERM, signal.SIGINT])
+def test_scheduler_stops_cleanly_and_releases_its_lease(
+    app: Flask, cli_env: dict[str, str], signal_: signal.Signals
+) -> None:
+    env = {**os.environ, **cli_env}
+    binary = Path(sys.executable).parent / "credithub"
+    proc = subprocess.Popen([str(binary), "scheduler"], env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    proc.send_signal(signal_)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    with app.app_context():
+        assert acquire("next", TERM)  # released: no need to wait for the term to run out
