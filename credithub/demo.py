@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,9 +11,12 @@ from sqlalchemy.orm import Session
 from credithub.clients.models import Client
 from credithub.clients.service import create_client, rotate_token
 from credithub.entities.service import ensure_subjects, parse_subject
+from credithub.records.prepare import Actor, today_in_china
+from credithub.records.service import ingest
 
 DEPARTMENTS = [
     ("demo-zhujian", "呼伦贝尔市住房和城乡建设局", "11230500001755309F"),
+    ("demo-caizheng", "呼伦贝尔市财政局", "111507000123456711"),
 ]
 
 SUBJECTS = [
@@ -28,6 +32,45 @@ SUBJECTS = [
 ]
 
 
+def _records(today: date) -> list[tuple[str, dict[str, Any]]]:
+    """(department, record): a listing, a large procurement fine, misconduct, a commendation."""
+    shudao = {
+        "type": "organization",
+        "name": "四川蜀道路桥建设有限公司",
+        "uscc": "91512081MA62K0260E",
+    }
+    nanshan = {
+        "type": "organization",
+        "name": "深圳市南山工程咨询有限公司",
+        "uscc": "914403001922038216",
+    }
+    beijiang = {
+        "type": "organization",
+        "name": "呼伦贝尔市北疆建筑工程有限公司",
+        "uscc": "91230500MA1B3N1N2M",
+    }
+    recent = (today - timedelta(days=30)).isoformat()
+    return [
+        ("demo-zhujian", {
+            "kind": "blacklist", "ref": "呼住建黑〔2026〕1号", "subject": shudao,
+            "list": "ggzy-serious", "decided_on": recent, "listed_on": recent,
+            "basis": "发改法规〔2018〕457号",
+            "reason": "在海拉尔区第三中学教学楼工程中串通投标"}),
+        ("demo-caizheng", {
+            "kind": "penalty", "ref": "呼财罚〔2026〕3号", "subject": nanshan, "decided_on": recent,
+            "categories": ["罚款"], "fine_yuan": "2500000", "domains": ["procurement"],
+            "violation": "提供虚假材料谋取中标", "basis": "《政府采购法》第七十七条",
+            "content": "罚款人民币贰佰伍拾万元"}),
+        ("demo-zhujian", {
+            "kind": "misconduct", "ref": "呼住建不良〔2026〕8号", "subject": beijiang,
+            "code": "C-PM-ABSENT", "decided_on": recent, "domains": ["construction"],
+            "project": "呼伦贝尔市中心医院门诊楼工程"}),
+        ("demo-zhujian", {
+            "kind": "commendation", "ref": "呼住建红〔2026〕2号", "subject": beijiang,
+            "code": "contract-credit", "decided_on": recent}),
+    ]  # fmt: skip
+
+
 def load_demo(session: Session) -> tuple[str, str]:
     """Load the demo set (idempotent); return a summary and a fresh demo admin token."""
     for name, _title, uscc in DEPARTMENTS:
@@ -35,12 +78,20 @@ def load_demo(session: Session) -> tuple[str, str]:
             create_client(session, name, "department", uscc, actor="demo")
     refs = [parse_subject(s)[0] for s in SUBJECTS]
     ensure_subjects(session, refs, [date(2026, 1, 1)] * len(refs))
+    titles = {name: title for name, title, _ in DEPARTMENTS}
+    usccs = {name: uscc for name, _, uscc in DEPARTMENTS}
+    for department, record in _records(today_in_china()):
+        actor = Actor(name=titles[department], kind="department", uscc=usccs[department])
+        result = ingest(session, [record], actor)
+        if result.rejected:
+            raise RuntimeError(f"demo record rejected: {result.results[0].errors}")
     if session.scalar(select(Client.id).where(Client.name == "demo-admin")) is None:
         _client, token = create_client(session, "demo-admin", "admin", actor="demo")
     else:
         _client, token = rotate_token(session, "demo-admin", actor="demo")
     summary = (
-        f"demo data loaded: {len(DEPARTMENTS)} department(s), {len(SUBJECTS)} subjects; "
+        f"demo data loaded: {len(DEPARTMENTS)} department(s), {len(SUBJECTS)} subjects, "
+        f"{len(_records(today_in_china()))} records; "
         "demo admin token (new on every run):"
     )
     return summary, token

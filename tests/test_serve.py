@@ -69,6 +69,21 @@ def test_init_demo_serve_and_fetch(tmp_path: Path) -> None:
         assert (
             requests.get(f"{base}/api/v1/entities/91230500MA1B3N1N2M", timeout=5).status_code == 401
         )
+        # The demo's listed company is barred everywhere; its fined one only in procurement.
+        auth = {"Authorization": f"Bearer {consumer}"}
+        verdicts = {
+            (code, domain): requests.get(
+                f"{base}/api/v1/check/{code}?domain={domain}", headers=auth, timeout=5
+            ).json()["verdict"]
+            for code in ("91512081MA62K0260E", "914403001922038216")
+            for domain in ("construction", "procurement")
+        }
+        assert verdicts == {
+            ("91512081MA62K0260E", "construction"): "barred",
+            ("91512081MA62K0260E", "procurement"): "barred",
+            ("914403001922038216", "construction"): "clear",
+            ("914403001922038216", "procurement"): "barred",
+        }
     finally:
         server.terminate()
         _out, err = server.communicate(timeout=30)
