@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from credithub import audit
-from credithub.db import bulk_insert, new_id, prefer_index_lookups, table_of, utcnow
+from credithub.db import bulk_insert, keep_statistics_fresh, new_id, table_of, utcnow
 from credithub.entities.models import Subject
 from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -154,7 +154,6 @@ def _write(
 ) -> None:
     if not prepared:
         return
-    prefer_index_lookups(session)
     subject_ids = ensure_subjects_collect(
         session, [p.subject for p in prepared], [p.decided_on for p in prepared]
     )
@@ -248,6 +247,16 @@ def _write(
         )
     # In the same transaction: a check right after this commit already sees the change.
     standing.refresh(session, {a[4] for a in changed})
+    created = len(inserts)
+    keep_statistics_fresh(
+        session,
+        {
+            "records": created,
+            "subjects": created,
+            "record_changes": len(changed),
+            "standings": created,
+        },
+    )
 
 
 _COLUMNS = [c.key for c in Record.__table__.columns]
