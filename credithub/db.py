@@ -115,7 +115,7 @@ def keep_statistics_fresh(session: Session, grown: Mapping[str, int]) -> None:
     """
     if session.get_bind().dialect.name != "postgresql" or not grown:
         return
-    known = dict(
+    known: dict[str, float] = dict(
         session.execute(
             text("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(:names)"),
             {"names": list(grown)},

@@ -43,10 +43,13 @@ def acquire(holder: str, term: timedelta, name: str = LEASE) -> bool:
             return True
         if session.scalar(select(Lease.name).where(Lease.name == name)) is not None:
             return False
-        session.execute(insert(Lease).values(name=name, holder=holder, expires_at=now + term))
         try:
-            session.flush()
-        except IntegrityError:  # another process created it at the same moment
+            # A savepoint: losing the race to create the row must not abort the transaction.
+            with session.begin_nested():
+                session.execute(
+                    insert(Lease).values(name=name, holder=holder, expires_at=now + term)
+                )
+        except IntegrityError:  # another scheduler created it at the same moment
             return False
     return True
 

@@ -109,3 +109,22 @@ def test_scheduler_stops_cleanly_and_releases_its_lease(
     assert proc.returncode == 0
     with app.app_context():
         assert acquire("next", TERM)  # released: no need to wait for the term to run out
+
+
+def test_two_first_acquirers_racing_get_one_lease(app: Flask) -> None:
+    import threading
+
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def contend(name: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append(acquire(name, TERM))
+
+    threads = [threading.Thread(target=contend, args=(f"h{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, False, False, True]
