@@ -15,27 +15,30 @@ from connectors.errors import ConnectorConfigError
 GROUP = "credithub.connectors"
 
 
-def available() -> dict[str, type[Connector]]:
-    """Connector types by name, from the entry-point group."""
-    found: dict[str, type[Connector]] = {}
-    for ep in entry_points(group=GROUP):
-        cls = ep.load()
-        if not (isinstance(cls, type) and issubclass(cls, Connector)):
-            raise ConnectorConfigError(f"entry point {ep.name!r} is not a Connector class")
-        found[ep.name] = cls
-    return found
+def available() -> list[str]:
+    """Names of the installed connector types (loading none of them)."""
+    return sorted(ep.name for ep in entry_points(group=GROUP))
+
+
+def load(type_name: str) -> type[Connector]:
+    """The connector class registered under `type_name`; only that plug-in is imported."""
+    found = [ep for ep in entry_points(group=GROUP) if ep.name == type_name]
+    if not found:
+        known = ", ".join(available()) or "none installed"
+        raise ConnectorConfigError(f"unknown connector type {type_name!r} ({known})")
+    cls = found[0].load()
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise ConnectorConfigError(f"entry point {type_name!r} is not a Connector class")
+    return cls
 
 
 def create(config: dict[str, object]) -> Connector:
     """Build a connector from one [[connectors]] table, validating its keys."""
-    kind = config.get("type")
-    types = available()
-    if kind not in types:
-        known = ", ".join(sorted(types)) or "none installed"
-        raise ConnectorConfigError(
-            f"connector {config.get('name')!r}: unknown type {kind!r} ({known})"
-        )
-    return types[str(kind)](config)
+    try:
+        cls = load(str(config.get("type")))
+    except ConnectorConfigError as exc:
+        raise ConnectorConfigError(f"connector {config.get('name')!r}: {exc}") from None
+    return cls(config)
 
 
-__all__ = ["GROUP", "Connector", "available", "create"]
+__all__ = ["GROUP", "Connector", "ConnectorConfigError", "available", "create", "load"]

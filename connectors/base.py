@@ -83,6 +83,8 @@ class Connector(ABC):
                 result[opt.name] = opt.default
                 continue
             value = config[opt.name]
+            if opt.type is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)  # TOML writes 1 for 1.0
             if (opt.type is int and isinstance(value, bool)) or not isinstance(value, opt.type):
                 raise ConnectorConfigError(
                     f"{where}: {opt.name} must be {opt.type.__name__}, got {type(value).__name__}"

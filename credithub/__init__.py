@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_personal_data(app, settings)
     configure_identifiers(app, settings)
     configure_rules(app, settings)
+    configure_connectors(settings)
     configure_errors(app)
     configure_api(app)
     configure_requests(app, settings)
@@ -83,6 +84,18 @@ def configure_rules(app: Flask, settings: Settings) -> None:
     app.extensions["credithub.rule_pack"] = load_pack(settings.rules.pack)
 
 
+def configure_connectors(settings: Settings) -> None:
+    """Check every [[connectors]] table now: a typo must stop start-up, not a night's sync."""
+    import connectors
+    from credithub.config import ConfigError
+
+    for config in settings.connectors:
+        try:
+            connectors.create(dict(config)).close()
+        except connectors.ConnectorConfigError as exc:
+            raise ConfigError(str(exc)) from None
+
+
 def configure_errors(app: Flask) -> None:
     from credithub import errors
 
@@ -97,10 +110,11 @@ def configure_api(app: Flask) -> None:
     from credithub.records.views import blp as records_blp
     from credithub.rules.views import blp as rules_blp
     from credithub.standing.views import blp as check_blp
+    from credithub.sync.views import blp as sync_blp
 
     api = Api(app)
     app.extensions["credithub.api"] = api
-    for blp in (entities_blp, records_blp, rules_blp, check_blp):
+    for blp in (entities_blp, records_blp, rules_blp, check_blp, sync_blp):
         api.register_blueprint(blp)
     app.register_blueprint(ops_bp)
     NON_JSON_ENDPOINTS.add("records.SgsRecords")

@@ -82,13 +82,14 @@ def clients() -> None:
     "--kind", required=True, type=click.Choice(["department", "consumer", "peer", "admin"])
 )
 @click.option("--uscc", default=None, help="the client's own USCC (required for a department)")
-def clients_create(name: str, kind: str, uscc: str | None) -> None:
+@click.option("--hub", default=None, help="a peer's own hub id (required for a peer)")
+def clients_create(name: str, kind: str, uscc: str | None, hub: str | None) -> None:
     """Create a client; its token is printed alone on the last line, once."""
     from credithub.clients.service import create_client
     from credithub.db import db
 
     with app_context(), _service_errors(), db.transaction() as session:
-        client, token = create_client(session, name, kind, uscc)
+        client, token = create_client(session, name, kind, uscc, hub=hub)
         click.echo(
             f"created {client.kind} client {client.name!r}; its token (shown once):", err=True
         )
@@ -209,6 +210,60 @@ def rescore(everything: bool, chunk: int) -> None:
                     refresh(session, part, now)
                 bar.update(len(part))
     click.echo(f"rescored {len(ids)} subject(s)")
+
+
+@main.group()
+def sync() -> None:
+    """Exchange records with other platforms (the connectors in the configuration)."""
+
+
+@sync.command("run")
+@click.argument("names", nargs=-1)
+def sync_run(names: tuple[str, ...]) -> None:
+    """Push then pull once for the named connectors (all if none); exit 1 if any failed."""
+    from credithub.sync import service
+
+    with app_context():
+        try:
+            results = service.run(list(names) or None)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+    for r in results:
+        state = "ok" if r.ok else "FAILED: " + "; ".join(r.errors)
+        click.echo(
+            f"{r.connector}: pushed {r.pushed}, dead-lettered {r.dead}, pulled {r.pulled} "
+            f"(applied {r.applied}, rejected {r.rejected}) — {state}"
+        )
+    if any(not r.ok for r in results):
+        sys.exit(1)
+
+
+@sync.command("status")
+def sync_status() -> None:
+    """One line per connector: last run, pending changes, dead letters, cursor, last error."""
+    from credithub.db import db
+    from credithub.sync import service
+
+    with app_context():
+        for s in service.status(db.session):
+            click.echo(
+                f"{s['name']} ({s['type']}): last run {s['last_run'] or 'never'}, "
+                f"last success {s['last_success'] or 'never'}, pending {s['pending']}, "
+                f"dead letters {s['dead_letters']}, cursor {s['pull_cursor'] or '-'}, "
+                f"last error {s['last_error'] or '-'}"
+            )
+
+
+@sync.command("replay")
+@click.argument("name")
+def sync_replay(name: str) -> None:
+    """Send a connector's dead-lettered changes again on its next run."""
+    from credithub.db import db
+    from credithub.sync import service
+
+    with app_context(), db.transaction() as session:
+        count = service.replay(session, name)
+    click.echo(f"{count} dead letter(s) of {name} queued again")
 
 
 @main.command()

@@ -6,6 +6,7 @@ from credithub.entities.models import Subject, SubjectIdentifier, SubjectName
 from credithub.jobs.models import JobRun, Lease
 from credithub.records.models import ChangeHead, Record, RecordChange
 from credithub.standing.models import CheckLog, StandingRow
+from credithub.sync.models import DeadLetter, SyncState
 
 __all__ = [
     "AuditEntry",
@@ -13,6 +14,7 @@ __all__ = [
     "ChangeHead",
     "CheckLog",
     "Client",
+    "DeadLetter",
     "JobRun",
     "Lease",
     "Record",
@@ -21,4 +23,5 @@ __all__ = [
     "Subject",
     "SubjectIdentifier",
     "SubjectName",
+    "SyncState",
 ]

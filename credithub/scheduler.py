@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, timedelta
+from functools import partial
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from flask import Flask
 from credithub.db import utcnow
 from credithub.jobs.service import acquire, holder_name, release, run_job
 from credithub.standing.jobs import rescore_due
+from credithub.sync import service as sync_service
 
 log = logging.getLogger("credithub.scheduler")
 LEASE_TERM = timedelta(seconds=30)
@@ -29,8 +31,25 @@ Job = Callable[[], dict[str, Any] | None]
 
 def jobs(app: Flask) -> dict[str, tuple[Job, int]]:
     """Every periodic job: id -> (function, interval in seconds)."""
-    settings = app.extensions["credithub.settings"].scheduler
-    return {"rescore-due": (rescore_due, settings.rescore_interval_seconds)}
+    settings = app.extensions["credithub.settings"]
+    found: dict[str, tuple[Job, int]] = {
+        "rescore-due": (rescore_due, settings.scheduler.rescore_interval_seconds),
+    }
+    for config in settings.connectors:
+        name = config["name"]
+        found[f"sync:{name}"] = (partial(sync_job, name), int(config.get("interval_seconds", 60)))
+    return found
+
+
+def sync_job(name: str) -> dict[str, Any]:
+    """One connector's push and pull; a failing platform is retried after its backoff."""
+    results = sync_service.run([name], honour_backoff=True)
+    if not results:
+        return {}
+    r = results[0]
+    if not r.ok:
+        raise RuntimeError("; ".join(r.errors))
+    return {"pushed": r.pushed, "dead": r.dead, "pulled": r.pulled, "applied": r.applied}
 
 
 def _run(app: Flask, name: str, fn: Job, holder: str) -> None:

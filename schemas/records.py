@@ -130,10 +130,19 @@ class _RecordContent(Schema):
     awarded_on = IsoDate()
 
 
+class RevokedInSchema(StrictSchema):
+    at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.Length(max=2000))
+    by = fields.String(validate=validate.Length(max=120))
+
+
 class RecordInSchema(StrictSchema, _RecordContent):
     """One record as a department, an import or a peer sends it."""
 
     subject = fields.Nested(SubjectInSchema, required=True)
+    # Only with `origin` (from peer hubs): the record's state at its origin.
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    revoked = fields.Nested(RevokedInSchema, allow_none=True)
 
     @validates_schema
     def _by_kind(self, data: dict[str, Any], **_kwargs: Any) -> None:

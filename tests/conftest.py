@@ -109,10 +109,16 @@ def make_token(app: Flask) -> Callable[..., dict[str, str]]:
     counter = iter(range(1, 10_000))
 
     def make(
-        kind: str = "admin", uscc: str | None = None, name: str | None = None
+        kind: str = "admin",
+        uscc: str | None = None,
+        name: str | None = None,
+        hub: str | None = None,
     ) -> dict[str, str]:
+        n = next(counter)
+        if kind == "peer" and hub is None:
+            hub = f"hub-{n}"
         with app.app_context(), db.transaction() as session:
-            _client, token = create_client(session, name or f"{kind}-{next(counter)}", kind, uscc)
+            _client, token = create_client(session, name or f"{kind}-{n}", kind, uscc, hub=hub)
         return {"Authorization": f"Bearer {token}"}
 
     return make

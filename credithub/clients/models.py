@@ -26,6 +26,8 @@ class Client(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     uscc: Mapped[str | None] = mapped_column(String(18))
+    # A peer's own hub id: the feed never sends a peer the records that came from it.
+    hub: Mapped[str | None] = mapped_column(String(64))
     # sha256 of the token: tokens are 256-bit random, so a fast hash is enough to make a
     # stolen table useless, and lookup stays one indexed read.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -22,7 +22,12 @@ def hash_token(token: str) -> str:
 
 
 def create_client(
-    session: Session, name: str, kind: str, uscc: str | None = None, actor: str = "cli"
+    session: Session,
+    name: str,
+    kind: str,
+    uscc: str | None = None,
+    actor: str = "cli",
+    hub: str | None = None,
 ) -> tuple[Client, str]:
     """Create a client and return it with its token, which is never stored or shown again."""
     name = name.strip()
@@ -37,11 +42,20 @@ def create_client(
             raise Invalid(str(exc), {"uscc": [exc.reason]}) from None
     elif kind == "department":
         raise Invalid("a department needs its USCC", {"uscc": ["required for a department"]})
+    if kind == "peer" and not hub:
+        raise Invalid("a peer needs its hub id", {"hub": ["required for a peer (its [hub] id)"]})
+    if hub and kind != "peer":
+        raise Invalid("only a peer has a hub id", {"hub": ["only for a peer"]})
     if session.scalar(select(Client.id).where(Client.name == name)):
         raise Conflict(f"a client named {name!r} exists already", {"name": ["taken"]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = Client(
-        name=name, kind=kind, uscc=uscc, token_hash=hash_token(token), token_hint=token[:12]
+        name=name,
+        kind=kind,
+        uscc=uscc,
+        hub=hub,
+        token_hash=hash_token(token),
+        token_hint=token[:12],
     )
     session.add(client)
     session.flush()

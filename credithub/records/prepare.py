@@ -68,6 +68,9 @@ class Prepared:
     ends_on: date | None
     origin: dict[str, Any] | None
     raw: dict[str, Any] | None
+    # The record's state at its origin (peer records only): status and revocation.
+    status: str = "active"
+    revoked: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
 
     def content_hash(self, subject_id: str, legal_rep_id: str | None) -> str:
@@ -173,6 +176,13 @@ def prepare(
     origin = data.get("origin")
     if origin is not None and actor.kind not in ("peer", "admin"):
         raise Refused("only peer hubs send origin", {"origin": ["only peer hubs send origin"]})
+    if origin is None and ("status" in data or "revoked" in data):
+        raise Invalid(
+            "status and revoked come only with origin (from peer hubs)",
+            {k: ["only with origin"] for k in ("status", "revoked") if k in data},
+        )
+    if actor.kind == "peer" and origin is None:
+        raise Invalid("a peer hub sends records with their origin", {"origin": ["required"]})
 
     return _normal_form(
         index, data, subject, legal_rep, authority_uscc, authority_name, pack, origin, raw, warnings
@@ -215,7 +225,11 @@ def _normal_form(
         starts_on = data.get("occurred_on") or decided_on
     domains = sorted(set(data.get("domains") or pack.default_domains(kind, code)))
 
-    content = {k: v for k, v in data.items() if k not in ("subject", "origin", "authority")}
+    content = {
+        k: v
+        for k, v in data.items()
+        if k not in ("subject", "origin", "authority", "status", "revoked")
+    }
     content["authority"] = {"name": authority_name, "uscc": authority_uscc}
     if "legal_rep" in data["subject"]:
         rep = data["subject"]["legal_rep"]
@@ -242,6 +256,11 @@ def _normal_form(
         origin=origin,
         raw=raw,
         warnings=warnings,
+        # "expired" is derived from the dates wherever it is read; stored, it is active.
+        status={"expired": "active"}.get(
+            data.get("status", "active"), data.get("status", "active")
+        ),
+        revoked=data.get("revoked"),
     )
 
 

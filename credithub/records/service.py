@@ -191,6 +191,10 @@ def _write(
         row = existing.get(key)
         if row is None and p.origin:
             row = existing.get(("origin", p.origin["hub"], p.origin["id"]))
+        if row is None and p.origin and p.origin["hub"] == local:
+            # Our own record coming back that we no longer hold under this key: never recreate.
+            results[p.index] = ItemResult(p.index, "unchanged", warnings=p.warnings)
+            continue
         if row is None:
             row = _new_row(p, sid, rid, digest, local, actor, now)
             inserts.append(row)
@@ -312,7 +316,6 @@ def _new_row(
         "authority_uscc": p.authority_uscc,
         "authority_name": p.authority_name,
         "decided_on": p.decided_on,
-        "status": "active",
         "version": 1,
         "severity": p.severity,
         "publish_until": p.publish_until,
@@ -329,9 +332,7 @@ def _new_row(
         "received_from": actor.name,
         "created_at": now,
         "updated_at": now,
-        "revoked_at": None,
-        "revoke_reason": None,
-        "revoked_by": None,
+        **_state(p),
     }
 
 
@@ -379,7 +380,20 @@ def _apply_update(
         updated_at=now,
         origin_version=p.origin["version"] if p.origin else row["origin_version"] + 1,
     )
+    if p.origin:
+        row.update(_state(p))
     return "updated"
+
+
+def _state(p: Prepared) -> dict[str, Any]:
+    """Lifecycle columns: a peer's record carries its state at its origin; ours start active."""
+    revoked = p.revoked or {}
+    return {
+        "status": p.status,
+        "revoked_at": revoked.get("at"),
+        "revoke_reason": revoked.get("reason"),
+        "revoked_by": revoked.get("by"),
+    }
 
 
 def _subject_summaries(session: Session, ids: set[str]) -> dict[str, dict[str, Any]]:

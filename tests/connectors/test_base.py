@@ -41,7 +41,7 @@ def test_config_is_validated_and_secrets_masked() -> None:
 
 
 def test_unknown_type_is_named() -> None:
-    with pytest.raises(ConnectorConfigError, match="unknown type 'nope'"):
+    with pytest.raises(ConnectorConfigError, match="unknown connector type 'nope'"):
         create({"name": "x", "type": "nope"})
 
 

@@ -1,0 +1,269 @@
+"""Hub records <-> 双公示 CSV rows for the 前置机 file drop (domain.md §3).
+
+Outbound: one feed item becomes one row of the current field codes plus five exchange columns
+(OP, ORIGIN_HUB, ORIGIN_ID, ORIGIN_VERSION, CURSOR). Every row is checked with the 双公示 parser
+before it is written, so a department never receives a row its own reader would refuse.
+Inbound: a parsed row becomes a feed item with an origin of this drop.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from decimal import Context, Decimal, InvalidOperation
+from typing import Any
+
+from schemas.sgs import SgsRow, map_row
+from schemas.sgs_fields import CURRENT_NAMES, LEGACY_CODES, norm, resolve
+
+CODES: tuple[str, ...] = tuple(CURRENT_NAMES)
+EXTRA: tuple[str, ...] = ("OP", "ORIGIN_HUB", "ORIGIN_ID", "ORIGIN_VERSION", "CURSOR")
+HEADER: tuple[str, ...] = CODES + EXTRA
+OPS: tuple[str, ...] = ("upsert", "revoke", "repair", "expire")
+TYPE_NAMES: dict[str, str] = {
+    "organization": "法人及非法人组织",
+    "individual_business": "个体工商户",
+    "person": "自然人",
+}
+NO_END = "长期"  # CF_YXQ is required; the parser reads a text without digits as "no end date"
+_MAPPING: dict[str, str] = {code: code for code in CODES}
+_ID_CODES = frozenset({"CF_XDR_ZJHM", "CF_FR_ZJHM", "CF_XDR_SFZ"})
+_ID_LIKE = re.compile(r"\d{14,17}[\dXx]")
+_EXACT = Context(prec=100, traps=[InvalidOperation])  # no rounding, whoever set the ambient one
+_CHINA = timezone(timedelta(hours=8))
+
+
+class RowError(ValueError):
+    """A change that cannot become a 双公示 row; the message names the field, never its value."""
+
+
+def china_today() -> date:
+    """The date in China: a decision taken this morning there is not 'in the future' here."""
+    return datetime.now(_CHINA).date()
+
+
+def mask(text: str, secrets: Iterable[str] = ()) -> str:
+    """Hide ID numbers in a message: the known ones of the row and anything shaped like one."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "<masked>")
+    return _ID_LIKE.sub("<masked>", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outbound
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    return str(value)
+
+
+def _clear(value: Any) -> str:
+    """An ID number as written; a masked one (110105********002X) is not a number: left empty."""
+    text = _text(value)
+    return "" if "*" in text else text
+
+
+def _obj(value: Any, name: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RowError(f"{name}: must be an object")
+    return value
+
+
+def wan(yuan: Any, name: str) -> str:
+    """An amount in yuan as exact 万元 text: "2000.00" -> "0.2"; empty stays empty."""
+    if yuan is None or yuan == "":
+        return ""
+    if isinstance(yuan, bool):
+        raise RowError(f"{name}: not a decimal number of yuan")
+    try:
+        amount = Decimal(repr(yuan)) if isinstance(yuan, float) else Decimal(str(yuan).strip())
+    except InvalidOperation:
+        raise RowError(f"{name}: not a decimal number of yuan") from None
+    if not amount.is_finite() or amount < 0:
+        raise RowError(f"{name}: not a non-negative decimal number of yuan")
+    result = amount.scaleb(-4, _EXACT).normalize(_EXACT)
+    return format(result.copy_abs(), "f")  # "-0" must not be written
+
+
+def record_row(change: Mapping[str, Any], today: date) -> dict[str, str]:
+    """The 双公示 row of one penalty change; RowError when it cannot be one."""
+    record = _obj(change.get("record"), "record")
+    subject = _obj(record.get("subject"), "subject")
+    type_name = TYPE_NAMES.get(_text(subject.get("type")))
+    if type_name is None:
+        raise RowError("subject.type: expected organization, individual_business or person")
+    op = _text(change.get("op")) or "upsert"
+    if op not in OPS:
+        raise RowError(f"op: expected one of {', '.join(OPS)}")
+    legacy = _obj(subject.get("legacy_codes"), "subject.legacy_codes")
+    rep = _obj(subject.get("legal_rep"), "subject.legal_rep")
+    authority = _obj(record.get("authority"), "authority")
+    source = _obj(record.get("source"), "source")
+    origin = _obj(record.get("origin"), "origin")
+    categories = record.get("categories")
+    if isinstance(categories, list | tuple):
+        category_text = ";".join(_text(c) for c in categories)
+    else:
+        category_text = _text(categories)
+    row = dict.fromkeys(HEADER, "")
+    row.update(
+        CF_XDR_MC=_text(subject.get("name")),
+        CF_XDR_LB=type_name,
+        CF_XDR_SHXYM=_text(subject.get("uscc")),
+        CF_FRDB=_text(rep.get("name")),
+        CF_FR_ZJLX=_text(rep.get("id_type")),
+        CF_FR_ZJHM=_clear(rep.get("id_number")),
+        CF_XDR_ZJLX=_text(subject.get("id_type")),
+        CF_XDR_ZJHM=_clear(subject.get("id_number")),
+        CF_WSH=_text(record.get("ref")),
+        CF_WFXW=_text(record.get("violation")),
+        CF_SY=_text(record.get("facts")),
+        CF_YJ=_text(record.get("basis")),
+        CF_CFLB=category_text,
+        CF_NR=_text(record.get("content")),
+        CF_NR_FK=wan(record.get("fine_yuan"), "fine_yuan"),
+        CF_NR_WFFF=wan(record.get("confiscated_yuan"), "confiscated_yuan"),
+        CF_NR_ZKDX=_text(record.get("license_action")),
+        CF_JDRQ=_text(record.get("decided_on")),
+        CF_YXQ=_text(record.get("valid_until")) or NO_END,
+        CF_GSJZQ=_text(record.get("publish_until")),
+        CF_CFJG=_text(authority.get("name")),
+        CF_CFJGDM=_text(authority.get("uscc")),
+        # 数据来源 is required in the format; a record without one came from its authority.
+        CF_SJLY=_text(source.get("name")) or _text(authority.get("name")),
+        CF_SJLYDM=_text(source.get("uscc")) or _text(authority.get("uscc")),
+        BZ=_text(record.get("note")),
+        OP=op,
+        ORIGIN_HUB=_text(origin.get("hub")),
+        ORIGIN_ID=_text(origin.get("id")),
+        ORIGIN_VERSION=_text(origin.get("version")),
+        CURSOR=_text(change.get("cursor")),
+    )
+    for code, key in LEGACY_CODES.items():
+        row[code] = _text(legacy.get(key))
+    checked = map_row(0, row, _MAPPING, today)
+    if checked.errors:
+        reasons = "; ".join(f"{code}: {', '.join(msgs)}" for code, msgs in checked.errors.items())
+        raise RowError(f"not a valid 双公示 row: {reasons}")
+    return row
+
+
+def encode_rows(rows: Iterable[Mapping[str, str]], codec: str) -> bytes:
+    """CSV bytes of rows in HEADER order (no header); UnicodeEncodeError if a cell cannot be."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in HEADER])
+    return out.getvalue().encode(codec)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inbound
+
+
+def stable_id(record: Mapping[str, Any]) -> str:
+    """The origin id of a read record: its natural key (authority, 文号, subject), hashed."""
+    subject = record.get("subject") or {}
+    legacy = subject.get("legacy_codes") or {}
+    if subject.get("uscc"):
+        who = "uscc:" + str(subject["uscc"]).upper()
+    else:
+        scheme = next((key for key in LEGACY_CODES.values() if legacy.get(key)), None)
+        # A person is keyed by name, not by ID number: 18 digits of region, birth date and
+        # sequence are few enough to recover from a hash, and the id travels everywhere.
+        who = f"{scheme}:{legacy[scheme]}" if scheme else "name:" + str(subject.get("name", ""))
+    key = "\x1f".join((str(record["authority"]["uscc"]).upper(), str(record["ref"]), who))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+class Columns:
+    """What the reader needs from a file's columns: the exchange columns and the ID columns.
+
+    Learned from the rows themselves: JSON rows each carry their own keys, so a later row may
+    name a column the first one lacked.
+    """
+
+    def __init__(self) -> None:
+        self.extra: dict[str, str] = {}
+        self.ids: list[str] = []
+        self._seen: set[str] = set()
+
+    def learn(self, raw: Mapping[str, str]) -> None:
+        if raw.keys() <= self._seen:
+            return
+        for name in raw.keys() - self._seen:
+            key = norm(name)
+            if key in EXTRA:
+                self.extra.setdefault(key, name)
+            elif resolve(name) in _ID_CODES:
+                self.ids.append(name)
+        self._seen.update(raw)
+
+    def get(self, raw: Mapping[str, str], name: str) -> str:
+        column = self.extra.get(name)
+        return str(raw.get(column, "")).strip() if column else ""
+
+    def secrets(self, raw: Mapping[str, str]) -> list[str]:
+        return [str(raw[c]).strip() for c in self.ids if raw.get(c)]
+
+
+def feed_item(
+    row: SgsRow, columns: Columns, hub_id: str
+) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """(feed item, {}) for a valid row, or (None, errors by field)."""
+    errors = dict(row.errors)
+    op = columns.get(row.raw, "OP").lower() or "upsert"
+    if op not in OPS:
+        errors["OP"] = [f"unknown operation {op[:20]!r}: expected {', '.join(OPS)}"]
+    text = columns.get(row.raw, "ORIGIN_VERSION")
+    version = int(text) if text.isascii() and text.isdigit() else 0
+    if text and version < 1:
+        errors["ORIGIN_VERSION"] = [f"not a positive whole number: {text[:20]!r}"]
+    if errors or row.record is None:
+        return None, errors or {"_row": ["not a record"]}
+    origin = {"hub": hub_id, "id": stable_id(row.record), "version": version or 1}
+    return {"op": op, "record": {**row.record, "origin": origin}}, {}
+
+
+def row_messages(
+    file: str, row: SgsRow, errors: dict[str, list[str]], columns: Columns
+) -> list[str]:
+    """One "file X row N: field: reason" line per reason, ID numbers masked."""
+    secrets = columns.secrets(row.raw)
+    return [
+        mask(f"file {file} row {row.index + 1}: {code}: {reason}", secrets)
+        for code, reasons in errors.items()
+        for reason in reasons
+    ]
+
+
+_UNKNOWN = "unknown columns ignored (kept in raw): "
+
+
+def header_warnings(file: str, warnings: Iterable[str]) -> list[str]:
+    """The parser's header warnings, without calling our own exchange columns unknown."""
+    ours = {repr(name) for name in EXTRA}
+    out: list[str] = []
+    for warning in warnings:
+        if warning.startswith(_UNKNOWN):
+            rest = [n for n in warning[len(_UNKNOWN) :].split(", ") if n not in ours]
+            if not rest:
+                continue
+            warning = _UNKNOWN + ", ".join(rest)
+        out.append(mask(f"file {file}: {warning}"))
+    return out

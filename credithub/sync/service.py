@@ -1,0 +1,258 @@
+"""Run connectors: push this hub's changes out, pull other platforms' changes in.
+
+Push drains the change log (the transactional outbox) from the connector's committed position,
+in order: a change the platform refuses for good goes to the dead-letter list and the drain goes
+on; a change that may pass later stops the drain, and the connector backs off (exponential, with
+jitter). Pull applies one page per transaction and commits the platform's cursor with it, so a
+crash between receiving and committing re-reads the page, and applying it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import connectors
+from connectors.base import Connector
+from connectors.errors import ConnectorError
+from credithub.db import db, utcnow
+from credithub.records.changes import last_position
+from credithub.records.prepare import Actor
+from credithub.records.service import ingest
+from credithub.sync import feed
+from credithub.sync.models import DeadLetter, SyncState
+
+log = logging.getLogger("credithub.sync")
+PUSH_BATCH = 1000
+MAX_PAGES = 1000  # one run pulls at most this many pages; the next run goes on
+BACKOFF_BASE = 5.0
+BACKOFF_MAX = 3600.0
+
+
+@dataclass
+class RunResult:
+    connector: str
+    pushed: int = 0
+    dead: int = 0
+    pulled: int = 0
+    applied: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def configured() -> list[dict[str, Any]]:
+    configs: list[dict[str, Any]] = current_app.extensions["credithub.settings"].connectors
+    return configs
+
+
+def build(config: dict[str, Any]) -> Connector:
+    return connectors.create(dict(config))
+
+
+def _state(session: Session, name: str) -> SyncState:
+    state = session.get(SyncState, name)
+    if state is None:
+        state = SyncState(connector=name, push_position=0, failures=0)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def backoff(failures: int) -> timedelta:
+    seconds = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, failures - 1))
+    return timedelta(seconds=seconds * random.uniform(0.5, 1.5))  # noqa: S311  (jitter)
+
+
+def run(names: list[str] | None = None, honour_backoff: bool = False) -> list[RunResult]:
+    """Push then pull once for the named connectors (all if none)."""
+    configs = configured()
+    known = {c["name"] for c in configs}
+    unknown = sorted(set(names or ()) - known)
+    if unknown:
+        raise KeyError(f"no connector named {', '.join(unknown)}")
+    results = []
+    for config in configs:
+        if names and config["name"] not in names:
+            continue
+        results.append(run_one(build(config), honour_backoff))
+    return results
+
+
+def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
+    result = RunResult(connector.name)
+    with db.transaction() as session:
+        state = _state(session, connector.name)
+        if honour_backoff and state.retry_at and state.retry_at > utcnow():
+            return result
+        state.last_run_at = utcnow()
+    try:
+        if connector.config["push"]:
+            _push(connector, result)
+        if connector.config["pull"] and not result.errors:
+            _pull(connector, result)
+    except ConnectorError as exc:
+        result.errors.append(str(exc))
+    finally:
+        connector.close()
+    with db.transaction() as session:
+        state = _state(session, connector.name)
+        if result.ok:
+            state.failures, state.last_error, state.retry_at = 0, None, None
+            state.last_success_at = utcnow()
+        else:
+            state.failures += 1
+            state.last_error = "; ".join(result.errors)[:2000]
+            state.retry_at = utcnow() + backoff(state.failures)
+    log.info(
+        "sync run",
+        extra={
+            "connector": connector.name,
+            "pushed": result.pushed,
+            "pulled": result.pulled,
+            "errors": len(result.errors),
+        },
+    )
+    return result
+
+
+def _remote_hub(connector: Connector) -> str | None:
+    hub_id = getattr(connector, "remote_hub_id", None)
+    return hub_id() if callable(hub_id) else None
+
+
+def _push(connector: Connector, result: RunResult) -> None:
+    exclude = _remote_hub(connector)  # never send a peer what came from it
+    while True:
+        with db.transaction() as session:
+            after = _state(session, connector.name).push_position
+            page = feed.read(session, after, PUSH_BATCH, exclude)
+        items = page["items"]
+        outcomes = connector.push(items) if items else []
+        with db.transaction() as session:
+            state = _state(session, connector.name)
+            position = state.push_position
+            for item, outcome in zip(items, outcomes, strict=True):
+                if outcome.ok:
+                    result.pushed += 1
+                elif outcome.retriable:
+                    result.errors.append(f"change {item['cursor']}: {outcome.error}")
+                    break
+                else:
+                    _dead_letter(session, connector.name, item, outcome.error or "refused")
+                    result.dead += 1
+                position = int(item["cursor"])
+            else:
+                position = int(page["next"])
+            state.push_position = position
+        if result.errors or not page["has_more"]:
+            return
+
+
+def _dead_letter(session: Session, name: str, item: dict[str, Any], error: str) -> None:
+    record = item["record"]
+    session.add(
+        DeadLetter(
+            connector=name,
+            position=int(item["cursor"]),
+            record_id=record["origin"]["id"],
+            version=int(record["origin"]["version"]),
+            error=error[:4000],
+            failed_at=utcnow(),
+        )
+    )
+    log.warning("change dead-lettered", extra={"connector": name, "position": item["cursor"]})
+
+
+def _pull(connector: Connector, result: RunResult) -> None:
+    actor = Actor(name=f"connector:{connector.name}", kind="peer")
+    for _ in range(MAX_PAGES):
+        with db.transaction() as session:
+            cursor = _state(session, connector.name).pull_cursor
+        page = connector.pull(cursor)
+        with db.transaction() as session:
+            if page.changes:
+                outcome = ingest(session, [c["record"] for c in page.changes], actor)
+                result.pulled += len(page.changes)
+                result.applied += outcome.count("created") + outcome.count("updated")
+                result.rejected += outcome.rejected
+                for item in outcome.results:
+                    if item.status == "rejected":
+                        log.warning(
+                            "pulled change rejected",
+                            extra={"connector": connector.name, "errors": item.errors},
+                        )
+            state = _state(session, connector.name)
+            state.pull_cursor = page.next_cursor
+            state.last_pull_at = utcnow()
+        acknowledge = getattr(connector, "acknowledge", None)
+        if callable(acknowledge) and page.next_cursor is not None:
+            acknowledge(page.next_cursor)
+        if not page.has_more:
+            return
+
+
+def replay(session: Session, connector: str, ids: list[int] | None = None) -> int:
+    """Re-queue dead letters: the next push starts again from the earliest of them."""
+    query = select(DeadLetter).where(
+        DeadLetter.connector == connector, DeadLetter.replayed_at.is_(None)
+    )
+    if ids:
+        query = query.where(DeadLetter.id.in_(ids))
+    letters = list(session.scalars(query))
+    if letters:
+        state = _state(session, connector)
+        state.push_position = min(state.push_position, min(d.position for d in letters) - 1)
+        for letter in letters:
+            letter.replayed_at = utcnow()
+    return len(letters)
+
+
+def status(session: Session) -> list[dict[str, Any]]:
+    """Per connector: last run, success, pending changes, dead letters, cursor, lag, error."""
+    head = last_position(session)
+    now = utcnow()
+    out = []
+    for config in configured():
+        name = config["name"]
+        state = session.get(SyncState, name)
+        dead = (
+            session.scalar(
+                select(func.count())
+                .select_from(DeadLetter)
+                .where(DeadLetter.connector == name, DeadLetter.replayed_at.is_(None))
+            )
+            or 0
+        )
+        position = state.push_position if state else 0
+        out.append({
+            "name": name, "type": config.get("type"),
+            "config": build(config).public_config(),
+            "last_run": _iso(state.last_run_at if state else None),
+            "last_success": _iso(state.last_success_at if state else None),
+            "last_pull": _iso(state.last_pull_at if state else None),
+            "pending": max(0, head - position) if config.get("push", True) else 0,
+            "dead_letters": dead,
+            "push_position": position,
+            "pull_cursor": state.pull_cursor if state else None,
+            "lag_seconds": (now - state.last_success_at).total_seconds()
+            if state and state.last_success_at else None,
+            "failures": state.failures if state else 0,
+            "retry_at": _iso(state.retry_at if state else None),
+            "last_error": state.last_error if state else None,
+        })  # fmt: skip
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,67 @@
+"""Federation endpoints: the change feed for peers, this hub's identity, sync status and runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from credithub.clients.auth import current_client, require_scope
+from credithub.db import db
+from credithub.errors import NotFound
+from credithub.extensions import Blueprint
+from credithub.sync import feed, service
+from schemas.sync import FeedArgs, FeedSchema, HubSchema, RunResultSchema, SyncStatusSchema
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Federation: feed and sync")
+
+
+@blp.route("/feed")
+class Feed(MethodView):
+    @require_scope("feed:read")
+    @blp.arguments(FeedArgs, location="query")
+    @blp.response(200, FeedSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Every record change once, in commit order, after a cursor (peer hubs)."""
+        return feed.read(db.session, args["after"], args["limit"], current_client().hub)
+
+
+@blp.route("/hub")
+class Hub(MethodView):
+    @blp.response(200, HubSchema)
+    @blp.doc(security=[])
+    def get(self) -> dict[str, Any]:
+        """This hub's id and name (public: peers learn whom they talk to)."""
+        hub = current_app.extensions["credithub.settings"].hub
+        return {"id": hub.id, "name": hub.name}
+
+
+@blp.route("/sync")
+class Sync(MethodView):
+    @require_scope("admin")
+    @blp.response(200, SyncStatusSchema)
+    def get(self) -> dict[str, Any]:
+        """Per connector: last run, pending changes, dead letters, cursor, lag, last error."""
+        return {"connectors": service.status(db.session)}
+
+
+@blp.route("/sync/<name>/run")
+class SyncRun(MethodView):
+    @require_scope("admin")
+    @blp.response(200, RunResultSchema)
+    def post(self, name: str) -> dict[str, Any]:
+        """Run one connector now (push, then pull)."""
+        if name not in {c["name"] for c in service.configured()}:
+            raise NotFound(f"no connector named {name!r}")
+        [result] = service.run([name])
+        return {
+            "connector": result.connector,
+            "ok": result.ok,
+            "pushed": result.pushed,
+            "dead": result.dead,
+            "pulled": result.pulled,
+            "applied": result.applied,
+            "rejected": result.rejected,
+            "errors": result.errors,
+        }

@@ -1,0 +1,48 @@
+"""The change feed and sync status (api.md: Federation, Operations)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from schemas.common import StrictSchema
+
+
+class FeedArgs(StrictSchema):
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "the cursor of the last item read"},
+    )
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+
+
+class FeedItemSchema(Schema):
+    cursor = fields.String()
+    op = fields.String(metadata={"enum": ["upsert", "revoke", "repair", "expire"]})
+    record = fields.Dict(metadata={"description": "the record with its origin and full identity"})
+
+
+class FeedSchema(Schema):
+    items = fields.List(fields.Nested(FeedItemSchema))
+    next = fields.String()
+    has_more = fields.Boolean()
+
+
+class HubSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class SyncStatusSchema(Schema):
+    connectors = fields.List(fields.Dict())
+
+
+class RunResultSchema(Schema):
+    connector = fields.String()
+    ok = fields.Boolean()
+    pushed = fields.Integer()
+    dead = fields.Integer()
+    pulled = fields.Integer()
+    applied = fields.Integer()
+    rejected = fields.Integer()
+    errors = fields.List(fields.String())

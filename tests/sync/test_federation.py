@@ -1,0 +1,113 @@
+"""一处失信，处处受约: a sanction at one city hub restricts at another through the province hub,
+and its revocation lifts it there too. Three real hubs on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.records.samples import SHUDAO, ZHUJIAN
+from tests.sync.hubs import Hub
+
+LISTING = {
+    "kind": "blacklist", "ref": "呼住建黑〔2026〕9号", "decided_on": "2026-06-02",
+    "list": "ggzy-serious", "listed_on": "2026-06-02", "basis": "发改法规〔2018〕457号",
+    "subject": {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": SHUDAO},
+}  # fmt: skip
+
+
+@pytest.fixture
+def hubs(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    a, p, b = (
+        Hub("city-a", tmp_path / "a"),
+        Hub("province", tmp_path / "p"),
+        Hub("city-b", tmp_path / "b"),
+    )
+    a.connect("province", p)
+    b.connect("province", p)
+    for hub in (a, p, b):
+        hub.start()
+    try:
+        yield {
+            "a": a, "p": p, "b": b,
+            "dept": a.token("department", "zhujian", "--uscc", ZHUJIAN),
+            "bidding_b": b.token("consumer", "bidding"),
+            "admin": {h.id: h.token("admin", "office") for h in (a, p, b)},
+        }  # fmt: skip
+    finally:
+        for hub in (a, p, b):
+            hub.stop()
+
+
+def verdict(hub: Hub, token: str) -> str:
+    answer: str = hub.get(f"/api/v1/check/{SHUDAO}?domain=construction", token)["verdict"]
+    return answer
+
+
+def records_at(hub: Hub, token: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = hub.get(f"/api/v1/records?subject={SHUDAO}", token)["items"]
+    return items
+
+
+def round_(hubs: dict[str, Any]) -> None:
+    hubs["a"].cli("sync", "run")
+    hubs["b"].cli("sync", "run")
+
+
+def test_listing_at_a_bars_at_b_and_its_revocation_clears_it(hubs: dict[str, Any]) -> None:
+    a, p, b = hubs["a"], hubs["p"], hubs["b"]
+    assert verdict(b, hubs["bidding_b"]) == "clear"
+    [created] = a.post("/api/v1/records", hubs["dept"], {"records": [LISTING]})["results"]
+    round_(hubs)
+    assert verdict(b, hubs["bidding_b"]) == "barred"
+    [at_b] = records_at(b, hubs["admin"]["city-b"])
+    assert at_b["origin"] == {"hub": "city-a", "id": created["id"], "version": 1}
+    a.post(f"/api/v1/records/{created['id']}/revoke", hubs["dept"], {"reason": "行政复议撤销"})
+    round_(hubs)
+    assert verdict(b, hubs["bidding_b"]) == "clear"
+    [revoked] = records_at(b, hubs["admin"]["city-b"])
+    assert revoked["status"] == "revoked"
+    assert revoked["origin"]["version"] == 2
+    # More rounds change nothing: no loop, no duplicate, nothing sent back to its origin.
+    before = {
+        h.id: len(h.get("/api/v1/feed?limit=1000", hubs["admin"][h.id])["items"]) for h in (a, p, b)
+    }
+    round_(hubs)
+    round_(hubs)
+    after = {
+        h.id: len(h.get("/api/v1/feed?limit=1000", hubs["admin"][h.id])["items"]) for h in (a, p, b)
+    }
+    assert after == before
+    for hub in (a, p, b):
+        assert len(records_at(hub, hubs["admin"][hub.id])) == 1
+
+
+def test_peer_down_then_back_converges(hubs: dict[str, Any]) -> None:
+    a, p, b = hubs["a"], hubs["p"], hubs["b"]
+    p.stop()
+    a.post("/api/v1/records", hubs["dept"], {"records": [LISTING]})
+    failed = a.cli("sync", "run", check=False)
+    assert failed.returncode != 0
+    status = a.cli("sync", "status").stdout
+    assert "pending 1" in status
+    assert "last error" in status
+    p.start()
+    round_(hubs)
+    assert verdict(b, hubs["bidding_b"]) == "barred"
+    assert "pending 0" in a.cli("sync", "status").stdout
+    assert len(records_at(b, hubs["admin"]["city-b"])) == 1
+
+
+def test_sync_status_and_api_show_each_connector(hubs: dict[str, Any]) -> None:
+    a = hubs["a"]
+    round_(hubs)
+    body = a.get("/api/v1/sync", hubs["admin"]["city-a"])
+    [connector] = body["connectors"]
+    assert connector["name"] == "province"
+    assert connector["config"]["token"] == "********"
+    assert connector["last_success"] is not None
+    run = a.post("/api/v1/sync/province/run", hubs["admin"]["city-a"], {})
+    assert run["ok"] is True
