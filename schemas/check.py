@@ -84,6 +84,12 @@ class CheckResultSchema(Schema):
     related = fields.List(fields.Nested(RelatedSchema))
     at = fields.String()
     check = fields.Dict(metadata={"description": "digest of this answer as recorded, and when"})
+    sources = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "on a hub fed by other platforms: each source's last successful pull"
+        },
+    )
 
 
 class CheckBatchResultSchema(Schema):

@@ -25,6 +25,7 @@ from credithub.entities.service import SubjectRef, find_subjects
 from credithub.standing.compute import Standing
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.standing.service import CHUNK, compute_all, is_current, rule_pack
+from credithub.sync.service import freshness
 
 
 @dataclass
@@ -130,6 +131,10 @@ def check(
     """Answer for each subject, in order, and record every answer."""
     found = _lookup(session, asked, at)
     answers = [answer(f, a, domain, at) for f, a in zip(found, asked, strict=True)]
+    sources = freshness(session)
+    if sources:  # a hub fed by others says how fresh each source is
+        for out in answers:
+            out["sources"] = sources
     _record(session, found, asked, answers, domain, at, client)
     return answers
 

@@ -127,8 +127,13 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
 
 
 def _remote_hub(connector: Connector) -> str | None:
-    hub_id = getattr(connector, "remote_hub_id", None)
-    return hub_id() if callable(hub_id) else None
+    """The origin hub of what this connector pulls: its changes are never pushed back to it."""
+    asked = getattr(connector, "remote_hub_id", None)  # another credithub says who it is
+    if callable(asked):
+        return str(asked())
+    # Other platforms' records carry the origin hub named in configuration (or its default).
+    declared = getattr(connector, "hub_id", None) or connector.config.get("hub_id")
+    return str(declared) if declared else None
 
 
 def _push(connector: Connector, result: RunResult) -> None:
@@ -252,6 +257,22 @@ def status(session: Session) -> list[dict[str, Any]]:
             "last_error": state.last_error if state else None,
         })  # fmt: skip
     return out
+
+
+def freshness(session: Session) -> list[dict[str, Any]]:
+    """How fresh each pulled source is: its last successful pull (None: never)."""
+    names = [c["name"] for c in configured() if c.get("pull", True)]
+    if not names:
+        return []
+    pulled = dict(
+        session.execute(
+            select(SyncState.connector, SyncState.last_pull_at).where(
+                SyncState.connector.in_(names)
+            )
+        ).all()
+    )
+    types = {c["name"]: c.get("type") for c in configured()}
+    return [{"source": n, "type": types[n], "last_pull": _iso(pulled.get(n))} for n in names]
 
 
 def _iso(value: datetime | None) -> str | None:

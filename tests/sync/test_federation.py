@@ -62,7 +62,11 @@ def test_listing_at_a_bars_at_b_and_its_revocation_clears_it(hubs: dict[str, Any
     assert verdict(b, hubs["bidding_b"]) == "clear"
     [created] = a.post("/api/v1/records", hubs["dept"], {"records": [LISTING]})["results"]
     round_(hubs)
-    assert verdict(b, hubs["bidding_b"]) == "barred"
+    answer = b.get(f"/api/v1/check/{SHUDAO}?domain=construction", hubs["bidding_b"])
+    assert answer["verdict"] == "barred"
+    [source] = answer["sources"]
+    assert source["source"] == "province"
+    assert source["last_pull"] is not None
     [at_b] = records_at(b, hubs["admin"]["city-b"])
     assert at_b["origin"] == {"hub": "city-a", "id": created["id"], "version": 1}
     a.post(f"/api/v1/records/{created['id']}/revoke", hubs["dept"], {"reason": "行政复议撤销"})

@@ -1,0 +1,251 @@
+"""Mapping at the edge of the national exchange: hub penalties out as 双公示 rows, national
+list entries (名单) in as hub blacklist records. Plain data in, plain data out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any
+
+from schemas.sgs_fields import LEGACY_CODES, SUBJECT_TYPES
+
+PUSH_OPS = frozenset({"upsert", "revoke", "repair", "expire"})
+PULL_OPS = frozenset({"upsert", "revoke"})
+HUB_SUBJECT_TYPES = ("organization", "individual_business", "person")
+
+# Hub subject type -> 行政相对人类别 as the national format spells it.
+SUBJECT_LABELS: dict[str, str] = {
+    "organization": "法人及非法人组织",
+    "individual_business": "个体工商户",
+    "person": "自然人",
+}
+# CF_YXQ is required; a penalty without an end date (valid_until) is 长期 in the national format,
+# which schemas.sgs reads back as "no end date".
+NO_END_DATE = "长期"
+
+_ID_LIKE = re.compile(r"\d{14,17}[\dXx]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Our own context: an exact conversion must not depend on what the thread's context was set to.
+_DECIMAL = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+
+
+def mask(text: str, limit: int = 300) -> str:
+    """Cut a message from the other side and mask anything shaped like an ID number."""
+    return _ID_LIKE.sub("<masked>", text[:limit])
+
+
+# ---------------------------------------------------------------------------------------------
+# Push: hub penalty record -> 双公示 row
+
+
+def wan_yuan(value: object) -> str:
+    """Yuan (e.g. "2000.00") as 万元 text ("0.2"), exactly; ValueError if not an amount."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("not a decimal amount")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("not a decimal amount") from None
+    if not amount.is_finite():
+        raise ValueError("not a decimal amount")
+    if amount < 0:
+        raise ValueError("negative amount")
+    wan = _DECIMAL.scaleb(amount, -4)  # exact: only the exponent moves
+    if wan.is_zero():
+        return "0"
+    return format(wan.normalize(_DECIMAL), "f")
+
+
+def _put(row: dict[str, Any], code: str, value: object) -> None:
+    """Set a row cell when the value is present (absent optional fields are not sent)."""
+    if value is None:
+        return
+    text = str(value).strip()
+    if text:
+        row[code] = text
+
+
+def penalty_row(op: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The 双公示 row of one penalty change; ValueError naming the field when it cannot be built."""
+    if op not in PUSH_OPS:
+        raise ValueError(f"op {op!r} is not one of {', '.join(sorted(PUSH_OPS))}")
+    subject = record.get("subject")
+    if not isinstance(subject, Mapping):
+        raise ValueError("subject: missing")
+    label = SUBJECT_LABELS.get(str(subject.get("type")))
+    if label is None:
+        raise ValueError(f"subject.type: unknown {subject.get('type')!r}")
+    origin = record.get("origin")
+    if not isinstance(origin, Mapping) or not origin.get("hub") or not origin.get("id"):
+        raise ValueError("origin: missing hub or id")
+    version = origin.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError("origin.version: not a positive integer")
+
+    row: dict[str, Any] = {}
+    _put(row, "CF_XDR_MC", subject.get("name"))
+    row["CF_XDR_LB"] = label
+    _put(row, "CF_XDR_SHXYM", subject.get("uscc"))
+    legacy = subject.get("legacy_codes")
+    if isinstance(legacy, Mapping):
+        for code, key in LEGACY_CODES.items():
+            _put(row, code, legacy.get(key))
+    rep = subject.get("legal_rep")
+    if isinstance(rep, Mapping):
+        _put(row, "CF_FRDB", rep.get("name"))
+        _put(row, "CF_FR_ZJLX", rep.get("id_type"))
+        _put(row, "CF_FR_ZJHM", rep.get("id_number"))
+    _put(row, "CF_XDR_ZJLX", subject.get("id_type"))
+    _put(row, "CF_XDR_ZJHM", subject.get("id_number"))
+    _put(row, "CF_WSH", record.get("ref"))
+    _put(row, "CF_WFXW", record.get("violation"))
+    _put(row, "CF_SY", record.get("facts"))
+    _put(row, "CF_YJ", record.get("basis"))
+    categories = record.get("categories")
+    if isinstance(categories, list | tuple):
+        _put(row, "CF_CFLB", ";".join(str(c).strip() for c in categories if str(c).strip()))
+    _put(row, "CF_NR", record.get("content"))
+    for field, code in (("fine_yuan", "CF_NR_FK"), ("confiscated_yuan", "CF_NR_WFFF")):
+        value = record.get(field)
+        if value is not None and value != "":
+            try:
+                row[code] = wan_yuan(value)
+            except ValueError as exc:
+                raise ValueError(f"{field}: {exc}") from None
+    _put(row, "CF_NR_ZKDX", record.get("license_action"))
+    _put(row, "CF_JDRQ", record.get("decided_on"))
+    row["CF_YXQ"] = str(record.get("valid_until") or NO_END_DATE)
+    _put(row, "CF_GSJZQ", record.get("publish_until"))
+    authority = record.get("authority")
+    authority = authority if isinstance(authority, Mapping) else {}
+    source = record.get("source")
+    # Without a 数据来源单位 the deciding authority reported its own decision.
+    source = source if isinstance(source, Mapping) and source.get("name") else authority
+    _put(row, "CF_CFJG", authority.get("name"))
+    _put(row, "CF_CFJGDM", authority.get("uscc"))
+    _put(row, "CF_SJLY", source.get("name"))
+    _put(row, "CF_SJLYDM", source.get("uscc"))
+    _put(row, "BZ", record.get("note"))
+    row["ORIGIN_HUB"] = str(origin["hub"])
+    row["ORIGIN_ID"] = str(origin["id"])
+    row["ORIGIN_VERSION"] = version
+    row["OP"] = op
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Pull: national list entry -> hub feed item
+
+
+def _text(item: Mapping[str, Any], key: str, where: str = "") -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}{key}: missing")
+    return value.strip()
+
+
+def _optional_text(item: Mapping[str, Any], key: str, where: str = "") -> str | None:
+    value = item.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{where}{key}: not a string")
+    return value.strip() or None
+
+
+def _date(item: Mapping[str, Any], key: str) -> date | None:
+    """An optional ISO date field."""
+    value = item.get(key)
+    if value is None or value == "":
+        return None
+    shown = mask(repr(value), 40)
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"{key}: not a date YYYY-MM-DD: {shown}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{key}: not a date YYYY-MM-DD: {shown}") from None
+
+
+def _required_date(item: Mapping[str, Any], key: str) -> date:
+    day = _date(item, key)
+    if day is None:
+        raise ValueError(f"{key}: missing")
+    return day
+
+
+def _subject(raw: object) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ValueError("subject: missing")
+    kind = raw.get("type")
+    kind = SUBJECT_TYPES.get(kind, kind) if isinstance(kind, str) else kind
+    if kind not in HUB_SUBJECT_TYPES:
+        raise ValueError(f"subject.type: unknown {mask(repr(raw.get('type')), 40)}")
+    subject: dict[str, Any] = {"type": kind, "name": _text(raw, "name", "subject.")}
+    uscc = _optional_text(raw, "uscc", "subject.")
+    id_type = _optional_text(raw, "id_type", "subject.")
+    id_number = _optional_text(raw, "id_number", "subject.")
+    if uscc:
+        subject["uscc"] = uscc.upper()
+    if id_number:
+        if not id_type:
+            raise ValueError("subject.id_type: missing (an id_number needs its type)")
+        subject["id_type"] = id_type
+        subject["id_number"] = id_number.upper()
+    if kind == "person" and not id_number:
+        raise ValueError("subject.id_number: missing (a person needs id_type and id_number)")
+    if kind != "person" and not uscc and not id_number:
+        raise ValueError("subject.uscc: missing")
+    return subject
+
+
+def list_change(item: object, hub_id: str) -> dict[str, Any]:
+    """The hub feed item of one national list entry; ValueError naming the field if malformed."""
+    if not isinstance(item, Mapping):
+        raise ValueError("not an object")
+    entry_id = item.get("id")
+    if isinstance(entry_id, bool) or not isinstance(entry_id, str | int) or str(entry_id) == "":
+        raise ValueError("id: missing")
+    version = item.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError("version: not a positive integer")
+    op = item.get("op")
+    if op not in PULL_OPS:
+        raise ValueError(f"op: not one of {', '.join(sorted(PULL_OPS))}")
+    code = _text(item, "list")
+    subject = _subject(item.get("subject"))
+    raw_authority = item.get("authority")
+    if not isinstance(raw_authority, Mapping):
+        raise ValueError("authority: missing")
+    authority = {"name": _text(raw_authority, "name", "authority.")}
+    authority_uscc = _optional_text(raw_authority, "uscc", "authority.")
+    if authority_uscc:
+        authority["uscc"] = authority_uscc.upper()
+    decided = _required_date(item, "decided_on")
+    listed = _required_date(item, "listed_on")
+    expires = _date(item, "expires_on")
+    if listed < decided:
+        raise ValueError("listed_on: before decided_on")
+    if expires is not None and expires < listed:
+        raise ValueError("expires_on: before listed_on")
+
+    record: dict[str, Any] = {
+        "kind": "blacklist",
+        "ref": f"{code}:{entry_id}",
+        "list": code,
+        "subject": subject,
+        "authority": authority,
+        "decided_on": decided.isoformat(),
+        "listed_on": listed.isoformat(),
+    }
+    if expires is not None:
+        record["expires_on"] = expires.isoformat()
+    for key in ("basis", "reason"):
+        value = _optional_text(item, key)
+        if value:
+            record[key] = value
+    record["status"] = "revoked" if op == "revoke" else "active"
+    record["origin"] = {"hub": hub_id, "id": str(entry_id), "version": version}
+    return {"op": op, "record": record}

@@ -1,0 +1,85 @@
+"""The national exchange: our penalties reach the national side as 双公示 rows, and national
+lists reach the hub and restrict there (through the real sync path and the stand-in)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from connectors.creditchina.standin import StandIn
+from credithub.db import db
+from credithub.sync import service
+from tests.records.samples import BEIJIANG, SHUDAO, ZHUJIAN, penalty
+
+
+@pytest.fixture
+def national() -> Iterator[StandIn]:
+    standin = StandIn("hub-key", "hub-secret").start()
+    try:
+        yield standin
+    finally:
+        standin.stop()
+
+
+@pytest.fixture
+def hub(app_factory: Callable[..., Flask], national: StandIn) -> Flask:
+    return app_factory(connectors=[{
+        "name": "national", "type": "creditchina", "url": national.url, "app_key": "hub-key",
+        "app_secret": "hub-secret", "backoff_seconds": 0.01}])  # fmt: skip
+
+
+def test_penalties_out_and_national_lists_in(
+    hub: Flask, national: StandIn, make_token: Callable[..., dict[str, str]]
+) -> None:
+    http = hub.test_client()
+    dept = make_token("department", uscc=ZHUJIAN)
+    consumer = make_token("consumer")
+    resp = http.post(
+        "/api/v1/records", json={"records": [penalty("P-1", fine_yuan="2000")]}, headers=dept
+    )
+    assert resp.get_json()["accepted"] == 1
+    national.add_listing(
+        "四川蜀道路桥建设有限公司",
+        uscc=SHUDAO,
+        list_code="ggzy-serious",
+        authority={"name": "国家发展和改革委员会", "uscc": "11100000000019713D"},
+    )
+    with hub.app_context():
+        [result] = service.run(["national"])
+    assert result.ok, result.errors
+    [row] = national.received
+    assert row["CF_XDR_SHXYM"] == BEIJIANG
+    assert row["CF_NR_FK"] == "0.2"  # 2,000 yuan in 万元
+    assert (result.pushed, result.pulled, result.applied) == (1, 1, 1)
+    answer = http.get(f"/api/v1/check/{SHUDAO}?domain=construction", headers=consumer).get_json()
+    assert answer["verdict"] == "barred"
+    assert answer["restrictions"][0]["authority"] == "国家发展和改革委员会"
+    # A second run sends and applies nothing new.
+    with hub.app_context():
+        [again] = service.run(["national"])
+        status = service.status(db.session)
+    assert (again.pushed, again.applied) == (0, 0)
+    assert status[0]["config"]["app_secret"] == "********"
+    assert status[0]["pending"] == 0
+
+
+def test_national_side_down_is_reported_and_retried(
+    hub: Flask, national: StandIn, make_token: Callable[..., dict[str, str]]
+) -> None:
+    dept = make_token("department", uscc=ZHUJIAN)
+    hub.test_client().post("/api/v1/records", json={"records": [penalty("P-2")]}, headers=dept)
+    national.fail_next(503, times=4)  # every attempt of one run (4 by default)
+    with hub.app_context():
+        [failed] = service.run(["national"])
+        state: Any = service.status(db.session)[0]
+    assert not failed.ok
+    assert state["pending"] == 1
+    assert state["failures"] == 1
+    assert state["retry_at"] is not None
+    with hub.app_context():
+        [ok] = service.run(["national"])
+    assert ok.ok
+    assert len(national.received) == 1
