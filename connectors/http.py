@@ -65,7 +65,12 @@ class HttpClient:
                 self._sleep(wait)
             try:
                 response = self.session.request(method, url, **kwargs)
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except (
+                requests.Timeout,
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
+                # ChunkedEncodingError: the line went dead in the middle of the answer.
                 last = RetriableError(f"{method} {url}: {type(exc).__name__}")
                 continue
             if response.status_code == 429 or response.status_code >= 500:

@@ -36,7 +36,8 @@ class DeadLetter(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     connector: Mapped[str] = mapped_column(String(64), index=True)
-    position: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(4))  # push | pull
+    position: Mapped[int] = mapped_column(BigInteger)  # our change log (push), their feed (pull)
     record_id: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text)

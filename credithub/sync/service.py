@@ -154,7 +154,7 @@ def _push(connector: Connector, result: RunResult) -> None:
                     result.errors.append(f"change {item['cursor']}: {outcome.error}")
                     break
                 else:
-                    _dead_letter(session, connector.name, item, outcome.error or "refused")
+                    _dead_letter(session, connector.name, "push", item, outcome.error or "refused")
                     result.dead += 1
                 position = int(item["cursor"])
             else:
@@ -164,19 +164,28 @@ def _push(connector: Connector, result: RunResult) -> None:
             return
 
 
-def _dead_letter(session: Session, name: str, item: dict[str, Any], error: str) -> None:
-    record = item["record"]
+def _dead_letter(
+    session: Session, name: str, direction: str, item: dict[str, Any], error: str
+) -> None:
+    record = item.get("record")
+    origin = record.get("origin") if isinstance(record, dict) else None
+    origin = origin if isinstance(origin, dict) else {}
+    cursor = str(item.get("cursor", ""))
     session.add(
         DeadLetter(
             connector=name,
-            position=int(item["cursor"]),
-            record_id=record["origin"]["id"],
-            version=int(record["origin"]["version"]),
+            direction=direction,
+            position=int(cursor) if cursor.isdigit() else 0,
+            record_id=str(origin.get("id", "?"))[:32],
+            version=int(origin.get("version") or 0),
             error=error[:4000],
             failed_at=utcnow(),
         )
     )
-    log.warning("change dead-lettered", extra={"connector": name, "position": item["cursor"]})
+    log.warning(
+        "change dead-lettered",
+        extra={"connector": name, "direction": direction, "position": cursor},
+    )
 
 
 def _pull(connector: Connector, result: RunResult) -> None:
@@ -187,16 +196,14 @@ def _pull(connector: Connector, result: RunResult) -> None:
         page = connector.pull(cursor)
         with db.transaction() as session:
             if page.changes:
-                outcome = ingest(session, [c["record"] for c in page.changes], actor)
+                outcome = ingest(session, [c.get("record") for c in page.changes], actor)
                 result.pulled += len(page.changes)
                 result.applied += outcome.count("created") + outcome.count("updated")
                 result.rejected += outcome.rejected
-                for item in outcome.results:
+                for change, item in zip(page.changes, outcome.results, strict=True):
                     if item.status == "rejected":
-                        log.warning(
-                            "pulled change rejected",
-                            extra={"connector": connector.name, "errors": item.errors},
-                        )
+                        # Kept to replay once the platform is fixed; the feed goes on.
+                        _dead_letter(session, connector.name, "pull", change, str(item.errors))
             state = _state(session, connector.name)
             state.pull_cursor = page.next_cursor
             state.last_pull_at = utcnow()
@@ -208,18 +215,23 @@ def _pull(connector: Connector, result: RunResult) -> None:
 
 
 def replay(session: Session, connector: str, ids: list[int] | None = None) -> int:
-    """Re-queue dead letters: the next push starts again from the earliest of them."""
+    """Re-queue dead letters: the next run reads again from the earliest of them (applying a
+    change twice changes nothing, so rewinding is safe)."""
     query = select(DeadLetter).where(
         DeadLetter.connector == connector, DeadLetter.replayed_at.is_(None)
     )
     if ids:
         query = query.where(DeadLetter.id.in_(ids))
     letters = list(session.scalars(query))
-    if letters:
-        state = _state(session, connector)
-        state.push_position = min(state.push_position, min(d.position for d in letters) - 1)
-        for letter in letters:
-            letter.replayed_at = utcnow()
+    state = _state(session, connector)
+    pushed = [d.position for d in letters if d.direction == "push"]
+    if pushed:
+        state.push_position = min(state.push_position, min(pushed) - 1)
+    pulled = [d.position for d in letters if d.direction == "pull" and d.position > 0]
+    if pulled and (state.pull_cursor or "").isdigit():
+        state.pull_cursor = str(min(int(state.pull_cursor or 0), min(pulled) - 1))
+    for letter in letters:
+        letter.replayed_at = utcnow()
     return len(letters)
 
 

@@ -111,3 +111,28 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds("5") == 5.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert retry_after_seconds("soon") is None
+
+
+def test_connection_dying_mid_answer_is_retriable() -> None:
+    class HalfAnswer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"x" * 10)
+            self.wfile.flush()
+            self.connection.shutdown(2)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), HalfAnswer)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(RetriableError, match="ChunkedEncodingError"):
+            HttpClient(
+                f"http://127.0.0.1:{httpd.server_address[1]}", attempts=2, backoff=0.01
+            ).request("GET", "/")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

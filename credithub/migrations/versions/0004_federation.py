@@ -28,6 +28,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("connector", sa.String(length=64), nullable=False),
+        sa.Column("direction", sa.String(length=4), nullable=False),
         sa.Column("position", sa.BigInteger(), nullable=False),
         sa.Column("record_id", sa.String(length=32), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
