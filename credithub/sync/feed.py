@@ -43,11 +43,20 @@ def _subjects(session: Session, ids: Iterable[str]) -> dict[str, Subject]:
     return {s.id: s for s in session.scalars(query)}
 
 
-def read(session: Session, after: int, limit: int, exclude_hub: str | None) -> dict[str, Any]:
-    """Changes after position `after`, without those that came from `exclude_hub`."""
+def read(
+    session: Session,
+    after: int,
+    limit: int,
+    exclude_hub: str | None,
+    exclude_actor: str | None = None,
+) -> dict[str, Any]:
+    """Changes after position `after`, without those that came from `exclude_hub` (their
+    origin) or arrived through `exclude_actor` (the connector now pushing: no echo)."""
     query = select(RecordChange).where(RecordChange.position > after)
     if exclude_hub:
         query = query.where(RecordChange.origin_hub != exclude_hub)
+    if exclude_actor:
+        query = query.where(RecordChange.actor != exclude_actor)
     changes = list(session.scalars(query.order_by(RecordChange.position).limit(limit + 1)))
     has_more = len(changes) > limit
     changes = changes[:limit]

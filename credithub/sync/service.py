@@ -126,6 +126,11 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
     return result
 
 
+def _actor_name(connector: Connector) -> str:
+    """Who changes pulled through this connector are recorded as (change log `actor`)."""
+    return f"connector:{connector.name}"
+
+
 def _remote_hub(connector: Connector) -> str | None:
     """The origin hub of what this connector pulls: its changes are never pushed back to it."""
     asked = getattr(connector, "remote_hub_id", None)  # another credithub says who it is
@@ -141,7 +146,7 @@ def _push(connector: Connector, result: RunResult) -> None:
     while True:
         with db.transaction() as session:
             after = _state(session, connector.name).push_position
-            page = feed.read(session, after, PUSH_BATCH, exclude)
+            page = feed.read(session, after, PUSH_BATCH, exclude, _actor_name(connector))
         items = page["items"]
         outcomes = connector.push(items) if items else []
         with db.transaction() as session:
@@ -189,7 +194,7 @@ def _dead_letter(
 
 
 def _pull(connector: Connector, result: RunResult) -> None:
-    actor = Actor(name=f"connector:{connector.name}", kind="peer")
+    actor = Actor(name=_actor_name(connector), kind="peer")
     for _ in range(MAX_PAGES):
         with db.transaction() as session:
             cursor = _state(session, connector.name).pull_cursor
