@@ -44,6 +44,10 @@ _ENCODINGS: dict[str, tuple[str, bytes]] = {
 }
 _CURSOR_TEXT = str.maketrans({c: "-" for c in '_/\\:*?"<>| \t\r\n\x00'})
 _EARLIER_FAILED = "not written: an earlier file of this push could not be written"
+_LATE = (
+    "arrived after files with later names were read, so it was not read; "
+    "drop it again under a name that sorts after the others"
+)
 
 
 def _name_part(cursor: str) -> str:
@@ -258,6 +262,11 @@ class FileDropConnector(Connector):
         for name in self._waiting():
             if name > cursor:
                 break
+            if name not in self._delivered:
+                # Dropped after later files were read: never read, so never "done". Set it
+                # aside where an operator sees it, instead of losing it silently.
+                self._set_aside(self.inbound / name, _LATE)
+                continue
             try:
                 files.move_into(self.inbound / name, files.DONE)
             except FileNotFoundError:

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from connectors.errors import RetriableError
+from tests.connectors.filedrop import support
 from tests.connectors.filedrop.support import (
     AUTHORITY,
     ID_NUMBER,
@@ -156,10 +157,11 @@ def test_acknowledge_moves_files_up_to_the_cursor_into_done(tmp_path: Path) -> N
     assert c.last_pull_warnings == []
     # files in done/ are never read again, even from the start
     assert [ch["record"]["ref"] for ch in c.pull(None).changes] == ["c.csv"]
-    # a later file of an earlier name does not overwrite the one in done/
+    # a later file of an earlier name was never read: set aside, not filed as done
     (c.inbound / "a.csv").write_bytes(csv_bytes([sgs_row(CF_WSH="again")]))
-    assert c.acknowledge("c.csv") == ["a.csv", "c.csv"]
-    assert listing(c.inbound / "done") == ["a.1.csv", "a.csv", "b.csv", "c.csv"]
+    assert c.acknowledge("c.csv") == ["c.csv"]
+    assert listing(c.inbound / "done") == ["a.csv", "b.csv", "c.csv"]
+    assert (c.inbound / "failed" / "a.csv").exists()
     assert c.acknowledge(None) == []
 
 
@@ -306,3 +308,17 @@ def test_json_rows_may_each_name_their_own_columns(tmp_path: Path) -> None:
     page = c.pull(None)
     got = [(ch["op"], ch["record"]["origin"]["version"]) for ch in page.changes]
     assert got == [("upsert", 1), ("expire", 3)]
+
+
+def test_a_late_file_sorting_before_the_cursor_is_set_aside_not_lost(tmp_path: Path) -> None:
+    conn = support.connector(tmp_path)
+    inbound = Path(conn.config["inbound"])
+    (inbound / "b.csv").write_bytes(support.csv_bytes([support.sgs_row()]))
+    page = conn.pull(None)
+    assert page.next_cursor == "b.csv"
+    # Dropped while b.csv was being read, under a name that sorts before it.
+    (inbound / "a.csv").write_bytes(support.csv_bytes([support.sgs_row()]))
+    conn.acknowledge(page.next_cursor)
+    assert (inbound / "done" / "b.csv").exists()
+    assert (inbound / "failed" / "a.csv").exists()
+    assert "drop it again" in (inbound / "failed" / "a.csv.error.txt").read_text(encoding="utf-8")
