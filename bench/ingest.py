@@ -267,9 +267,11 @@ def main() -> None:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL server (a database credithub_bench is created on it); '' skips",
     )
+    parser.add_argument("--only-pg", action="store_true", help="just the PostgreSQL push")
     args = parser.parse_args()
-    bench_import(args.rows)
-    bench_push(args.rows, None, "SQLite")
+    if not args.only_pg:
+        bench_import(args.rows)
+        bench_push(args.rows, None, "SQLite")
     if args.pg:
         bench_push(args.rows, fresh_pg_database(args.pg), "PostgreSQL")
 
