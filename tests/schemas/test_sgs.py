@@ -13,43 +13,14 @@ import pytest
 from openpyxl import Workbook
 
 from schemas.sgs import SgsFormatError, SgsRow, detect_and_read, map_header, map_row, parse_rows
+from schemas.sgs_fields import CURRENT_NAMES
 
 TODAY = date(2026, 1, 1)
 ID_NUMBER = "11010519491231002X"
 AUTHORITY = "11230500001755309F"
 
-CODES = [
-    "CF_XDR_MC",
-    "CF_XDR_LB",
-    "CF_XDR_SHXYM",
-    "CF_XDR_GSZC",
-    "CF_XDR_ZZJG",
-    "CF_XDR_SWDJ",
-    "CF_XDR_SYDW",
-    "CF_XDR_SHZZ",
-    "CF_FRDB",
-    "CF_FR_ZJLX",
-    "CF_FR_ZJHM",
-    "CF_XDR_ZJLX",
-    "CF_XDR_ZJHM",
-    "CF_WSH",
-    "CF_WFXW",
-    "CF_SY",
-    "CF_YJ",
-    "CF_CFLB",
-    "CF_NR",
-    "CF_NR_FK",
-    "CF_NR_WFFF",
-    "CF_NR_ZKDX",
-    "CF_JDRQ",
-    "CF_YXQ",
-    "CF_GSJZQ",
-    "CF_CFJG",
-    "CF_CFJGDM",
-    "CF_SJLY",
-    "CF_SJLYDM",
-    "BZ",
-]
+# The current field codes, in the order of the national template.
+CODES = list(CURRENT_NAMES)
 # Column names as the national template writes them.
 CHINESE = {
     "CF_XDR_MC": "行政相对人名称",

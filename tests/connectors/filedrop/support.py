@@ -9,44 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from connectors.filedrop import FileDropConnector
+from schemas.sgs_fields import CURRENT_NAMES
 
 AUTHORITY = {"name": "呼伦贝尔市住房和城乡建设局", "uscc": "11230500001755309F"}
 ORG_USCC = "91230500MA1B3N1N2M"
 ID_NUMBER = "11010519491231002X"
 MASKED = "110105********002X"
 
-CODES = [
-    "CF_XDR_MC",
-    "CF_XDR_LB",
-    "CF_XDR_SHXYM",
-    "CF_XDR_GSZC",
-    "CF_XDR_ZZJG",
-    "CF_XDR_SWDJ",
-    "CF_XDR_SYDW",
-    "CF_XDR_SHZZ",
-    "CF_FRDB",
-    "CF_FR_ZJLX",
-    "CF_FR_ZJHM",
-    "CF_XDR_ZJLX",
-    "CF_XDR_ZJHM",
-    "CF_WSH",
-    "CF_WFXW",
-    "CF_SY",
-    "CF_YJ",
-    "CF_CFLB",
-    "CF_NR",
-    "CF_NR_FK",
-    "CF_NR_WFFF",
-    "CF_NR_ZKDX",
-    "CF_JDRQ",
-    "CF_YXQ",
-    "CF_GSJZQ",
-    "CF_CFJG",
-    "CF_CFJGDM",
-    "CF_SJLY",
-    "CF_SJLYDM",
-    "BZ",
-]
+# The current field codes, in the order of the national template.
+CODES = list(CURRENT_NAMES)
 EXTRA = ["OP", "ORIGIN_HUB", "ORIGIN_ID", "ORIGIN_VERSION", "CURSOR"]
 
 
