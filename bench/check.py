@@ -27,7 +27,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-from ingest import AUTHORITY, BIN, api_records, cli, free_port, fresh_pg_database, uscc  # noqa: E402
+from ingest import AUTHORITY, api_records, cli, free_port, fresh_pg_database, serve, uscc  # noqa: E402
 
 LUA = """
 local codes = {%s}
@@ -120,16 +120,8 @@ def run_hub(db_url: str | None, subjects: int, seconds: int, label: str, single:
             .strip()
             .splitlines()[-1]
         )
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server, base = serve(env)
         try:
-            wait_up(f"{base}/healthz", server)
             seed(env, base, dept, subjects)
             auth = {"Authorization": f"Bearer {consumer}"}
             if single:

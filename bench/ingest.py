@@ -185,6 +185,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serve(env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `credithub serve` on a free loopback port; return it and its base URL once up."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(f"{base}/healthz", timeout=1)
+            return server, base
+        except requests.ConnectionError:
+            if server.poll() is not None:
+                raise SystemExit(f"server exited: {server.returncode}") from None
+            time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
 def bench_push(n: int, db_url: str | None, label: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -204,21 +225,8 @@ def bench_push(n: int, db_url: str | None, label: str) -> None:
             .strip()
             .splitlines()[-1]
         )
-        port = free_port()
-        server = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server, base = serve(env)
         try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    requests.get(f"{base}/healthz", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
             batch = 5000
             bodies = [
                 json.dumps(
