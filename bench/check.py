@@ -27,7 +27,16 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-from ingest import AUTHORITY, api_records, cli, free_port, fresh_pg_database, serve, uscc  # noqa: E402
+from ingest import (  # noqa: E402  (bench/ is put on the path just above)
+    AUTHORITY,
+    api_records,
+    cli,
+    client_token,
+    free_port,
+    fresh_pg_database,
+    serve,
+    uscc,
+)
 
 LUA = """
 local codes = {%s}
@@ -100,26 +109,8 @@ def run_hub(db_url: str | None, subjects: int, seconds: int, label: str, single:
         if db_url:
             env["CREDITHUB_DATABASE_URL"] = db_url
         cli(env, "init-db")
-        dept = (
-            cli(
-                env,
-                "clients",
-                "create",
-                "--name",
-                "zhujian",
-                "--kind",
-                "department",
-                "--uscc",
-                AUTHORITY,
-            )
-            .strip()
-            .splitlines()[-1]
-        )
-        consumer = (
-            cli(env, "clients", "create", "--name", "bidding", "--kind", "consumer")
-            .strip()
-            .splitlines()[-1]
-        )
+        dept = client_token(env, "zhujian", "department", "--uscc", AUTHORITY)
+        consumer = client_token(env, "bidding", "consumer")
         server, base = serve(env)
         try:
             seed(env, base, dept, subjects)

@@ -123,6 +123,11 @@ def cli(env: dict[str, str], *args: str) -> str:
     return out.stdout
 
 
+def client_token(env: dict[str, str], name: str, kind: str, *extra: str) -> str:
+    """Create an API client with the CLI; its token is the last line printed."""
+    return cli(env, "clients", "create", "--name", name, "--kind", kind, *extra).split()[-1]
+
+
 def hub_env(work: Path, db_url: str | None) -> dict[str, str]:
     env = {
         **os.environ,
@@ -149,17 +154,7 @@ def bench_import(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = hub_env(work, None)
-        cli(
-            env,
-            "clients",
-            "create",
-            "--name",
-            "zhujian",
-            "--kind",
-            "department",
-            "--uscc",
-            AUTHORITY,
-        )
+        client_token(env, "zhujian", "department", "--uscc", AUTHORITY)
         rows = sgs_rows(n)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
@@ -210,21 +205,7 @@ def bench_push(n: int, db_url: str | None, label: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = hub_env(work, db_url)
-        token = (
-            cli(
-                env,
-                "clients",
-                "create",
-                "--name",
-                "zhujian",
-                "--kind",
-                "department",
-                "--uscc",
-                AUTHORITY,
-            )
-            .strip()
-            .splitlines()[-1]
-        )
+        token = client_token(env, "zhujian", "department", "--uscc", AUTHORITY)
         server, base = serve(env)
         try:
             batch = 5000

@@ -34,7 +34,7 @@ from credithub.records.prepare import (
     prepare,
     today_in_china,
 )
-from credithub.rules.pack import RulePack
+from credithub.rules import active_pack
 from credithub.standing import service as standing
 
 _CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
@@ -87,11 +87,6 @@ class IngestResult:
         return out
 
 
-def rule_pack() -> RulePack:
-    pack: RulePack = current_app.extensions["credithub.rule_pack"]
-    return pack
-
-
 def hub_id() -> str:
     return str(current_app.extensions["credithub.settings"].hub.id)
 
@@ -107,7 +102,7 @@ def ingest(
     loader: Loader = load_api_record,
 ) -> IngestResult:
     """Accept a batch of records; `early` carries items already rejected at the edge (bad rows)."""
-    pack, today = rule_pack(), today_in_china()
+    pack, today = active_pack(), today_in_china()
     results: list[ItemResult | None] = list(early) if early else [None] * len(items)
     prepared: list[Prepared] = []
     for i, item in enumerate(items):
@@ -229,7 +224,7 @@ def _write(
     if superseded:
         ids = {b["subject_id"] for b in superseded.values()}
         ids |= {b["legal_rep_id"] for b in superseded.values() if b["legal_rep_id"]}
-        subjects = _subject_summaries(session, ids)
+        subjects = subject_summaries(session, ids)
         preserve(session, {key: to_output(b, subjects) for key, b in superseded.items()})
     if changed:
         # One entry per batch: it names every record changed, with the version and content
@@ -396,7 +391,7 @@ def _state(p: Prepared) -> dict[str, Any]:
     }
 
 
-def _subject_summaries(session: Session, ids: set[str]) -> dict[str, dict[str, Any]]:
+def subject_summaries(session: Session, ids: set[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     sorted_ids = sorted(ids)
     cols = (
@@ -468,7 +463,7 @@ def to_output(row: dict[str, Any], subjects: dict[str, dict[str, Any]]) -> dict[
     return out
 
 
-def _row(record: Record) -> dict[str, Any]:
+def record_row(record: Record) -> dict[str, Any]:
     return {c: getattr(record, c) for c in _COLUMNS}
 
 
@@ -476,10 +471,10 @@ def get_record(session: Session, record_id: str, with_history: bool = True) -> d
     record = session.get(Record, record_id)
     if record is None:
         raise NotFound(f"no record {record_id}")
-    row = _row(record)
+    row = record_row(record)
     out = to_output(
         row,
-        _subject_summaries(
+        subject_summaries(
             session, {record.subject_id} | ({record.legal_rep_id} if record.legal_rep_id else set())
         ),
     )
@@ -536,9 +531,9 @@ def list_records(
         .offset((page - 1) * page_size)
     ).all()
     ids = {r.subject_id for r in records} | {r.legal_rep_id for r in records if r.legal_rep_id}
-    subjects = _subject_summaries(session, ids)
+    subjects = subject_summaries(session, ids)
     return {
-        "items": [to_output(_row(r), subjects) for r in records],
+        "items": [to_output(record_row(r), subjects) for r in records],
         "page": page,
         "page_size": page_size,
         "total": total,

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from credithub.db import bulk_insert, db, new_id, utcnow
 from credithub.entities.models import Subject
 from credithub.entities.service import SubjectRef, find_subjects
+from credithub.rules import active_pack
 from credithub.standing.compute import Standing
 from credithub.standing.models import CheckLog, StandingRow
-from credithub.standing.service import CHUNK, compute_all, is_current, rule_pack
+from credithub.standing.service import CHUNK, compute_all, is_current
 from credithub.sync.service import freshness
 
 
@@ -52,7 +53,7 @@ _COLUMNS = (
 
 
 def _lookup(session: Session, asked: Sequence[Asked], at: datetime) -> list[_Found | None]:
-    pack = rule_pack()
+    pack = active_pack()
     by_key: dict[tuple[str, str], _Found] = {}
     base = select(*_COLUMNS).outerjoin(StandingRow, StandingRow.subject_id == Subject.id)
     for scheme, column in (("uscc", Subject.uscc), ("id", Subject.id_hash)):

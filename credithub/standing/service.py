@@ -12,13 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from flask import current_app
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from credithub.db import bulk_insert, utcnow
 from credithub.entities.models import Subject
 from credithub.records.models import Record
+from credithub.rules import active_pack
 from credithub.rules.pack import RulePack
 from credithub.standing.compute import RecordFacts, Standing, compute_standing
 from credithub.standing.models import StandingRow
@@ -29,11 +29,6 @@ _FACT_COLUMNS = (
     Record.authority_name, Record.decided_on, Record.starts_on, Record.ends_on, Record.code,
     Record.domains, Record.severity, Record.status, Record.revoked_at, Record.content,
 )  # fmt: skip
-
-
-def rule_pack() -> RulePack:
-    pack: RulePack = current_app.extensions["credithub.rule_pack"]
-    return pack
 
 
 def _chunks(values: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
@@ -95,7 +90,7 @@ def related_parties(
 ) -> dict[str, tuple[list[dict[str, Any]], datetime | None]]:
     """Per organization: its legal representative's listings that reach representatives
     (发改法规〔2018〕457号), as restrictions in every domain, and when they next change."""
-    pack = rule_pack()
+    pack = active_pack()
     reps = legal_reps(session, subject_ids)
     if not reps:
         return {}
@@ -144,7 +139,7 @@ def compute_all(
     session: Session, subject_ids: Sequence[str], at: datetime
 ) -> dict[str, tuple[Standing, list[dict[str, Any]], datetime | None]]:
     """Standing, related parties and validity of each subject at `at`, from its records."""
-    pack = rule_pack()
+    pack = active_pack()
     facts = facts_for(session, subject_ids)
     related = related_parties(session, subject_ids, at, facts)
     out = {}
@@ -163,7 +158,7 @@ def refresh(session: Session, subject_ids: Iterable[str], now: datetime | None =
         return 0
     ids |= represented_by(session, sorted(ids))
     ordered = sorted(ids)
-    pack, now = rule_pack(), now or utcnow()
+    pack, now = active_pack(), now or utcnow()
     rows = []
     for sid, (standing, related, valid_until) in compute_all(session, ordered, now).items():
         data = standing.to_dict()
@@ -211,7 +206,7 @@ def is_current(row: StoredStanding | None, at: datetime, pack: RulePack) -> bool
 
 def standings_at(session: Session, subject_ids: Sequence[str], at: datetime) -> dict[str, Standing]:
     """Each subject's standing at `at`: stored when current for `at`, computed otherwise."""
-    pack = rule_pack()
+    pack = active_pack()
     stored = stored_standings(session, subject_ids)
     result: dict[str, Standing] = {}
     stale: list[str] = []
@@ -235,7 +230,7 @@ def due_subjects(session: Session, now: datetime, everything: bool = False) -> l
     if everything:
         return [str(sid) for sid in session.scalars(with_records)]
     stale = select(StandingRow.subject_id).where(
-        or_(StandingRow.valid_until <= now, StandingRow.pack_digest != rule_pack().digest)
+        or_(StandingRow.valid_until <= now, StandingRow.pack_digest != active_pack().digest)
     )
     missing = with_records.where(~Record.subject_id.in_(select(StandingRow.subject_id)))
     return [str(sid) for sid in session.scalars(stale.union(missing))]

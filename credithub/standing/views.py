@@ -14,8 +14,8 @@ from credithub.entities.identifiers import IdentifierError, mask_id_number, pars
 from credithub.entities.service import parse_subject, ref_for_uscc, uscc_allow_list
 from credithub.errors import Invalid
 from credithub.extensions import Blueprint
+from credithub.rules import active_pack
 from credithub.standing import check as service
-from credithub.standing.service import rule_pack
 from schemas.check import (
     SUBJECT_KEYS,
     CheckArgs,
@@ -41,8 +41,8 @@ def _json(body: Any) -> Response:
 
 
 def _domain(value: str) -> str:
-    if value not in rule_pack().domains:
-        known = ", ".join(rule_pack().domains)
+    if value not in active_pack().domains:
+        known = ", ".join(active_pack().domains)
         raise Invalid(f"unknown domain {value!r}", {"domain": [f"one of {known}"]})
     return value
 

@@ -17,7 +17,7 @@ from credithub.entities.models import Subject
 from credithub.privacy import personal_data
 from credithub.records.changes import last_position
 from credithub.records.models import Record, RecordChange
-from credithub.records.service import _row, _subject_summaries, to_output
+from credithub.records.service import record_row, subject_summaries, to_output
 
 MAX_LIMIT = 1000
 
@@ -69,14 +69,13 @@ def read(
     person_ids = {r.subject_id for r in stored.values()}
     person_ids |= {r.legal_rep_id for r in stored.values() if r.legal_rep_id}
     people = _subjects(session, person_ids)
-    summaries = _subject_summaries(session, person_ids)
+    summaries = subject_summaries(session, person_ids)
     items = []
     for change in changes:
         row = stored[change.record_id]
         # No snapshot: this is the record's current version, which is the record row itself.
-        record = dict(
-            change.snapshot if change.snapshot is not None else to_output(_row(row), summaries)
-        )
+        snapshot = change.snapshot
+        record = dict(snapshot if snapshot is not None else to_output(record_row(row), summaries))
         subject = identity(people[row.subject_id], record["subject"].get("name"))
         rep = record["subject"].get("legal_rep")
         if rep is not None:
