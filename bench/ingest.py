@@ -238,14 +238,16 @@ def bench_push(n: int, db_url: str | None, label: str) -> None:
 
 
 def fresh_pg_database(admin_url: str) -> str:
+    """A new database credithub_bench (CREDITHUB_BENCH_DB names another) on the given server."""
+    name = os.environ.get("CREDITHUB_BENCH_DB", "credithub_bench")
     engine = create_engine(
         admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
     with engine.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS credithub_bench"))
-        conn.execute(text("CREATE DATABASE credithub_bench"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/credithub_bench"
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def main() -> None:

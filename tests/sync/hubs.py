@@ -28,15 +28,16 @@ def database_for(name: str, folder: Path) -> str:
     """A fresh database for one hub: a SQLite file, or a PostgreSQL database beside the test one."""
     if not PG_URL:
         return f"sqlite:///{folder / 'hub.db'}"
-    base, _, _db = PG_URL.rpartition("/")
+    base, _, test_db = PG_URL.rpartition("/")
+    database = f"{test_db}_hub_{name}"  # beside its test database, so parallel runs stay apart
     engine = create_engine(
         PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
     )
     with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "credithub_test_hub_{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "credithub_test_hub_{name}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
     engine.dispose()
-    return f"{base}/credithub_test_hub_{name}"
+    return f"{base}/{database}"
 
 
 def _toml(value: Any) -> str:
