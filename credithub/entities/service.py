@@ -295,7 +295,10 @@ def ensure_subjects(
 
 
 def ensure_subjects_collect(
-    session: Session, refs: Sequence[SubjectRef], as_of: Sequence[date]
+    session: Session,
+    refs: Sequence[SubjectRef],
+    as_of: Sequence[date],
+    created: set[str] | None = None,
 ) -> list[str | Conflict]:
     """Find or create the subject of each ref, adding the aliases and names it brings.
 
@@ -305,7 +308,7 @@ def ensure_subjects_collect(
     bulk: this is the hot path of every import.
     """
     found: dict[tuple[str, str], Any] = dict(_find_candidates(session, refs))
-    created: list[_New] = []
+    new: list[_New] = []
     result: list[str | Conflict] = []
     for ref, when in zip(refs, as_of, strict=True):
         try:
@@ -317,7 +320,7 @@ def ensure_subjects_collect(
             subject = _New(
                 new_id(), ref, ref.name, when, set(ref.legacy.items()), {ref.name: [when, when]}
             )
-            created.append(subject)
+            new.append(subject)
         elif isinstance(subject, _New):
             subject.aliases.update(ref.legacy.items())
             seen = subject.names.setdefault(ref.name, [when, when])
@@ -329,8 +332,10 @@ def ensure_subjects_collect(
         for key in ref.lookup_keys():
             found[key] = subject
         result.append(subject.id)
-    if created:
-        _insert_new(session, created)
+    if new:
+        _insert_new(session, new)
+        if created is not None:
+            created.update(n.id for n in new)
     session.flush()
     return result
 

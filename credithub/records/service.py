@@ -36,6 +36,7 @@ from credithub.records.prepare import (
 )
 from credithub.rules import active_pack
 from credithub.standing import service as standing
+from credithub.standing.compute import RecordFacts
 
 _CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
 
@@ -149,15 +150,19 @@ def _write(
 ) -> None:
     if not prepared:
         return
+    new_subjects: set[str] = set()
     subject_ids = ensure_subjects_collect(
-        session, [p.subject for p in prepared], [p.decided_on for p in prepared]
+        session, [p.subject for p in prepared], [p.decided_on for p in prepared], new_subjects
     )
     reps = [p for p in prepared if p.legal_rep is not None]
     rep_ids = dict(
         zip(
             (p.index for p in reps),
             ensure_subjects_collect(
-                session, [p.legal_rep for p in reps if p.legal_rep], [p.decided_on for p in reps]
+                session,
+                [p.legal_rep for p in reps if p.legal_rep],
+                [p.decided_on for p in reps],
+                new_subjects,
             ),
             strict=True,
         )
@@ -244,8 +249,17 @@ def _write(
             update(Record),
             [{k: v for k, v in u.items() if not k.startswith("_")} for u in updates.values()],
         )
-    # In the same transaction: a check right after this commit already sees the change.
-    standing.refresh(session, {a[4] for a in changed})
+    # In the same transaction: a check right after this commit already sees the change. A
+    # subject created by this batch has no records but the batch's: they are not read back.
+    affected = {c[4] for c in changed} | {b["subject_id"] for b in superseded.values()}
+    known: dict[str, list[RecordFacts]] = {sid: [] for sid in new_subjects}
+    for row in inserts:
+        if row["subject_id"] in known:
+            known[row["subject_id"]].append(standing.record_facts(row))
+    for row in updates.values():
+        if row["subject_id"] in known:
+            known[row["subject_id"]].append(standing.record_facts(row))
+    standing.refresh(session, affected, known=known)
     created = len(inserts)
     keep_statistics_fresh(
         session,

@@ -84,6 +84,7 @@ class RecordFacts:
     status: str  # active | disputed | revoked | repaired
     revoked_at: datetime | None
     basis: str = ""
+    legal_rep_id: str | None = None  # the person the record names as legal representative
 
 
 @dataclass(frozen=True)

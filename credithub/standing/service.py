@@ -7,7 +7,7 @@ else (a past instant, a later one, another pack) is computed from the records on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -28,6 +28,7 @@ _FACT_COLUMNS = (
     Record.id, Record.kind, Record.ref, Record.subject_id, Record.authority_uscc,
     Record.authority_name, Record.decided_on, Record.starts_on, Record.ends_on, Record.code,
     Record.domains, Record.severity, Record.status, Record.revoked_at, Record.content,
+    Record.legal_rep_id,
 )  # fmt: skip
 
 
@@ -36,40 +37,40 @@ def _chunks(values: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]
         yield values[i : i + size]
 
 
+def record_facts(row: Mapping[Any, Any]) -> RecordFacts:
+    """The facts of one record row (stored, or about to be written by the caller)."""
+    content = row["content"]
+    fine = content.get("fine_yuan")
+    return RecordFacts(
+        id=row["id"], kind=row["kind"], ref=row["ref"], authority_uscc=row["authority_uscc"],
+        authority_name=row["authority_name"], decided_on=row["decided_on"],
+        starts_on=row["starts_on"], ends_on=row["ends_on"], code=row["code"],
+        categories=tuple(content.get("categories") or ()),
+        fine_yuan=Decimal(fine) if fine is not None else None,
+        domains=tuple(row["domains"]), severity=row["severity"], status=row["status"],
+        revoked_at=row["revoked_at"], basis=content.get("basis") or "",
+        legal_rep_id=row["legal_rep_id"],
+    )  # fmt: skip
+
+
 def facts_for(session: Session, subject_ids: Iterable[str]) -> dict[str, list[RecordFacts]]:
     """Every record of each subject, as the standing computation needs it."""
     ids = sorted(set(subject_ids))
     found: dict[str, list[RecordFacts]] = {sid: [] for sid in ids}
     for part in _chunks(ids):
-        for row in session.execute(select(*_FACT_COLUMNS).where(Record.subject_id.in_(part))):
-            content = row.content
-            fine = content.get("fine_yuan")
-            found[row.subject_id].append(
-                RecordFacts(
-                    id=row.id, kind=row.kind, ref=row.ref, authority_uscc=row.authority_uscc,
-                    authority_name=row.authority_name, decided_on=row.decided_on,
-                    starts_on=row.starts_on, ends_on=row.ends_on, code=row.code,
-                    categories=tuple(content.get("categories") or ()),
-                    fine_yuan=Decimal(fine) if fine is not None else None,
-                    domains=tuple(row.domains), severity=row.severity, status=row.status,
-                    revoked_at=row.revoked_at, basis=content.get("basis") or "",
-                )
-            )  # fmt: skip
+        query = select(*_FACT_COLUMNS).where(Record.subject_id.in_(part))
+        for row in session.execute(query).mappings():
+            found[row["subject_id"]].append(record_facts(row))
     return found
 
 
-def legal_reps(session: Session, subject_ids: Sequence[str]) -> dict[str, str]:
+def legal_reps(facts: Mapping[str, Sequence[RecordFacts]]) -> dict[str, str]:
     """The legal representative each organization's latest record names (if any)."""
     reps: dict[str, str] = {}
-    for part in _chunks(sorted(set(subject_ids))):
-        query = (
-            select(Record.subject_id, Record.legal_rep_id)
-            .where(Record.subject_id.in_(part), Record.legal_rep_id.is_not(None))
-            .order_by(Record.decided_on)
-        )
-        for sid, rep in session.execute(query):
-            if rep is not None:
-                reps[sid] = rep  # later decisions overwrite earlier ones
+    for sid, records in facts.items():
+        named = [f for f in records if f.legal_rep_id is not None]
+        if named:
+            reps[sid] = max(named, key=lambda f: (f.decided_on, f.id)).legal_rep_id or ""
     return reps
 
 
@@ -86,37 +87,41 @@ def related_parties(
     session: Session,
     subject_ids: Sequence[str],
     at: datetime,
-    facts: dict[str, list[RecordFacts]] | None = None,
+    facts: Mapping[str, list[RecordFacts]] | None = None,
 ) -> dict[str, tuple[list[dict[str, Any]], datetime | None]]:
     """Per organization: its legal representative's listings that reach representatives
     (发改法规〔2018〕457号), as restrictions in every domain, and when they next change."""
     pack = active_pack()
-    reps = legal_reps(session, subject_ids)
+    known = facts if facts is not None else facts_for(session, subject_ids)
+    reps = legal_reps({sid: known[sid] for sid in subject_ids})
     if not reps:
         return {}
-    known = facts or {}
     missing = set(reps.values()) - set(known)
     rep_facts = {**known, **facts_for(session, missing)} if missing else known
-    people = {
-        row.id: row
-        for row in session.execute(
-            select(Subject.id, Subject.name, Subject.id_masked).where(
-                Subject.id.in_(set(reps.values()))
-            )
-        )
-    }
-    out: dict[str, tuple[list[dict[str, Any]], datetime | None]] = {}
-    for sid, rep in reps.items():
-        reaching = [
+    reaching: dict[str, list[RecordFacts]] = {}
+    for rep in set(reps.values()):
+        listed = [
             f
             for f in rep_facts.get(rep, [])
             if f.kind == "blacklist"
             and (rule := pack.lists.get(f.code or "")) is not None
             and "legal_rep" in rule.reaches
         ]
-        if not reaching:
+        if listed:
+            reaching[rep] = listed
+    if not reaching:
+        return {}
+    people = {
+        row.id: row
+        for row in session.execute(
+            select(Subject.id, Subject.name, Subject.id_masked).where(Subject.id.in_(reaching))
+        )
+    }
+    out: dict[str, tuple[list[dict[str, Any]], datetime | None]] = {}
+    for sid, rep in reps.items():
+        if rep not in reaching:
             continue
-        standing = compute_standing(reaching, pack, at)
+        standing = compute_standing(reaching[rep], pack, at)
         if standing.restrictions:
             person = people[rep]
             entry = {
@@ -136,11 +141,19 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 def compute_all(
-    session: Session, subject_ids: Sequence[str], at: datetime
+    session: Session,
+    subject_ids: Sequence[str],
+    at: datetime,
+    known: Mapping[str, list[RecordFacts]] | None = None,
 ) -> dict[str, tuple[Standing, list[dict[str, Any]], datetime | None]]:
-    """Standing, related parties and validity of each subject at `at`, from its records."""
+    """Standing, related parties and validity of each subject at `at`, from its records.
+
+    `known`: subjects whose every record the caller already holds (created in its batch);
+    their records are not read back.
+    """
     pack = active_pack()
-    facts = facts_for(session, subject_ids)
+    known = known or {}
+    facts = {**known, **facts_for(session, [sid for sid in subject_ids if sid not in known])}
     related = related_parties(session, subject_ids, at, facts)
     out = {}
     for sid in subject_ids:
@@ -150,17 +163,28 @@ def compute_all(
     return out
 
 
-def refresh(session: Session, subject_ids: Iterable[str], now: datetime | None = None) -> int:
+def refresh(
+    session: Session,
+    subject_ids: Iterable[str],
+    now: datetime | None = None,
+    known: Mapping[str, list[RecordFacts]] | None = None,
+) -> int:
     """Recompute and store the standings of these subjects (and of the organizations they
-    represent) in the caller's transaction."""
+    represent) in the caller's transaction.
+
+    `known`: subjects created in the caller's batch, with every record they have (possibly
+    none). Nothing stored names them yet, so their records are not read back, no standing of
+    theirs is replaced and they represent no organization but those of the batch.
+    """
+    known = known or {}
     ids = set(subject_ids)
     if not ids:
         return 0
-    ids |= represented_by(session, sorted(ids))
+    ids |= represented_by(session, sorted(ids - set(known)))
     ordered = sorted(ids)
     pack, now = active_pack(), now or utcnow()
     rows = []
-    for sid, (standing, related, valid_until) in compute_all(session, ordered, now).items():
+    for sid, (standing, related, valid_until) in compute_all(session, ordered, now, known).items():
         data = standing.to_dict()
         data["related"] = related
         rows.append(
@@ -172,7 +196,7 @@ def refresh(session: Session, subject_ids: Iterable[str], now: datetime | None =
                 "data": data,
             }
         )
-    for part in _chunks(ordered):
+    for part in _chunks([sid for sid in ordered if sid not in known]):
         session.execute(delete(StandingRow).where(StandingRow.subject_id.in_(part)))
     bulk_insert(session, StandingRow, rows)
     return len(rows)

@@ -271,6 +271,36 @@ def test_legal_representative_under_a_reaching_listing_is_reported(
     assert related["restrictions"][0]["effect"] == "bar"
 
 
+def test_a_later_listing_of_the_legal_representative_reaches_the_organization(
+    client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    rep = {"name": "张建国", "id_number": PERSON_ID}
+    org = {"type": "organization", "name": "北疆", "uscc": BEIJIANG, "legal_rep": rep}
+    push(client, zhujian, penalty("P-1", uscc=BEIJIANG, subject=org))
+    assert check(client, bidding, BEIJIANG, "construction")["related"] == []
+
+    person = {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID}
+    push(client, zhujian, listing("HMD-REP", subject=person))
+    [related] = check(client, bidding, BEIJIANG, "construction")["related"]
+    assert related["restrictions"][0]["measure"]
+
+
+def test_a_peer_moving_a_record_to_another_subject_lifts_it_from_the_first(
+    client: FlaskClient, make_token: Callable[..., Headers], bidding: Headers
+) -> None:
+    peer = make_token("peer", hub="hlbe")
+    origin = {"hub": "hlbe", "id": "rec-9", "version": 1}
+    authority = {"uscc": ZHUJIAN, "name": "呼伦贝尔市住房和城乡建设局"}
+    push(client, peer, {**listing("HMD-MOVE"), "authority": authority, "origin": origin})
+    assert check(client, bidding, SHUDAO, "construction")["verdict"] == "barred"
+
+    other = {"type": "organization", "name": "北疆", "uscc": BEIJIANG}
+    corrected = {**listing("HMD-MOVE", subject=other), "authority": authority}
+    push(client, peer, {**corrected, "origin": {**origin, "version": 2}})
+    assert check(client, bidding, BEIJIANG, "construction")["verdict"] == "barred"
+    assert check(client, bidding, SHUDAO, "construction")["verdict"] == "clear"
+
+
 def test_every_check_is_recorded_with_the_digest_of_its_answer(
     app: Flask, client: FlaskClient, zhujian: Headers, bidding: Headers
 ) -> None:
