@@ -7,7 +7,6 @@ or not at all.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -15,7 +14,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
 from flask import Flask, current_app, g
+from psycopg.types.json import set_json_loads
 from sqlalchemy import (
     DateTime,
     Engine,
@@ -136,21 +137,36 @@ def new_id() -> str:
 
 
 def _json(value: Any) -> str:
-    # Chinese text as UTF-8 (3 bytes a character), not \uXXXX escapes (6): half the bytes stored.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # Compact, Chinese text as UTF-8 (3 bytes a character, not 6 for a \uXXXX escape). orjson:
+    # every record, subject and standing written stores JSON; the standard encoder was a tenth
+    # of an import's time.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def make_engine(url: str, echo: bool = False, pool_size: int = 5) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, json_serializer=_json, connect_args={"timeout": 30})
+        engine = create_engine(
+            url,
+            echo=echo,
+            json_serializer=_json,
+            json_deserializer=orjson.loads,
+            connect_args={"timeout": 30},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         url, echo=echo, pool_size=pool_size, pool_pre_ping=True, json_serializer=_json
     )
+    event.listen(engine, "connect", _pg_json)
+    return engine
+
+
+def _pg_json(dbapi_conn: Any, _record: Any) -> None:
+    # psycopg decodes json/jsonb itself; the same fast decoder as on SQLite.
+    set_json_loads(orjson.loads, dbapi_conn)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
