@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask
@@ -154,32 +154,37 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
     from credithub.records import intake
     from credithub.records.prepare import Actor
 
-    with app_context(), _service_errors():
+    with app_context() as app, _service_errors():
         client = get_by_name(db.session, client_name)
         if client.revoked_at is not None or "records:write" not in client.scopes:
             raise click.ClickException(f"client {client_name!r} may not write records")
         actor = Actor(name=client.name, kind=client.kind, uscc=client.uscc)
         warnings, parsed = intake.parse(file.read_bytes(), None)
-        rows = list(parsed)
         db.session.close()  # nothing read so far may hold a lock while batches commit
-
-        def run_batch(batch: Sequence[Any]) -> Any:
-            with db.transaction() as session:
-                return intake.ingest_rows(session, batch, actor)
-
-        with click.progressbar(
-            length=len(rows), label=f"importing {file.name}", file=sys.stderr
-        ) as bar:
-            summary = intake.import_rows(rows, run_batch, batch_size, bar.update)
+        summary = intake.ImportSummary()
+        try:
+            # Reading and checking run in a worker process while this one writes.
+            batches = intake.prepared_batches_apart(app, parsed, actor, batch_size)
+            total = operator.length_hint(parsed)
+            with click.progressbar(
+                length=total, label=f"importing {file.name}", file=sys.stderr
+            ) as bar:
+                for batch in batches:
+                    with db.transaction() as session:
+                        summary.add(batch, intake.write_rows(session, batch, actor))
+                    bar.update(len(batch.rows))
+        except intake.PreparingFailed as exc:
+            done = f"the first {summary.rows} rows were imported"
+            raise click.ClickException(f"{exc}; {done}") from None
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"rows {summary.rows}: created {summary.created}, updated {summary.updated}, "
         f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}"
     )
-    for row, errors in summary.rejected[:50]:
+    for index, _, errors in summary.rejected[:50]:
         reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items())
-        click.echo(f"  row {row.index + 1}: {reasons}")
+        click.echo(f"  row {index + 1}: {reasons}")
     if len(summary.rejected) > 50:
         click.echo(
             f"  … and {len(summary.rejected) - 50} more" + ("" if report else " (use --report)")

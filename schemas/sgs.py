@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from schemas.sgs_fields import (
     ABSENT,
@@ -72,6 +72,22 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
 )
 _HEADER_SEARCH = 5  # title rows above the header that a template may carry
+
+
+_T = TypeVar("_T")
+
+
+class _Counted(Iterator[_T]):
+    """Items made lazily whose number is known (`operator.length_hint`)."""
+
+    def __init__(self, items: Iterator[_T], count: int) -> None:
+        self._items, self._count = items, count
+
+    def __next__(self) -> _T:
+        return next(self._items)
+
+    def __length_hint__(self) -> int:
+        return self._count
 
 
 def detect_and_read(
@@ -357,13 +373,19 @@ class _Plan:
 def parse_rows(
     data: bytes, content_type: str | None = None, today: date | None = None
 ) -> tuple[list[str], Iterator[SgsRow]]:
-    """Parse a whole 双公示 file: (header-level warnings, one SgsRow per data row, lazily)."""
+    """Parse a whole 双公示 file: (header-level warnings, one SgsRow per data row, checked as
+    they are taken)."""
     header, raw_rows = detect_and_read(data, content_type)
     mapping, warnings = map_header(header)
     plan = _Plan.of(mapping)
     day = today or date.today()
     # The readers already strip every cell, so each row is its own lookup table.
-    return warnings, (_map(i, raw, raw, plan, day) for i, raw in enumerate(raw_rows))
+    # The whole file is read here, so a damaged one (a CSV cut inside a quoted cell, a broken
+    # sheet) is refused before any row is taken; checking the rows is left to the consumer.
+    raws = list(raw_rows)
+    return warnings, _Counted(
+        (_map(i, raw, raw, plan, day) for i, raw in enumerate(raws)), len(raws)
+    )
 
 
 def map_row(index: int, raw: dict[str, str], mapping: dict[str, str], today: date) -> SgsRow:

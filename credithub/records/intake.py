@@ -10,16 +10,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+import multiprocessing
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from queue import Empty
 from typing import Any
 
-from flask import Request
+from flask import Flask, Request
 from sqlalchemy.orm import Session
 
 from credithub.errors import Invalid
 from credithub.records.prepare import Actor, load_checked_record, today_in_china
-from credithub.records.service import IngestResult, ItemResult, ingest
+from credithub.records.service import Batch, IngestResult, ItemResult, prepare_batch, write_batch
 from schemas.records import MAX_BATCH
 from schemas.sgs import SgsFormatError, SgsRow, parse_rows
 
@@ -76,30 +78,54 @@ def _to_codes(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     return {FIELD_TO_CODE.get(k, k): v for k, v in errors.items()}
 
 
-def ingest_rows(
-    session: Session, rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False
-) -> IngestResult:
-    """Ingest parsed rows as one batch; results are indexed by data row."""
+@dataclass
+class RowBatch:
+    """Parsed rows prepared as one batch (see records.service.Batch), with what the summary
+    and the report need of each row: its position in the file, the parser's warnings, the
+    raw row."""
+
+    batch: Batch
+    rows: list[tuple[int, list[str], dict[str, Any]]]
+
+
+def prepare_rows(rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False) -> RowBatch:
+    """Check and normalise parsed rows as one batch; reads no database."""
     items: list[Any] = []
     early: list[ItemResult | None] = []
     raws: list[dict[str, Any] | None] = []
+    info: list[tuple[int, list[str], dict[str, Any]]] = []
     for position, row in enumerate(rows):
+        raw = dict(row.raw)
         items.append(row.record)
-        raws.append(dict(row.raw))
+        raws.append(raw)
+        info.append((row.index, row.warnings, raw))
         early.append(
             None
             if row.record is not None
             else ItemResult(position, "rejected", errors=row.errors, warnings=row.warnings)
         )
-    result = ingest(
-        session, items, actor, atomic=atomic, raws=raws, early=early, loader=load_checked_record
+    batch = prepare_batch(
+        items, actor, atomic=atomic, raws=raws, early=early, loader=load_checked_record
     )
-    for row, item in zip(rows, result.results, strict=True):
-        item.index = row.index
+    return RowBatch(batch, info)
+
+
+def write_rows(session: Session, rows: RowBatch, actor: Actor) -> IngestResult:
+    """Write prepared rows; results are indexed by data row and name 双公示 fields."""
+    result = write_batch(session, rows.batch, actor)
+    for (index, warnings, _), item in zip(rows.rows, result.results, strict=True):
+        item.index = index
         item.errors = _to_codes(item.errors)
-        if item.status != "rejected" and row.warnings:
-            item.warnings = [*row.warnings, *item.warnings]
+        if item.status != "rejected" and warnings:
+            item.warnings = [*warnings, *item.warnings]
     return result
+
+
+def ingest_rows(
+    session: Session, rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False
+) -> IngestResult:
+    """Ingest parsed rows as one batch; results are indexed by data row."""
+    return write_rows(session, prepare_rows(rows, actor, atomic=atomic), actor)
 
 
 def ingest_sgs(
@@ -138,45 +164,100 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    rejected: list[tuple[SgsRow, dict[str, list[str]]]] = field(default_factory=list)
+    # Each rejected row: its position in the file (from 0), the raw row, the reasons.
+    rejected: list[tuple[int, dict[str, Any], dict[str, list[str]]]] = field(default_factory=list)
 
-    def add(self, rows: Sequence[SgsRow], result: IngestResult) -> None:
-        self.rows += len(rows)
+    def add(self, rows: RowBatch, result: IngestResult) -> None:
+        self.rows += len(rows.rows)
         self.created += result.count("created")
         self.updated += result.count("updated")
         self.unchanged += result.count("unchanged")
         self.rejected.extend(
-            (row, item.errors)
-            for row, item in zip(rows, result.results, strict=True)
+            (index, raw, item.errors)
+            for (index, _, raw), item in zip(rows.rows, result.results, strict=True)
             if item.status == "rejected"
         )
 
 
-def import_rows(
-    rows: Sequence[SgsRow],
-    run_batch: Callable[[Sequence[SgsRow]], IngestResult],
-    batch_size: int = MAX_BATCH,
-    progress: Callable[[int], None] | None = None,
-) -> ImportSummary:
-    """Import parsed rows in batches; `run_batch` ingests and commits one batch."""
-    summary = ImportSummary()
-    for start in range(0, len(rows), batch_size):
-        batch = rows[start : start + batch_size]
-        summary.add(batch, run_batch(batch))
-        if progress:
-            progress(len(batch))
-    return summary
+class PreparingFailed(RuntimeError):
+    """The process preparing an import's batches failed or died."""
+
+
+def prepared_batches(
+    rows: Iterable[SgsRow], actor: Actor, batch_size: int = MAX_BATCH
+) -> Iterator[RowBatch]:
+    """The rows' prepared batches, in file order, prepared in this process as they are read."""
+    batch: list[SgsRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == batch_size:
+            yield prepare_rows(batch, actor)
+            batch = []
+    if batch:
+        yield prepare_rows(batch, actor)
+
+
+def prepared_batches_apart(
+    app: Flask, rows: Iterable[SgsRow], actor: Actor, batch_size: int = MAX_BATCH
+) -> Iterator[RowBatch]:
+    """As `prepared_batches`, but read and prepared in a worker process while the caller
+    writes: a whole-file import keeps both cores busy (reading and checking a row cost about
+    half of writing it). At most two batches wait, so memory stays bounded. Needs `fork` (the
+    worker inherits the app and the file already read); elsewhere, prepares in this process.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from prepared_batches(rows, actor, batch_size)
+        return
+    context = multiprocessing.get_context("fork")
+    queue: Any = context.Queue(maxsize=2)
+    worker = context.Process(
+        target=_prepare_apart, args=(app, rows, actor, batch_size, queue), daemon=True
+    )
+    worker.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=1.0)
+            except Empty:
+                if not worker.is_alive():
+                    code = worker.exitcode
+                    raise PreparingFailed(f"the preparing process died (exit {code})") from None
+                continue
+            if item is None:
+                return
+            if isinstance(item, PreparingFailed):
+                raise item
+            yield item
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
+def _prepare_apart(
+    app: Flask, rows: Iterable[SgsRow], actor: Actor, batch_size: int, queue: Any
+) -> None:
+    """The worker: send each prepared batch, then None (or what went wrong)."""
+    try:
+        with app.app_context():
+            for batch in prepared_batches(rows, actor, batch_size):
+                queue.put(batch)
+            queue.put(None)
+    except Exception as exc:  # the writer reports it; this process has no one else to tell
+        queue.put(PreparingFailed(f"{type(exc).__name__}: {exc}"))
+    queue.close()
+    queue.join_thread()
 
 
 def rejected_report(summary: ImportSummary) -> str:
     """The rejected rows as CSV (original columns plus the reasons), to fix and send again."""
     header: list[str] = []
-    for row, _ in summary.rejected:
-        header.extend(k for k in row.raw if k not in header)
+    for _, raw, _ in summary.rejected:
+        header.extend(k for k in raw if k not in header)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["行号 row", "错误 errors", *header])
-    for row, errors in summary.rejected:
+    for index, raw, errors in summary.rejected:
         reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items())
-        writer.writerow([row.index + 1, reasons, *(row.raw.get(k, "") for k in header)])
+        writer.writerow([index + 1, reasons, *(raw.get(k, "") for k in header)])
     return out.getvalue()

@@ -7,13 +7,13 @@ resolved and written in bulk by the service.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from marshmallow import ValidationError
 
 from credithub.entities.identifiers import IdentifierError, parse_uscc
@@ -72,18 +72,20 @@ class Prepared:
     status: str = "active"
     revoked: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    # What the content digest covers besides the subjects, as canonical JSON (sorted keys).
+    body: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not self.body:
+            self.body = orjson.dumps(
+                [self.content, self.domains, self.severity, _iso(self.publish_until)],
+                option=orjson.OPT_SORT_KEYS,
+            )
 
     def content_hash(self, subject_id: str, legal_rep_id: str | None) -> str:
-        body = [
-            self.content,
-            self.domains,
-            self.severity,
-            _iso(self.publish_until),
-            subject_id,
-            legal_rep_id,
-        ]
-        text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        """The digest that tells a changed record from one sent again unchanged."""
+        who = f"\n{subject_id}\n{legal_rep_id or ''}".encode()
+        return hashlib.sha256(self.body + who).hexdigest()
 
 
 class Refused(Invalid):

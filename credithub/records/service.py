@@ -92,6 +92,63 @@ def hub_id() -> str:
     return str(current_app.extensions["credithub.settings"].hub.id)
 
 
+@dataclass
+class Batch:
+    """A batch checked and normalised item by item and not yet written.
+
+    Preparing reads no database, so it may run apart from the writer (an import prepares the
+    next batch in a worker process while the previous one is written): a batch carries all
+    that writing needs, and pickles.
+    """
+
+    results: list[ItemResult | None]  # rejected items already have theirs
+    prepared: list[Prepared]
+    refusals: list[dict[str, Any]]  # items this actor may not write: audited when written
+    atomic: bool = False
+
+
+def prepare_batch(
+    items: Sequence[Any],
+    actor: Actor,
+    *,
+    atomic: bool = False,
+    raws: Sequence[dict[str, Any] | None] | None = None,
+    early: Sequence[ItemResult | None] | None = None,
+    loader: Loader = load_api_record,
+) -> Batch:
+    """Check and normalise each item; `early` carries items already rejected at the edge."""
+    pack, today = active_pack(), today_in_china()
+    batch = Batch(list(early) if early else [None] * len(items), [], [], atomic)
+    results = batch.results
+    for i, item in enumerate(items):
+        if results[i] is not None:
+            continue
+        try:
+            batch.prepared.append(
+                prepare(i, item, actor, pack, today, raws[i] if raws else None, loader)
+            )
+        except Refused as exc:
+            results[i] = ItemResult(i, "rejected", errors=exc.errors)
+            batch.refusals.append({"index": i, "reason": exc.message, "errors": exc.errors})
+        except Invalid as exc:
+            results[i] = ItemResult(i, "rejected", errors=exc.errors)
+    return batch
+
+
+def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
+    """Resolve subjects and write a prepared batch in the caller's transaction."""
+    for refusal in batch.refusals:
+        audit.record_refusal(session, actor.name, "record.refused", "record", "-", refusal)
+    results = list(batch.results)
+    if batch.atomic and any(r is not None and r.status == "rejected" for r in results):
+        return _reject_all(results)
+    _write(session, batch.prepared, actor, results)
+    final = [r for r in results if r is not None]
+    if batch.atomic and any(r.status == "rejected" for r in final):
+        return _reject_all(results)
+    return IngestResult(final)
+
+
 def ingest(
     session: Session,
     items: Sequence[Any],
@@ -103,33 +160,8 @@ def ingest(
     loader: Loader = load_api_record,
 ) -> IngestResult:
     """Accept a batch of records; `early` carries items already rejected at the edge (bad rows)."""
-    pack, today = active_pack(), today_in_china()
-    results: list[ItemResult | None] = list(early) if early else [None] * len(items)
-    prepared: list[Prepared] = []
-    for i, item in enumerate(items):
-        if results[i] is not None:
-            continue
-        try:
-            prepared.append(prepare(i, item, actor, pack, today, raws[i] if raws else None, loader))
-        except Refused as exc:
-            results[i] = ItemResult(i, "rejected", errors=exc.errors)
-            audit.record_refusal(
-                session,
-                actor.name,
-                "record.refused",
-                "record",
-                "-",
-                {"index": i, "reason": exc.message, "errors": exc.errors},
-            )
-        except Invalid as exc:
-            results[i] = ItemResult(i, "rejected", errors=exc.errors)
-    if atomic and any(r is not None and r.status == "rejected" for r in results):
-        return _reject_all(results)
-    _write(session, prepared, actor, results)
-    final = [r for r in results if r is not None]
-    if atomic and any(r.status == "rejected" for r in final):
-        return _reject_all(results)
-    return IngestResult(final)
+    batch = prepare_batch(items, actor, atomic=atomic, raws=raws, early=early, loader=loader)
+    return write_batch(session, batch, actor)
 
 
 def _reject_all(results: Sequence[ItemResult | None]) -> IngestResult:

@@ -247,6 +247,21 @@ def test_cli_import_with_progress_summary_and_report(
         assert db.session.scalar(select(func.count()).select_from(Record)) == 7
 
 
+def test_cli_import_of_a_damaged_file_takes_nothing(
+    app: Flask, run_cli: Callable[..., Any], make_token: Callable[..., Headers], tmp_path: Path
+) -> None:
+    make_token("department", uscc=ZHUJIAN, name="zhujian")
+    # The damage is in the last batch: a cell beyond what any CSV reader accepts.
+    rows = [sgs_row(i) for i in range(1, 6)] + [sgs_row(6, CF_SY="违" * 200_000)]
+    path = tmp_path / "处罚信息.csv"
+    path.write_bytes(sgs_csv(rows, "gbk"))
+    result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "2")
+    assert result.exit_code != 0
+    assert "CSV cannot be read" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Record)) == 0
+
+
 def test_cli_import_refuses_unknown_or_read_only_client(
     run_cli: Callable[..., Any], make_token: Callable[..., Headers], tmp_path: Path
 ) -> None:
