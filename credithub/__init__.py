@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: a flat list of steps, none of which queries the database."""
     settings = load_settings(config)
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    configure_runtime()
     configure_settings(app, settings)
     configure_logging(app, settings)
     configure_database(app, settings)
@@ -27,6 +29,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_api(app)
     configure_requests(app, settings)
     return app
+
+
+def configure_runtime() -> None:
+    """Collect reference cycles less often than Python's default (every 700 new containers).
+
+    A batch of 5,000 records builds about a million short-lived objects that reference counting
+    frees; at the default the cycle collector scanned the whole heap so often that it took a
+    quarter of an import's time (bench/ingest.py). Cycles are still collected.
+    """
+    gc.set_threshold(50_000, 20, 10)
 
 
 def configure_settings(app: Flask, settings: Settings) -> None:
