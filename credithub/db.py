@@ -73,6 +73,9 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+_UNSET = object()
+
+
 def bulk_insert(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many rows with one driver-level executemany.
 
@@ -98,10 +101,17 @@ def bulk_insert(session: Session, model: type[Base], rows: Sequence[Mapping[str,
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
     values = []
+    # A batch's rows share values (the instant it is written at, the same lists): each value
+    # is processed once per run of the same object in a column.
+    last_in: list[Any] = [_UNSET] * len(columns)
+    last_out: list[Any] = [None] * len(columns)
     for row in rows:
         item = [row[name] for name in columns]
         for i, proc in processors:
-            item[i] = proc(item[i])
+            value = item[i]
+            if value is not last_in[i]:
+                last_in[i], last_out[i] = value, proc(value)
+            item[i] = last_out[i]
         values.append(tuple(item))
     conn.exec_driver_sql(sql, values)
 
