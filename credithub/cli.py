@@ -217,6 +217,20 @@ def rescore(everything: bool, chunk: int) -> None:
     click.echo(f"rescored {len(ids)} subject(s)")
 
 
+@main.command()
+def expire() -> None:
+    """Expire this hub's records whose term has ended; each expiry travels to peers."""
+    from credithub.jobs.service import holder_name, run_job
+    from credithub.records.jobs import expire_due
+
+    with app_context():
+        run = run_job("expire", holder_name(), expire_due)
+    if run.status != "ok":
+        raise click.ClickException(f"expiry failed: {run.error}")
+    counts = run.counts or {}
+    click.echo(f"expired {counts.get('expired', 0)} record(s) ({counts.get('due', 0)} due)")
+
+
 @main.group()
 def sync() -> None:
     """Exchange records with other platforms (the connectors in the configuration)."""

@@ -20,6 +20,7 @@ from flask import Flask
 
 from credithub.db import utcnow
 from credithub.jobs.service import acquire, holder_name, release, run_job
+from credithub.records.jobs import expire_due
 from credithub.standing.jobs import rescore_due
 from credithub.sync import service as sync_service
 
@@ -34,6 +35,7 @@ def jobs(app: Flask) -> dict[str, tuple[Job, int]]:
     settings = app.extensions["credithub.settings"]
     found: dict[str, tuple[Job, int]] = {
         "rescore-due": (rescore_due, settings.scheduler.rescore_interval_seconds),
+        "expire": (expire_due, settings.scheduler.expiry_interval_seconds),
     }
     for config in settings.connectors:
         name = config["name"]

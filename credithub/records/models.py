@@ -49,7 +49,9 @@ class Record(Base):
     authority_uscc: Mapped[str] = mapped_column(String(18))
     authority_name: Mapped[str] = mapped_column(String(200))
     decided_on: Mapped[date] = mapped_column(Date)
-    # Lifecycle state; "expired" is derived from the dates when read.
+    # Lifecycle state: active | disputed | repaired | revoked | expired. The expiry job stores
+    # `expired` for this hub's records whose term has ended; until it has, reading derives it
+    # from `ends_on` (records.service.effective_status).
     status: Mapped[str] = mapped_column(String(12), default="active")
     version: Mapped[int] = mapped_column(Integer, default=1)
     severity: Mapped[str | None] = mapped_column(String(8))

@@ -258,10 +258,8 @@ def _normal_form(
         origin=origin,
         raw=raw,
         warnings=warnings,
-        # "expired" is derived from the dates wherever it is read; stored, it is active.
-        status={"expired": "active"}.get(
-            data.get("status", "active"), data.get("status", "active")
-        ),
+        # A peer's record keeps the state it has at its origin, an expiry included.
+        status=data.get("status", "active"),
         revoked=data.get("revoked"),
     )
 

@@ -104,6 +104,7 @@ class Batch:
     results: list[ItemResult | None]  # rejected items already have theirs
     prepared: list[Prepared]
     refusals: list[dict[str, Any]]  # items this actor may not write: audited when written
+    today: date  # the day in China the items were checked on
     atomic: bool = False
 
 
@@ -118,7 +119,7 @@ def prepare_batch(
 ) -> Batch:
     """Check and normalise each item; `early` carries items already rejected at the edge."""
     pack, today = active_pack(), today_in_china()
-    batch = Batch(list(early) if early else [None] * len(items), [], [], atomic)
+    batch = Batch(list(early) if early else [None] * len(items), [], [], today, atomic)
     results = batch.results
     for i, item in enumerate(items):
         if results[i] is not None:
@@ -142,7 +143,7 @@ def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
     results = list(batch.results)
     if batch.atomic and any(r is not None and r.status == "rejected" for r in results):
         return _reject_all(results)
-    _write(session, batch.prepared, actor, results)
+    _write(session, batch.prepared, actor, results, batch.today)
     final = [r for r in results if r is not None]
     if batch.atomic and any(r.status == "rejected" for r in final):
         return _reject_all(results)
@@ -178,7 +179,11 @@ def _reject_all(results: Sequence[ItemResult | None]) -> IngestResult:
 
 
 def _write(
-    session: Session, prepared: list[Prepared], actor: Actor, results: list[ItemResult | None]
+    session: Session,
+    prepared: list[Prepared],
+    actor: Actor,
+    results: list[ItemResult | None],
+    today: date,
 ) -> None:
     if not prepared:
         return
@@ -231,10 +236,10 @@ def _write(
             row = _new_row(p, sid, rid, digest, local, actor, now)
             inserts.append(row)
             inserted.add(row["id"])
-            status = "created"
+            status, held = "created", "active"
         else:
-            before = dict(row)
-            status = _apply_update(row, p, sid, rid, digest, actor, now, local)
+            before, held = dict(row), row["status"]
+            status = _apply_update(row, p, sid, rid, digest, actor, now, local, today)
             if status == "updated":
                 superseded[(before["id"], before["version"])] = before
                 if row["id"] not in inserted:
@@ -252,17 +257,14 @@ def _write(
                 session,
                 record_id=row["id"],
                 version=row["version"],
-                op="upsert",
+                op=_op(held, row["status"]),
                 at=now,
                 actor=actor.name,
                 origin_hub=row["origin_hub"],
             )
             changed.append((row["id"], row["version"], status, digest, row["subject_id"]))
     if superseded:
-        ids = {b["subject_id"] for b in superseded.values()}
-        ids |= {b["legal_rep_id"] for b in superseded.values() if b["legal_rep_id"]}
-        subjects = subject_summaries(session, ids)
-        preserve(session, {key: to_output(b, subjects) for key, b in superseded.items()})
+        preserve(session, snapshots(session, list(superseded.values())))
     if changed:
         # One entry per batch: it names every record changed, with the version and content
         # digest, so the chain also vouches for what the change log holds.
@@ -386,6 +388,7 @@ def _apply_update(
     actor: Actor,
     now: Any,
     local: str,
+    today: date,
 ) -> str:
     if p.origin:
         # Federation: a change applies only when it is newer at its origin; our own records
@@ -423,7 +426,21 @@ def _apply_update(
     )
     if p.origin:
         row.update(_state(p))
+    elif row["status"] == "expired" and (p.ends_on is None or p.ends_on > today):
+        # A correction that extends the term of an expired record makes it run again.
+        row["status"] = "active"
     return "updated"
+
+
+# The op (the feed's `op`) of a change that moves a record into one of these states. A change
+# applied from a peer is logged the same way, from the state it brings: a hub between two
+# others passes an expiry on as an `expire`, a revocation as a `revoke`.
+_STATUS_OPS = {"revoked": "revoke", "repaired": "repair", "expired": "expire"}
+
+
+def _op(held: str, status: str) -> str:
+    """upsert, or the lifecycle op when the change moves the record into another state."""
+    return _STATUS_OPS.get(status, "upsert") if status != held else "upsert"
 
 
 def _state(p: Prepared) -> dict[str, Any]:
@@ -462,6 +479,8 @@ def subject_summaries(session: Session, ids: set[str]) -> dict[str, dict[str, An
 
 
 def effective_status(row: dict[str, Any] | Record, today: date | None = None) -> str:
+    """The status as read on `today`: a running record whose term has ended reads `expired`
+    even before the expiry job has stored it (a stored `expired` stays expired)."""
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     status = str(get("status"))
     ends_on = get("ends_on")
@@ -474,8 +493,15 @@ def effective_status(row: dict[str, Any] | Record, today: date | None = None) ->
     return status
 
 
-def to_output(row: dict[str, Any], subjects: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The record as the API and the feed show it: content plus the state the hub keeps."""
+def to_output(
+    row: dict[str, Any], subjects: dict[str, dict[str, Any]], *, as_stored: bool = False
+) -> dict[str, Any]:
+    """The record as the API and the feed show it: content plus the state the hub keeps.
+
+    The API shows the status as read today (`effective_status`); the feed and the history
+    (`as_stored`) carry the status the record has at its version, so a peer stores what its
+    origin stores, and an expiry reaches it as its own change.
+    """
     out: dict[str, Any] = {"id": row["id"], **row["content"]}
     subject = dict(subjects[row["subject_id"]])
     rep = out.pop("legal_rep", None)
@@ -491,7 +517,7 @@ def to_output(row: dict[str, Any], subjects: dict[str, dict[str, Any]]) -> dict[
         domains=row["domains"],
         severity=row["severity"],
         publish_until=row["publish_until"].isoformat() if row["publish_until"] else None,
-        status=effective_status(row),
+        status=row["status"] if as_stored else effective_status(row),
         version=row["version"],
         origin={"hub": row["origin_hub"], "id": row["origin_id"], "version": row["origin_version"]},
         created_at=row["created_at"].isoformat(),
@@ -511,6 +537,15 @@ def to_output(row: dict[str, Any], subjects: dict[str, dict[str, Any]]) -> dict[
 
 def record_row(record: Record) -> dict[str, Any]:
     return {c: getattr(record, c) for c in _COLUMNS}
+
+
+def snapshots(
+    session: Session, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """Each record row as its version is kept in history (for `changes.preserve`)."""
+    ids = {r["subject_id"] for r in rows} | {r["legal_rep_id"] for r in rows if r["legal_rep_id"]}
+    subjects = subject_summaries(session, ids)
+    return {(r["id"], r["version"]): to_output(r, subjects, as_stored=True) for r in rows}
 
 
 def get_record(session: Session, record_id: str, with_history: bool = True) -> dict[str, Any]:
@@ -565,7 +600,11 @@ def list_records(
         today = today_in_china()
         live = or_(Record.ends_on.is_(None), Record.ends_on > today)
         if status == "expired":
-            query = query.where(Record.status.in_(("active", "disputed")), Record.ends_on <= today)
+            # Stored by the expiry job, or due and not yet reached by it.
+            running = Record.status.in_(("active", "disputed"))
+            query = query.where(
+                or_(Record.status == "expired", running & (Record.ends_on <= today))
+            )
         elif status in ("active", "disputed"):
             query = query.where(Record.status == status, live)
         else:
@@ -605,7 +644,7 @@ def revoke(session: Session, record_id: str, reason: str, actor: Actor) -> dict[
         raise Conflict(f"this record was created at hub {record.origin_hub!r}; revoke it there")
     if record.status == "revoked":
         raise Conflict("the record is already revoked")
-    preserve(session, {(record.id, record.version): get_record(session, record_id, False)})
+    preserve(session, snapshots(session, [record_row(record)]))
     now = utcnow()
     record.status, record.revoked_at, record.revoke_reason, record.revoked_by = (
         "revoked",

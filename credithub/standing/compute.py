@@ -12,7 +12,9 @@ are half-open: a restriction is active while start <= day < until.
 
 Decisions where the rules leave room:
 - A record revoked or repaired without `revoked_at` never counts; a naive `at` is an error (a
-  naive `revoked_at` is read as UTC, as the database stores it). Disputed records count.
+  naive `revoked_at` is read as UTC, as the database stores it). Disputed records count, and
+  so do expired ones exactly as if active: the dates decide (a check with a past `at` still
+  sees a restriction that has ended since, and the score keeps its decaying deduction).
 - A listing's measure that runs `while_listed` ends on the record's `ends_on` (exclusive), else
   on the list's default expiry, else never. One that runs `months` ignores `ends_on`.
 - A penalty trigger's measure that runs `while_listed` runs from the decision date until the
@@ -81,7 +83,7 @@ class RecordFacts:
     fine_yuan: Decimal | None
     domains: tuple[str, ...]
     severity: str | None
-    status: str  # active | disputed | revoked | repaired
+    status: str  # active | disputed | expired | revoked | repaired
     revoked_at: datetime | None
     basis: str = ""
     legal_rep_id: str | None = None  # the person the record names as legal representative

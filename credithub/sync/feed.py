@@ -3,6 +3,8 @@
 Positions are assigned under a lock at commit (records.changes), so a reader that has seen
 position N can never later find a smaller one appear. Items carry the subject's full identity,
 a person's ID number included (peers must find the same person): the feed is for peer hubs only.
+A record's `status` is the one stored at that version, not the one read today: a peer stores
+what the origin stores, and learns of an expiry from the origin's `expire` change.
 """
 
 from __future__ import annotations
@@ -75,7 +77,11 @@ def read(
         row = stored[change.record_id]
         # No snapshot: this is the record's current version, which is the record row itself.
         snapshot = change.snapshot
-        record = dict(snapshot if snapshot is not None else to_output(record_row(row), summaries))
+        record = dict(
+            snapshot
+            if snapshot is not None
+            else to_output(record_row(row), summaries, as_stored=True)
+        )
         subject = identity(people[row.subject_id], record["subject"].get("name"))
         rep = record["subject"].get("legal_rep")
         if rep is not None:

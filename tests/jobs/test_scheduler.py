@@ -72,6 +72,26 @@ def test_rescore_job_recomputes_only_what_is_due(
     assert all(r.valid_until is None or r.valid_until > utcnow() for r in rows)
 
 
+def test_the_scheduler_runs_rescoring_expiry_and_each_connector_at_their_intervals(
+    app_factory: Callable[..., Flask],
+) -> None:
+    from credithub.records.jobs import expire_due
+    from credithub.scheduler import jobs
+
+    app = app_factory(
+        scheduler={"rescore_interval_seconds": 120, "expiry_interval_seconds": 900},
+        connectors=[
+            {"name": "province", "type": "hub", "url": "http://127.0.0.1:9", "token": "t",
+             "interval_seconds": 30}
+        ],
+    )  # fmt: skip
+    found = jobs(app)
+    assert set(found) == {"rescore-due", "expire", "sync:province"}
+    assert found["rescore-due"] == (rescore_due, 120)
+    assert found["expire"] == (expire_due, 900)
+    assert found["sync:province"][1] == 30
+
+
 def test_a_second_scheduler_waits_instead_of_running_jobs_twice(
     app: Flask, cli_env: dict[str, str]
 ) -> None:

@@ -171,6 +171,27 @@ def test_revocation_before_and_after_at(pack: RulePack, still: RulePack) -> None
     assert compute_standing([utc], pack, at("2026-08-01", 10)).verdict("land") == "clear"
 
 
+def test_an_expired_record_counts_exactly_as_a_running_one_the_dates_decide(
+    pack: RulePack,
+) -> None:
+    records = [
+        listing("2026-05-01", ends_on="2027-05-01"),
+        penalty("2026-03-10", fine_yuan=Decimal(2_500_000), domains=("procurement",),
+                severity="serious", ends_on="2027-03-10"),
+        misconduct("2026-01-10", "C-BID-FRAUD", ends_on="2027-01-10"),
+        rec("commendation", "2026-01-01", code="tax-a", ends_on="2026-09-01"),
+    ]  # fmt: skip
+    expired = [replace(r, status="expired") for r in records]
+    for day in ("2026-06-01", "2026-09-01", "2027-04-30", "2027-05-01", "2029-03-10"):
+        running = compute_standing(records, pack, at(day))
+        assert compute_standing(expired, pack, at(day)) == running, day
+    # Before its end the expired listing still bars, citing its record; on its end day it does not.
+    before_end = compute_standing(expired, pack, at("2027-04-30"))
+    assert before_end.verdict("land") == "barred"
+    assert [x.record_id for x in before_end.restrictions_in("land")] == [expired[0].id]
+    assert compute_standing(expired[:1], pack, at("2027-05-01")).verdict("land") == "clear"
+
+
 def test_counts_at() -> None:
     r = listing("2026-05-01", status="revoked", revoked_at=at("2026-08-01"))
     assert not counts_at(r, at("2026-04-30", 23))

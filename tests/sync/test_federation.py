@@ -4,11 +4,13 @@ and its revocation lifts it there too. Three real hubs on loopback."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from credithub.records.prepare import today_in_china
 from tests.records.samples import SHUDAO, ZHUJIAN
 from tests.sync.hubs import Hub
 
@@ -87,6 +89,45 @@ def test_listing_at_a_bars_at_b_and_its_revocation_clears_it(hubs: dict[str, Any
     assert after == before
     for hub in (a, p, b):
         assert len(records_at(hub, hubs["admin"][hub.id])) == 1
+
+
+def test_an_expiry_at_a_reaches_b_through_p_as_an_expire_change(hubs: dict[str, Any]) -> None:
+    a, p, b = hubs["a"], hubs["p"], hubs["b"]
+    admin = hubs["admin"]
+    today = today_in_china()
+    listed, ends = today - timedelta(days=400), today - timedelta(days=1)
+    ended = {
+        **LISTING, "ref": "呼住建黑〔2025〕3号", "decided_on": listed.isoformat(),
+        "listed_on": listed.isoformat(), "expires_on": ends.isoformat(),
+    }  # fmt: skip
+    [created] = a.post("/api/v1/records", hubs["dept"], {"records": [ended]})["results"]
+    round_(hubs)
+    assert "expired 1 record(s)" in a.cli("expire").stdout
+    round_(hubs)
+
+    def feed(hub: Hub) -> list[tuple[str, int, str]]:
+        items = hub.get("/api/v1/feed?limit=1000", admin[hub.id])["items"]
+        return [(i["op"], i["record"]["origin"]["version"], i["record"]["status"]) for i in items]
+
+    passed_on = [("upsert", 1, "active"), ("expire", 2, "expired")]
+    assert feed(p) == passed_on  # P serves the expiry to B as an expire item
+    assert feed(b) == passed_on
+    [at_b] = records_at(b, admin["city-b"])
+    assert at_b["origin"] == {"hub": "city-a", "id": created["id"], "version": 2}
+    record = b.get(f"/api/v1/records/{at_b['id']}", admin["city-b"])
+    assert record["status"] == "expired"
+    assert [(h["version"], h["op"]) for h in record["history"]] == [(1, "upsert"), (2, "expire")]
+    # As of a day the listing ran, B still sees the bar.
+    during = (ends - timedelta(days=1)).isoformat()
+    past = b.get(f"/api/v1/check/{SHUDAO}?domain=construction&at={during}", hubs["bidding_b"])
+    assert past["verdict"] == "barred"
+    # B does not expire what came from A, and nothing comes back: more rounds change nothing.
+    assert "expired 0 record(s)" in b.cli("expire").stdout
+    round_(hubs)
+    round_(hubs)
+    assert feed(a) == feed(p) == feed(b) == passed_on
+    [at_a] = records_at(a, admin["city-a"])
+    assert (at_a["status"], at_a["version"]) == ("expired", 2)
 
 
 def test_peer_down_then_back_converges(hubs: dict[str, Any]) -> None:
