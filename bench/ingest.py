@@ -2,11 +2,13 @@
 
 1. File import of N 双公示 rows (CSV, GBK) with `credithub import` on SQLite, end to end
    (process start, parsing, validation, subjects, records, change log, audit, commits).
-2. HTTP bulk push of N records in requests of 5,000 to `credithub serve` (gunicorn), on SQLite
-   and on PostgreSQL.
+2. HTTP bulk push of N records in requests of 5,000 to `credithub serve` (gunicorn, 2 workers),
+   on SQLite and on PostgreSQL, over one connection (requests one after another) and over two
+   (a department's system sending two requests at a time).
 Baseline: the same rows inserted with plain `executemany` into one table of the same database.
 
     python bench/ingest.py [--rows 100000] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+                           [--connections 1 2] [--only-pg]
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +205,7 @@ def serve(env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen[bytes
     raise SystemExit("server did not start")
 
 
-def bench_push(n: int, db_url: str | None, label: str) -> None:
+def bench_push(n: int, db_url: str | None, label: str, connections: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = hub_env(work, db_url)
@@ -215,22 +219,30 @@ def bench_push(n: int, db_url: str | None, label: str) -> None:
                 ).encode()
                 for i in range(0, n, batch)
             ]
-            session = requests.Session()
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            start = time.perf_counter()
-            for body in bodies:
-                resp = session.post(
+            local = threading.local()
+
+            def post(body: bytes) -> None:
+                if not hasattr(local, "session"):
+                    local.session = requests.Session()
+                resp = local.session.post(
                     f"{base}/api/v1/records", data=body, headers=headers, timeout=300
                 )
                 if resp.status_code != 200 or resp.json()["rejected"]:
                     raise SystemExit(f"push failed: {resp.text[:500]}")
+
+            start = time.perf_counter()
+            # One connection sends its requests one after another; with two, one request is
+            # checked (outside the write lock) while the other is written.
+            with ThreadPoolExecutor(connections) as pool:
+                list(pool.map(post, bodies))
             seconds = time.perf_counter() - start
         finally:
             server.terminate()
             server.wait(timeout=30)
         url = db_url or f"sqlite:///{work / 'credithub.db'}"
         report(
-            f"HTTP push in requests of 5,000 ({label})",
+            f"HTTP push in requests of 5,000 over {connections} connection(s) ({label})",
             n,
             seconds,
             baseline(url.replace("postgresql://", "postgresql+psycopg://"), api_records(n)),
@@ -259,12 +271,21 @@ def main() -> None:
         help="a PostgreSQL server (a database credithub_bench is created on it); '' skips",
     )
     parser.add_argument("--only-pg", action="store_true", help="just the PostgreSQL push")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="push over this many connections at once (each figure printed)",
+    )
     args = parser.parse_args()
     if not args.only_pg:
         bench_import(args.rows)
-        bench_push(args.rows, None, "SQLite")
+        for connections in args.connections:
+            bench_push(args.rows, None, "SQLite", connections)
     if args.pg:
-        bench_push(args.rows, fresh_pg_database(args.pg), "PostgreSQL")
+        for connections in args.connections:
+            bench_push(args.rows, fresh_pg_database(args.pg), "PostgreSQL", connections)
 
 
 if __name__ == "__main__":
