@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from credithub.entities.identifiers import IdentifierError, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
 from credithub.errors import Invalid
-from credithub.rules.pack import RulePack
+from credithub.rules.pack import RulePack, add_months
 from schemas.records import RecordInSchema
 
 CHINA = timezone(timedelta(hours=8))  # dates in records are dates in China (no DST)
@@ -221,8 +221,14 @@ def _normal_form(
     elif kind == "blacklist":
         code = data["list"]
         starts_on = data.get("listed_on") or decided_on
+        if ends_on is None:
+            # The term is fixed when the listing is decided: the pack's default term then.
+            ends_on = pack.lists[code].default_expiry(starts_on)
     elif kind == "commendation":
         starts_on = data.get("awarded_on") or decided_on
+        months = pack.commendations[code].default_months if code else None
+        if ends_on is None and months is not None:
+            ends_on = add_months(starts_on, months)
     elif kind == "misconduct":
         starts_on = data.get("occurred_on") or decided_on
     domains = sorted(set(data.get("domains") or pack.default_domains(kind, code)))

@@ -168,6 +168,23 @@ def test_the_job_expires_this_hubs_running_records_whose_term_has_ended_and_only
     assert stored(app, due["id"]) == ("expired", 2, 2)
 
 
+def test_a_listing_sent_without_its_end_ends_after_the_lists_default_term(
+    app: Flask, client: FlaskClient, zhujian: Headers
+) -> None:
+    rule = app.extensions["credithub.rule_pack"].lists["ggzy-serious"]
+    listed = day(-40 * 31)  # longer ago than the list's default term (36 months)
+    [old] = push(client, zhujian, listing("HMD-OLD", ends=None, listed=(listed - TODAY).days))
+    end = rule.default_expiry(listed)
+    assert end is not None and end <= TODAY
+
+    with app.app_context():
+        record = db.session.get(Record, old["id"])
+        assert record is not None and record.ends_on == end
+    assert expire_at(app, morning(TODAY)) == {"due": 1, "expired": 1}
+    assert stored(app, old["id"]) == ("expired", 2, 2)
+    assert changes(app)[-1] == (old["id"], 2, "expire")
+
+
 def test_a_record_revoked_or_from_a_peer_since_it_was_found_due_is_left_alone(
     app: Flask, client: FlaskClient, zhujian: Headers, make_token: Callable[..., Headers]
 ) -> None:
