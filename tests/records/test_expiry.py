@@ -175,11 +175,13 @@ def test_a_listing_sent_without_its_end_ends_after_the_lists_default_term(
     listed = day(-40 * 31)  # longer ago than the list's default term (36 months)
     [old] = push(client, zhujian, listing("HMD-OLD", ends=None, listed=(listed - TODAY).days))
     end = rule.default_expiry(listed)
-    assert end is not None and end <= TODAY
+    assert end is not None
+    assert end <= TODAY
 
     with app.app_context():
         record = db.session.get(Record, old["id"])
-        assert record is not None and record.ends_on == end
+        assert record is not None
+        assert record.ends_on == end
     assert expire_at(app, morning(TODAY)) == {"due": 1, "expired": 1}
     assert stored(app, old["id"]) == ("expired", 2, 2)
     assert changes(app)[-1] == (old["id"], 2, "expire")
