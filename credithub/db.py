@@ -7,7 +7,7 @@ or not at all.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -143,7 +143,9 @@ def utcnow() -> datetime:
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """A random 128-bit id as 32 hex digits (uuid4's text without its fixed version bits,
+    at a seventh of the cost: an import makes three per record)."""
+    return os.urandom(16).hex()
 
 
 def _json(value: Any) -> str:
