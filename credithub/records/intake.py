@@ -88,8 +88,11 @@ class RowBatch:
     rows: list[tuple[int, list[str], dict[str, Any]]]
 
 
-def prepare_rows(rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False) -> RowBatch:
-    """Check and normalise parsed rows as one batch; reads no database."""
+def prepare_rows(
+    rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False, forecast: bool = False
+) -> RowBatch:
+    """Check and normalise parsed rows as one batch (see records.service.prepare_batch);
+    reads no database."""
     items: list[Any] = []
     early: list[ItemResult | None] = []
     raws: list[dict[str, Any] | None] = []
@@ -105,7 +108,13 @@ def prepare_rows(rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False) 
             else ItemResult(position, "rejected", errors=row.errors, warnings=row.warnings)
         )
     batch = prepare_batch(
-        items, actor, atomic=atomic, raws=raws, early=early, loader=load_checked_record
+        items,
+        actor,
+        atomic=atomic,
+        raws=raws,
+        early=early,
+        loader=load_checked_record,
+        forecast=forecast,
     )
     return RowBatch(batch, info)
 
@@ -184,17 +193,17 @@ class PreparingFailed(RuntimeError):
 
 
 def prepared_batches(
-    rows: Iterable[SgsRow], actor: Actor, batch_size: int = MAX_BATCH
+    rows: Iterable[SgsRow], actor: Actor, batch_size: int = MAX_BATCH, forecast: bool = False
 ) -> Iterator[RowBatch]:
     """The rows' prepared batches, in file order, prepared in this process as they are read."""
     batch: list[SgsRow] = []
     for row in rows:
         batch.append(row)
         if len(batch) == batch_size:
-            yield prepare_rows(batch, actor)
+            yield prepare_rows(batch, actor, forecast=forecast)
             batch = []
     if batch:
-        yield prepare_rows(batch, actor)
+        yield prepare_rows(batch, actor, forecast=forecast)
 
 
 def prepared_batches_apart(
@@ -240,7 +249,8 @@ def _prepare_apart(
     """The worker: send each prepared batch, then None (or what went wrong)."""
     try:
         with app.app_context():
-            for batch in prepared_batches(rows, actor, batch_size):
+            # Standings forecast here are work the writer is spared (see prepare_batch).
+            for batch in prepared_batches(rows, actor, batch_size, forecast=True):
                 queue.put(batch)
             queue.put(None)
     except Exception as exc:  # the writer reports it; this process has no one else to tell

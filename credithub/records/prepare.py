@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from marshmallow import ValidationError
 
+from credithub.db import new_id
 from credithub.entities.identifiers import IdentifierError, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
 from credithub.errors import Invalid
@@ -74,8 +75,11 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     # What the content digest covers besides the subjects, as canonical JSON (sorted keys).
     body: bytes = b""
+    record_id: str = ""  # the id the record gets if it is new
 
     def __post_init__(self) -> None:
+        if not self.record_id:
+            self.record_id = new_id()
         if not self.body:
             self.body = orjson.dumps(
                 [self.content, self.domains, self.severity, _iso(self.publish_until)],

@@ -9,7 +9,7 @@ entry; the caller commits once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -106,6 +106,8 @@ class Batch:
     refusals: list[dict[str, Any]]  # items this actor may not write: audited when written
     today: date  # the day in China the items were checked on
     atomic: bool = False
+    # By a subject's first identifier: its standing if it is new to the hub (see forecast).
+    forecasts: dict[tuple[str, str], standing.Forecast] = field(default_factory=dict)
 
 
 def prepare_batch(
@@ -116,8 +118,13 @@ def prepare_batch(
     raws: Sequence[dict[str, Any] | None] | None = None,
     early: Sequence[ItemResult | None] | None = None,
     loader: Loader = load_api_record,
+    forecast: bool = False,
 ) -> Batch:
-    """Check and normalise each item; `early` carries items already rejected at the edge."""
+    """Check and normalise each item; `early` carries items already rejected at the edge.
+
+    With `forecast`, also compute the standing each subject would have if it is new to the hub
+    (see `_forecast`): worth it where preparing runs beside the writer (an import's worker).
+    """
     pack, today = active_pack(), today_in_china()
     batch = Batch(list(early) if early else [None] * len(items), [], [], today, atomic)
     results = batch.results
@@ -133,7 +140,37 @@ def prepare_batch(
             batch.refusals.append({"index": i, "reason": exc.message, "errors": exc.errors})
         except Invalid as exc:
             results[i] = ItemResult(i, "rejected", errors=exc.errors)
+    if forecast:
+        batch.forecasts = _forecast(batch.prepared)
     return batch
+
+
+def _forecast(prepared: Sequence[Prepared]) -> dict[tuple[str, str], standing.Forecast]:
+    """The standing of each subject from the batch's records alone, which is its standing if
+    the hub does not know it yet (a first import: most subjects). The writer uses a forecast
+    only for a subject it creates and only if it writes exactly the forecast's records for it.
+    Records naming a legal representative (related parties) or sent by a peer are left out."""
+    groups: dict[tuple[str, str], list[Prepared]] = {}
+    for p in prepared:
+        groups.setdefault(p.subject.lookup_keys()[0], []).append(p)
+    now, out = utcnow(), {}
+    for key, items in groups.items():
+        if any(p.legal_rep is not None or p.origin is not None for p in items):
+            continue
+        out[key] = standing.forecast([_facts(p) for p in items], now)
+    return out
+
+
+def _facts(p: Prepared) -> RecordFacts:
+    return standing.record_facts(
+        {
+            "id": p.record_id, "kind": p.kind, "ref": p.ref, "authority_uscc": p.authority_uscc,
+            "authority_name": p.authority_name, "decided_on": p.decided_on,
+            "starts_on": p.starts_on, "ends_on": p.ends_on, "code": p.code,
+            "domains": p.domains, "severity": p.severity, "status": p.status,
+            "revoked_at": None, "content": p.content, "legal_rep_id": None,
+        }
+    )  # fmt: skip
 
 
 def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
@@ -143,7 +180,7 @@ def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
     results = list(batch.results)
     if batch.atomic and any(r is not None and r.status == "rejected" for r in results):
         return _reject_all(results)
-    _write(session, batch.prepared, actor, results, batch.today)
+    _write(session, batch.prepared, actor, results, batch.today, batch.forecasts)
     final = [r for r in results if r is not None]
     if batch.atomic and any(r.status == "rejected" for r in final):
         return _reject_all(results)
@@ -184,6 +221,7 @@ def _write(
     actor: Actor,
     results: list[ItemResult | None],
     today: date,
+    batch_forecasts: Mapping[tuple[str, str], standing.Forecast] | None = None,
 ) -> None:
     if not prepared:
         return
@@ -284,16 +322,24 @@ def _write(
             [{k: v for k, v in u.items() if not k.startswith("_")} for u in updates.values()],
         )
     # In the same transaction: a check right after this commit already sees the change. A
-    # subject created by this batch has no records but the batch's: they are not read back.
+    # subject created by this batch has no records but the batch's: they are not read back,
+    # and its forecast standing holds if it was made from exactly the records written for it.
     affected = {c[4] for c in changed} | {b["subject_id"] for b in superseded.values()}
     known: dict[str, list[RecordFacts]] = {sid: [] for sid in new_subjects}
-    for row in inserts:
+    for row in [*inserts, *updates.values()]:
         if row["subject_id"] in known:
             known[row["subject_id"]].append(standing.record_facts(row))
-    for row in updates.values():
-        if row["subject_id"] in known:
-            known[row["subject_id"]].append(standing.record_facts(row))
-    standing.refresh(session, affected, known=known)
+    forecasts: dict[str, standing.Forecast] = {}
+    if batch_forecasts:
+        keys: dict[str, set[tuple[str, str]]] = {}
+        for p, sid, _ in ready:
+            keys.setdefault(sid, set()).add(p.subject.lookup_keys()[0])
+        for sid, facts in known.items():
+            named = keys.get(sid, set())
+            found = batch_forecasts.get(next(iter(named))) if len(named) == 1 else None
+            if found is not None and found.record_ids == frozenset(f.id for f in facts):
+                forecasts[sid] = found
+    standing.refresh(session, affected, known=known, forecasts=forecasts)
     created = len(inserts)
     keep_statistics_fresh(
         session,
@@ -348,7 +394,7 @@ def _load_existing(
 def _new_row(
     p: Prepared, sid: str, rid: str | None, digest: str, local: str, actor: Actor, now: Any
 ) -> dict[str, Any]:
-    rid_ = new_id()
+    rid_ = p.record_id
     origin = p.origin or {"hub": local, "id": rid_, "version": 1}
     return {
         "id": rid_,

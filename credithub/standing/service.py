@@ -8,6 +8,7 @@ else (a past instant, a later one, another pack) is computed from the records on
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -163,11 +164,43 @@ def compute_all(
     return out
 
 
+@dataclass(frozen=True)
+class Forecast:
+    """A standing computed ahead from records not yet written (see `forecast`)."""
+
+    record_ids: frozenset[str]
+    computed_at: datetime
+    valid_until: datetime | None
+    pack_digest: str
+    data: dict[str, Any]
+
+
+def forecast(records: Sequence[RecordFacts], now: datetime) -> Forecast:
+    """The standing these records alone give, with no related parties: the standing of a
+    subject they would be the only records of. Pure, so it can be made where the records are
+    prepared and stored later by `refresh` if it holds."""
+    standing = compute_standing(records, active_pack(), now)
+    return Forecast(
+        frozenset(r.id for r in records),
+        now,
+        standing.valid_until,
+        active_pack().digest,
+        _stored_form(standing, []),
+    )
+
+
+def _stored_form(standing: Standing, related: list[dict[str, Any]]) -> dict[str, Any]:
+    data = standing.to_dict()
+    data["related"] = related
+    return data
+
+
 def refresh(
     session: Session,
     subject_ids: Iterable[str],
     now: datetime | None = None,
     known: Mapping[str, list[RecordFacts]] | None = None,
+    forecasts: Mapping[str, Forecast] | None = None,
 ) -> int:
     """Recompute and store the standings of these subjects (and of the organizations they
     represent) in the caller's transaction.
@@ -175,25 +208,36 @@ def refresh(
     `known`: subjects created in the caller's batch, with every record they have (possibly
     none). Nothing stored names them yet, so their records are not read back, no standing of
     theirs is replaced and they represent no organization but those of the batch.
+    `forecasts`: of those, the ones whose standing was computed ahead from exactly those
+    records, with no related parties: stored as they are.
     """
-    known = known or {}
+    known, forecasts = known or {}, forecasts or {}
     ids = set(subject_ids)
     if not ids:
         return 0
     ids |= represented_by(session, sorted(ids - set(known)))
     ordered = sorted(ids)
     pack, now = active_pack(), now or utcnow()
-    rows = []
-    for sid, (standing, related, valid_until) in compute_all(session, ordered, now, known).items():
-        data = standing.to_dict()
-        data["related"] = related
+    rows = [
+        {
+            "subject_id": sid,
+            "computed_at": f.computed_at,
+            "valid_until": f.valid_until,
+            "pack_digest": f.pack_digest,
+            "data": f.data,
+        }
+        for sid in ordered
+        if (f := forecasts.get(sid)) is not None and sid in known
+    ]
+    rest = [sid for sid in ordered if sid not in forecasts or sid not in known]
+    for sid, (standing, related, valid_until) in compute_all(session, rest, now, known).items():
         rows.append(
             {
                 "subject_id": sid,
                 "computed_at": now,
                 "valid_until": valid_until,
                 "pack_digest": pack.digest,
-                "data": data,
+                "data": _stored_form(standing, related),
             }
         )
     for part in _chunks([sid for sid in ordered if sid not in known]):

@@ -17,7 +17,17 @@ from sqlalchemy.orm import selectinload
 
 from credithub.db import db
 from credithub.records.models import Record
-from tests.records.samples import ZHUJIAN, sgs_csv, sgs_row, sgs_xlsx
+from credithub.standing.models import StandingRow
+from credithub.standing.service import compute_all
+from tests.records.samples import (
+    PERSON_ID,
+    ZHUJIAN,
+    make_uscc,
+    penalty,
+    sgs_csv,
+    sgs_row,
+    sgs_xlsx,
+)
 
 Headers = dict[str, str]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -245,6 +255,43 @@ def test_cli_import_with_progress_summary_and_report(
     assert "created 0, updated 0, unchanged 7, rejected 1" in rerun.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Record)) == 7
+
+
+def test_an_imports_standings_are_those_its_stored_records_give(
+    app: Flask,
+    client: FlaskClient,
+    run_cli: Callable[..., Any],
+    make_token: Callable[..., Headers],
+    tmp_path: Path,
+) -> None:
+    """The import's worker computes new subjects' standings ahead; whichever way a standing
+    was made, it is the one the stored records give."""
+    zhujian = make_token("department", uscc=ZHUJIAN, name="zhujian")
+    known = make_uscc("91150700", "K0000001")
+    earlier = {**penalty("呼住建罚〔2025〕1号", uscc=known), "fine_yuan": "3000000.00"}
+    resp = client.post("/api/v1/records", json={"records": [earlier]}, headers=zhujian)
+    assert resp.get_json()["accepted"] == 1
+    twice = make_uscc("91150700", "T0000001")
+    rows = [
+        sgs_row(1, uscc=make_uscc("91150700", "A0000001")),
+        sgs_row(2, uscc=twice),
+        sgs_row(3, uscc=twice, CF_NR_FK="500"),  # 500 万元
+        sgs_row(4, uscc=known),  # a subject the hub knows
+        sgs_row(5, uscc=make_uscc("91150700", "R0000001"), CF_FR_ZJHM=PERSON_ID),
+        sgs_row(6, CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_XDR_ZJHM=PERSON_ID, CF_FRDB=""),
+        sgs_row(2, uscc=twice, CF_NR_FK="1"),  # corrects row 2 in the same batch
+    ]
+    path = tmp_path / "处罚信息.csv"
+    path.write_bytes(sgs_csv([{"CF_FR_ZJHM": "", "CF_XDR_ZJHM": "", **r} for r in rows], "gbk"))
+    result = run_cli("import", str(path), "--client", "zhujian")
+    assert "created 6, updated 1" in result.output, result.output
+
+    with app.app_context():
+        stored = {s.subject_id: s for s in db.session.scalars(select(StandingRow))}
+        assert len(stored) == 5  # four organizations (one known before) and a person
+        for sid, row in stored.items():
+            [(standing, related, _)] = compute_all(db.session, [sid], row.computed_at).values()
+            assert row.data == {**standing.to_dict(), "related": related}, sid
 
 
 def test_cli_import_of_a_damaged_file_takes_nothing(
