@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from credithub.db import bulk_insert, new_id, utcnow
@@ -239,13 +239,18 @@ def _find_candidates(
     org_codes = sorted(v for s, v in aliases if s == "org_code")
     for i in range(0, len(org_codes), chunk):
         index(session.scalars(base.where(Subject.org_code.in_(org_codes[i : i + chunk]))))
-    pairs = sorted(aliases)
-    for i in range(0, len(pairs), chunk):
-        part = pairs[i : i + chunk]
-        ids = select(SubjectIdentifier.subject_id).where(
-            tuple_(SubjectIdentifier.scheme, SubjectIdentifier.value).in_(part)
-        )
-        index(session.scalars(base.where(Subject.id.in_(ids))))
+    # By the (scheme, value) index: scheme equal, values in a list. (A row-value IN list would
+    # scan the table on SQLite.)
+    by_scheme: dict[str, list[str]] = {}
+    for scheme, value in sorted(aliases):
+        by_scheme.setdefault(scheme, []).append(value)
+    for scheme, values in by_scheme.items():
+        for i in range(0, len(values), chunk):
+            ids = select(SubjectIdentifier.subject_id).where(
+                SubjectIdentifier.scheme == scheme,
+                SubjectIdentifier.value.in_(values[i : i + chunk]),
+            )
+            index(session.scalars(base.where(Subject.id.in_(ids))))
     return found
 
 

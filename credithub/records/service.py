@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from credithub import audit
@@ -376,13 +376,20 @@ def _load_existing(
             )
             for i in range(0, len(refs), _CHUNK)
         ]
-    origins = sorted({(p.origin["hub"], p.origin["id"]) for p, _, _ in ready if p.origin})
-    queries += [
-        table.select().where(
-            tuple_(table.c.origin_hub, table.c.origin_id).in_(origins[i : i + _CHUNK])
-        )
-        for i in range(0, len(origins), _CHUNK)
-    ]
+    # By the origin index: hub equal, ids in a list. (A row-value IN list would scan the table
+    # on SQLite.)
+    origins: dict[str, set[str]] = {}
+    for p, _, _ in ready:
+        if p.origin:
+            origins.setdefault(p.origin["hub"], set()).add(p.origin["id"])
+    for hub, id_set in origins.items():
+        ids = sorted(id_set)
+        queries += [
+            table.select().where(
+                table.c.origin_hub == hub, table.c.origin_id.in_(ids[i : i + _CHUNK])
+            )
+            for i in range(0, len(ids), _CHUNK)
+        ]
     for query in queries:
         for row in session.execute(query).mappings():
             data = dict(row)
