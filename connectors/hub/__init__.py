@@ -30,6 +30,7 @@ class HubConnector(Connector):
             backoff=float(self.config["backoff_seconds"]),
         )
         self._remote: str | None = None
+        self.push_batch = max(1, min(5000, int(self.config["batch_size"])))
 
     def remote_hub_id(self) -> str:
         """The other hub's id (GET /api/v1/hub): changes that came from it are not sent back."""
@@ -39,7 +40,7 @@ class HubConnector(Connector):
 
     def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
         results: list[PushResult] = []
-        size = max(1, min(5000, int(self.config["batch_size"])))
+        size = self.push_batch
         for start in range(0, len(changes), size):
             batch = changes[start : start + size]
             results.extend(self._push_batch(batch))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +31,6 @@ from credithub.sync import feed
 from credithub.sync.models import DeadLetter, SyncState
 
 log = logging.getLogger("credithub.sync")
-PUSH_BATCH = 1000
 MAX_PAGES = 1000  # one run pulls at most this many pages; the next run goes on
 BACKOFF_BASE = 5.0
 BACKOFF_MAX = 3600.0
@@ -142,31 +142,55 @@ def _remote_hub(connector: Connector) -> str | None:
 
 
 def _push(connector: Connector, result: RunResult) -> None:
+    """Drain the change log in order, one batch per `push` call.
+
+    While the platform takes one batch, the next is read (a read-only transaction): reading
+    and sending overlap, but batches still go out one after the other, and the position moves
+    only once a batch's answers are stored. A batch read ahead is used only if the position
+    is where it starts once the previous batch is stored; otherwise it is dropped."""
     exclude = _remote_hub(connector)  # never send a peer what came from it
-    while True:
-        with db.transaction() as session:
-            after = _state(session, connector.name).push_position
-            page = feed.read(session, after, PUSH_BATCH, exclude, _actor_name(connector))
-        items = page["items"]
-        outcomes = connector.push(items) if items else []
-        with db.transaction() as session:
-            state = _state(session, connector.name)
-            position = state.push_position
-            for item, outcome in zip(items, outcomes, strict=True):
-                if outcome.ok:
-                    result.pushed += 1
-                elif outcome.retriable:
-                    result.errors.append(f"change {item['cursor']}: {outcome.error}")
-                    break
+    actor = _actor_name(connector)
+    size = max(1, int(connector.push_batch))
+    with db.transaction() as session:
+        after = _state(session, connector.name).push_position
+        page = feed.read(session, after, size, exclude, actor)
+    with ThreadPoolExecutor(1, thread_name_prefix=f"push-{connector.name}") as sender:
+        while True:
+            items = page["items"]
+            sending = sender.submit(connector.push, items) if items else None
+            ahead: dict[str, Any] | None = None
+            if page["has_more"]:
+                with db.transaction() as session:
+                    ahead = feed.read(session, int(page["next"]), size, exclude, actor)
+            outcomes = sending.result() if sending is not None else []
+            with db.transaction() as session:
+                state = _state(session, connector.name)
+                moved = state.push_position != after  # by someone else meanwhile (a replay)
+                position = after
+                for item, outcome in zip(items, outcomes, strict=True):
+                    if outcome.ok:
+                        result.pushed += 1
+                    elif outcome.retriable:
+                        result.errors.append(f"change {item['cursor']}: {outcome.error}")
+                        break
+                    else:
+                        _dead_letter(
+                            session, connector.name, "push", item, outcome.error or "refused"
+                        )
+                        result.dead += 1
+                    position = int(item["cursor"])
                 else:
-                    _dead_letter(session, connector.name, "push", item, outcome.error or "refused")
-                    result.dead += 1
-                position = int(item["cursor"])
-            else:
-                position = int(page["next"])
-            state.push_position = position
-        if result.errors or not page["has_more"]:
-            return
+                    position = int(page["next"])
+                if moved:
+                    # A replay rewound it: keep the rewind (sending again changes nothing).
+                    position = min(position, state.push_position)
+                state.push_position = after = position
+            if result.errors or not page["has_more"]:
+                return
+            if ahead is None or after != int(page["next"]):
+                with db.transaction() as session:
+                    ahead = feed.read(session, after, size, exclude, actor)
+            page = ahead
 
 
 def _dead_letter(
