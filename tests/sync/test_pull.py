@@ -33,7 +33,8 @@ class Feed(Connector):
 
     def __init__(self, items: list[dict[str, Any]], page: int) -> None:
         super().__init__({"name": "province", "type": "test-feed", "push": False})
-        self.items, self.page, self.asked = items, page, []  # type: list[str | None]
+        self.items, self.page = items, page
+        self.asked: list[str | None] = []
 
     def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
         raise AssertionError("not pushed")
