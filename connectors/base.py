@@ -58,6 +58,9 @@ class Connector(ABC):
 
     type_name: ClassVar[str] = ""
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
+    # How many changes the hub hands to one `push` call; a connector that sends bigger
+    # requests says so, and each of its requests then carries as many as it allows.
+    push_batch: int = 1000
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = self.validate_config(config)

@@ -1,9 +1,19 @@
-"""Another credithub, through this same API: push records to it, pull its change feed."""
+"""Another credithub, through this same API: push records to it, pull its change feed.
+
+Pulling reads ahead: once a page says more follows, the next page is fetched in a thread while
+the caller applies this one (HTTP and JSON decoding overlap with the caller's database writes).
+A page read ahead is handed out only when the caller asks for exactly its cursor, so what the
+caller commits is still the cursor of what it applied; a failure reading ahead is raised when
+that page is asked for, as if it had been fetched then.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+
+import orjson
 
 from connectors.base import Connector, Option, PullPage, PushResult
 from connectors.errors import FatalError, RetriableError
@@ -19,6 +29,9 @@ class HubConnector(Connector):
         Option("batch_size", int, default=1000, help="records per push request (≤ 5,000)"),
         Option("page_size", int, default=1000, help="feed items per pull request (≤ 1,000)"),
         Option("backoff_seconds", float, default=0.5, help="first retry delay within a request"),
+        Option(
+            "prefetch", bool, default=True, help="fetch the next feed page while one is applied"
+        ),
     )
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -30,6 +43,9 @@ class HubConnector(Connector):
             backoff=float(self.config["backoff_seconds"]),
         )
         self._remote: str | None = None
+        self.push_batch = max(1, min(5000, int(self.config["batch_size"])))
+        self._reader: ThreadPoolExecutor | None = None
+        self._ahead: tuple[str, Future[PullPage]] | None = None  # (cursor, page after it)
 
     def remote_hub_id(self) -> str:
         """The other hub's id (GET /api/v1/hub): changes that came from it are not sent back."""
@@ -39,7 +55,7 @@ class HubConnector(Connector):
 
     def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
         results: list[PushResult] = []
-        size = max(1, min(5000, int(self.config["batch_size"])))
+        size = self.push_batch
         for start in range(0, len(changes), size):
             batch = changes[start : start + size]
             results.extend(self._push_batch(batch))
@@ -69,9 +85,27 @@ class HubConnector(Connector):
         ]
 
     def pull(self, cursor: str | None) -> PullPage:
-        params = {"after": cursor or "0", "limit": str(self.config["page_size"])}
-        body = self.http.request("GET", "/api/v1/feed", params=params).json()
-        items = body.get("items")
+        after = cursor or "0"
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == after:
+            page = ahead[1].result()
+        else:
+            _settle(ahead)  # one request at a time on the session
+            page = self._fetch(after)
+        if page.has_more and page.next_cursor is not None and self.config["prefetch"]:
+            if self._reader is None:
+                self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"pull-{self.name}")
+            self._ahead = (page.next_cursor, self._reader.submit(self._fetch, page.next_cursor))
+        return page
+
+    def _fetch(self, after: str) -> PullPage:
+        params = {"after": after, "limit": str(self.config["page_size"])}
+        response = self.http.request("GET", "/api/v1/feed", params=params)
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise FatalError("the feed answer is not JSON") from None
+        items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list) or "next" not in body:
             raise FatalError("the feed answer has no items/next")
         return PullPage(
@@ -79,4 +113,15 @@ class HubConnector(Connector):
         )
 
     def close(self) -> None:
+        _settle(self._ahead)
+        self._ahead = None
+        if self._reader is not None:
+            self._reader.shutdown(wait=True)
+            self._reader = None
         self.http.close()
+
+
+def _settle(ahead: tuple[str, Future[PullPage]] | None) -> None:
+    """Wait for a page read ahead that will not be used, and drop it (and any failure)."""
+    if ahead is not None:
+        ahead[1].exception()

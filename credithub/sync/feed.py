@@ -9,40 +9,68 @@ what the origin stores, and learns of an expiry from the origin's `expire` chang
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from credithub.entities.models import Subject
+from credithub.db import table_of
+from credithub.entities.models import Subject, SubjectIdentifier
 from credithub.privacy import personal_data
 from credithub.records.changes import last_position
 from credithub.records.models import Record, RecordChange
-from credithub.records.service import record_row, subject_summaries, to_output
+from credithub.records.service import to_output
 
 MAX_LIMIT = 1000
+_CHUNK = 500  # subjects per IN-list
+_CHANGES = table_of(RecordChange)
+_RECORDS = table_of(Record)
+# What a feed item is made of: the 双公示 row as received (`raw`) stays at this hub.
+_RECORD_COLUMNS = [c for c in _RECORDS.c if c.key != "raw"]
+_SUBJECTS = table_of(Subject)
+_IDENTIFIERS = table_of(SubjectIdentifier)
 
 
-def identity(subject: Subject, name: str | None = None) -> dict[str, Any]:
+def identity(subject: Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
     """What a peer needs to find the same subject: codes, aliases, a person's ID number."""
-    out: dict[str, Any] = {"type": subject.type, "name": name or subject.name}
-    if subject.uscc:
-        out["uscc"] = subject.uscc
-    legacy = {i.scheme: i.value for i in subject.identifiers}
-    if legacy:
-        out["legacy_codes"] = legacy
-    if subject.id_cipher is not None:
-        out["id_type"] = subject.id_type
-        out["id_number"] = personal_data().decrypt(subject.id_cipher, subject.id_type or "")
+    out: dict[str, Any] = {"type": subject["type"], "name": name or subject["name"]}
+    if subject["uscc"]:
+        out["uscc"] = subject["uscc"]
+    if subject["legacy"]:
+        out["legacy_codes"] = dict(subject["legacy"])
+    if subject["id_cipher"] is not None:
+        out["id_type"] = subject["id_type"]
+        out["id_number"] = personal_data().decrypt(subject["id_cipher"], subject["id_type"] or "")
     return out
 
 
-def _subjects(session: Session, ids: Iterable[str]) -> dict[str, Subject]:
-    query = (
-        select(Subject).options(selectinload(Subject.identifiers)).where(Subject.id.in_(set(ids)))
-    )
-    return {s.id: s for s in session.scalars(query)}
+def _subjects(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Subjects by id as plain rows, each with its legacy codes (`legacy`, scheme → value)."""
+    s, i = _SUBJECTS.c, _IDENTIFIERS.c
+    wanted = sorted(set(ids))
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = select(s.id, s.type, s.name, s.uscc, s.id_type, s.id_masked, s.id_cipher)
+        for row in session.execute(query.where(s.id.in_(chunk))).mappings():
+            out[row["id"]] = {**row, "legacy": {}}
+        codes = select(i.subject_id, i.scheme, i.value).where(i.subject_id.in_(chunk))
+        for subject_id, scheme, value in session.execute(codes.order_by(i.id)):
+            out[subject_id]["legacy"][scheme] = value
+    return out
+
+
+def _summary(subject: Mapping[str, Any]) -> dict[str, Any]:
+    """The subject as the API shows it in a record (records.service.subject_summaries)."""
+    return {
+        "id": subject["id"],
+        "type": subject["type"],
+        "name": subject["name"],
+        "uscc": subject["uscc"],
+        "id_type": subject["id_type"],
+        "id_number": subject["id_masked"],
+    }
 
 
 def read(
@@ -54,42 +82,44 @@ def read(
 ) -> dict[str, Any]:
     """Changes after position `after`, without those that came from `exclude_hub` (their
     origin) or arrived through `exclude_actor` (the connector now pushing: no echo)."""
-    query = select(RecordChange).where(RecordChange.position > after)
+    c = _CHANGES.c
+    query = select(c.position, c.record_id, c.op, c.snapshot).where(c.position > after)
     if exclude_hub:
-        query = query.where(RecordChange.origin_hub != exclude_hub)
+        query = query.where(c.origin_hub != exclude_hub)
     if exclude_actor:
-        query = query.where(RecordChange.actor != exclude_actor)
-    changes = list(session.scalars(query.order_by(RecordChange.position).limit(limit + 1)))
+        query = query.where(c.actor != exclude_actor)
+    changes = session.execute(query.order_by(c.position).limit(limit + 1)).all()
     has_more = len(changes) > limit
     changes = changes[:limit]
-    stored = {
-        r.id: r
-        for r in session.scalars(
-            select(Record).where(Record.id.in_({c.record_id for c in changes}))
-        )
-    }
-    person_ids = {r.subject_id for r in stored.values()}
-    person_ids |= {r.legal_rep_id for r in stored.values() if r.legal_rep_id}
-    people = _subjects(session, person_ids)
-    summaries = subject_summaries(session, person_ids)
+    stored: dict[str, dict[str, Any]] = {}
+    wanted = sorted({change.record_id for change in changes})
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = session.execute(select(*_RECORD_COLUMNS).where(_RECORDS.c.id.in_(chunk)))
+        for found in rows.mappings():
+            stored[found["id"]] = dict(found)
+    people = _subjects(
+        session,
+        {r["subject_id"] for r in stored.values()}
+        | {r["legal_rep_id"] for r in stored.values() if r["legal_rep_id"]},
+    )
+    summaries = {sid: _summary(subject) for sid, subject in people.items()}
     items = []
     for change in changes:
-        row = stored[change.record_id]
+        row: dict[str, Any] = stored[change.record_id]
         # No snapshot: this is the record's current version, which is the record row itself.
         snapshot = change.snapshot
         record = dict(
-            snapshot
-            if snapshot is not None
-            else to_output(record_row(row), summaries, as_stored=True)
+            snapshot if snapshot is not None else to_output(row, summaries, as_stored=True)
         )
-        subject = identity(people[row.subject_id], record["subject"].get("name"))
+        subject = identity(people[row["subject_id"]], record["subject"].get("name"))
         rep = record["subject"].get("legal_rep")
         if rep is not None:
             subject["legal_rep"] = {"name": rep.get("name")}
-            if row.legal_rep_id in people:
-                found = identity(people[row.legal_rep_id])
+            if row["legal_rep_id"] in people:
+                person = identity(people[row["legal_rep_id"]])
                 subject["legal_rep"] |= {
-                    k: found[k] for k in ("id_type", "id_number") if k in found
+                    k: person[k] for k in ("id_type", "id_number") if k in person
                 }
         record["subject"] = subject
         for key in ("id", "version", "created_at", "updated_at", "history"):

@@ -5,12 +5,18 @@ in order: a change the platform refuses for good goes to the dead-letter list an
 on; a change that may pass later stops the drain, and the connector backs off (exponential, with
 jitter). Pull applies one page per transaction and commits the platform's cursor with it, so a
 crash between receiving and committing re-reads the page, and applying it again changes nothing.
+
+Both overlap the work of two sides: push reads the next batch while the platform takes one; pull
+checks the next page against the record schema (in a worker process) while one is written.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import random
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,17 +26,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import connectors
-from connectors.base import Connector
+from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorError
 from credithub.db import db, utcnow
+from credithub.errors import Invalid
 from credithub.records.changes import last_position
-from credithub.records.prepare import Actor
-from credithub.records.service import ingest
+from credithub.records.prepare import Actor, load_api_record
+from credithub.records.service import ItemResult, ingest
 from credithub.sync import feed
 from credithub.sync.models import DeadLetter, SyncState
 
 log = logging.getLogger("credithub.sync")
-PUSH_BATCH = 1000
 MAX_PAGES = 1000  # one run pulls at most this many pages; the next run goes on
 BACKOFF_BASE = 5.0
 BACKOFF_MAX = 3600.0
@@ -142,31 +148,55 @@ def _remote_hub(connector: Connector) -> str | None:
 
 
 def _push(connector: Connector, result: RunResult) -> None:
+    """Drain the change log in order, one batch per `push` call.
+
+    While the platform takes one batch, the next is read (a read-only transaction): reading
+    and sending overlap, but batches still go out one after the other, and the position moves
+    only once a batch's answers are stored. A batch read ahead is used only if the position
+    is where it starts once the previous batch is stored; otherwise it is dropped."""
     exclude = _remote_hub(connector)  # never send a peer what came from it
-    while True:
-        with db.transaction() as session:
-            after = _state(session, connector.name).push_position
-            page = feed.read(session, after, PUSH_BATCH, exclude, _actor_name(connector))
-        items = page["items"]
-        outcomes = connector.push(items) if items else []
-        with db.transaction() as session:
-            state = _state(session, connector.name)
-            position = state.push_position
-            for item, outcome in zip(items, outcomes, strict=True):
-                if outcome.ok:
-                    result.pushed += 1
-                elif outcome.retriable:
-                    result.errors.append(f"change {item['cursor']}: {outcome.error}")
-                    break
+    actor = _actor_name(connector)
+    size = max(1, int(connector.push_batch))
+    with db.transaction() as session:
+        after = _state(session, connector.name).push_position
+        page = feed.read(session, after, size, exclude, actor)
+    with ThreadPoolExecutor(1, thread_name_prefix=f"push-{connector.name}") as sender:
+        while True:
+            items = page["items"]
+            sending = sender.submit(connector.push, items) if items else None
+            ahead: dict[str, Any] | None = None
+            if page["has_more"]:
+                with db.transaction() as session:
+                    ahead = feed.read(session, int(page["next"]), size, exclude, actor)
+            outcomes = sending.result() if sending is not None else []
+            with db.transaction() as session:
+                state = _state(session, connector.name)
+                moved = state.push_position != after  # by someone else meanwhile (a replay)
+                position = after
+                for item, outcome in zip(items, outcomes, strict=True):
+                    if outcome.ok:
+                        result.pushed += 1
+                    elif outcome.retriable:
+                        result.errors.append(f"change {item['cursor']}: {outcome.error}")
+                        break
+                    else:
+                        _dead_letter(
+                            session, connector.name, "push", item, outcome.error or "refused"
+                        )
+                        result.dead += 1
+                    position = int(item["cursor"])
                 else:
-                    _dead_letter(session, connector.name, "push", item, outcome.error or "refused")
-                    result.dead += 1
-                position = int(item["cursor"])
-            else:
-                position = int(page["next"])
-            state.push_position = position
-        if result.errors or not page["has_more"]:
-            return
+                    position = int(page["next"])
+                if moved:
+                    # A replay rewound it: keep the rewind (sending again changes nothing).
+                    position = min(position, state.push_position)
+                state.push_position = after = position
+            if result.errors or not page["has_more"]:
+                return
+            if ahead is None or after != int(page["next"]):
+                with db.transaction() as session:
+                    ahead = feed.read(session, after, size, exclude, actor)
+            page = ahead
 
 
 def _dead_letter(
@@ -194,29 +224,100 @@ def _dead_letter(
 
 
 def _pull(connector: Connector, result: RunResult) -> None:
+    """Apply the platform's pages in order, each with its cursor in one transaction.
+
+    While one page is written, the next is already read (the connector may have fetched it
+    ahead) and its records checked against the record schema in a worker process: the
+    schema is most of what preparing a record costs, and the writer needs no lock for it.
+    A page is applied only if the stored cursor is still the one it was read after."""
     actor = Actor(name=_actor_name(connector), kind="peer")
-    for _ in range(MAX_PAGES):
-        with db.transaction() as session:
-            cursor = _state(session, connector.name).pull_cursor
-        page = connector.pull(cursor)
-        with db.transaction() as session:
-            if page.changes:
-                outcome = ingest(session, [c.get("record") for c in page.changes], actor)
-                result.pulled += len(page.changes)
-                result.applied += outcome.count("created") + outcome.count("updated")
-                result.rejected += outcome.rejected
-                for change, item in zip(page.changes, outcome.results, strict=True):
-                    if item.status == "rejected":
-                        # Kept to replay once the platform is fixed; the feed goes on.
-                        _dead_letter(session, connector.name, "pull", change, str(item.errors))
-            state = _state(session, connector.name)
-            state.pull_cursor = page.next_cursor
-            state.last_pull_at = utcnow()
-        acknowledge = getattr(connector, "acknowledge", None)
-        if callable(acknowledge) and page.next_cursor is not None:
-            acknowledge(page.next_cursor)
-        if not page.has_more:
-            return
+    with db.transaction() as session:
+        after = _state(session, connector.name).pull_cursor
+    page = connector.pull(after)
+    with _Loader() as loader:
+        loading = loader.load(page.changes)
+        for count in range(1, MAX_PAGES + 1):
+            loaded = loading.result()
+            ahead: PullPage | None = None
+            if page.has_more and count < MAX_PAGES:
+                ahead = connector.pull(page.next_cursor)
+                loading = loader.load(ahead.changes)  # checked while this page is written
+            with db.transaction() as session:
+                state = _state(session, connector.name)
+                if state.pull_cursor != after:
+                    return  # moved meanwhile (a replay): the next run reads from there
+                if page.changes:
+                    records, early = loaded
+                    outcome = ingest(session, records, actor, early=early, loader=_as_loaded)
+                    result.pulled += len(page.changes)
+                    result.applied += outcome.count("created") + outcome.count("updated")
+                    result.rejected += outcome.rejected
+                    for change, item in zip(page.changes, outcome.results, strict=True):
+                        if item.status == "rejected":
+                            # Kept to replay once the platform is fixed; the feed goes on.
+                            _dead_letter(session, connector.name, "pull", change, str(item.errors))
+                state.pull_cursor = after = page.next_cursor
+                state.last_pull_at = utcnow()
+            acknowledge = getattr(connector, "acknowledge", None)
+            if callable(acknowledge) and page.next_cursor is not None:
+                acknowledge(page.next_cursor)
+            if ahead is None:
+                return
+            page = ahead
+
+
+Loaded = tuple[list[Any], list[ItemResult | None]]
+
+
+def _load_records(changes: list[dict[str, Any]]) -> Loaded:
+    """Each change's record through the record schema, or its rejection (`early`)."""
+    records: list[Any] = []
+    early: list[ItemResult | None] = []
+    for index, change in enumerate(changes):
+        try:
+            records.append(load_api_record(change.get("record")))
+            early.append(None)
+        except Invalid as exc:
+            records.append(None)
+            early.append(ItemResult(index, "rejected", errors=exc.errors))
+    return records, early
+
+
+def _as_loaded(item: Any) -> dict[str, Any]:
+    """The loader of records `_load_records` has already put through the schema."""
+    data: dict[str, Any] = item
+    return data
+
+
+class _Loader:
+    """Loads pages of changes: small ones here, big ones in a worker process (fork)."""
+
+    APART_FROM = 200  # changes in a page worth sending to the worker
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._apart = "fork" in multiprocessing.get_all_start_methods()
+
+    def load(self, changes: list[dict[str, Any]]) -> Future[Loaded]:
+        if self._apart and len(changes) >= self.APART_FROM:
+            if self._pool is None:
+                context = multiprocessing.get_context("fork")
+                self._pool = ProcessPoolExecutor(1, mp_context=context)
+            try:
+                return self._pool.submit(_load_records, changes)
+            except BrokenProcessPool:
+                self._apart = False  # the worker died: load here from now on
+        done: Future[Loaded] = Future()
+        done.set_result(_load_records(changes))
+        return done
+
+    def __enter__(self) -> _Loader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def replay(session: Session, connector: str, ids: list[int] | None = None) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+import orjson
+from flask import Response, current_app
 from flask.views import MethodView
 
 from credithub.clients.auth import current_client, require_scope
@@ -22,9 +23,12 @@ class Feed(MethodView):
     @require_scope("feed:read")
     @blp.arguments(FeedArgs, location="query")
     @blp.response(200, FeedSchema)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """Every record change once, in commit order, after a cursor (peer hubs)."""
-        return feed.read(db.session, args["after"], args["limit"], current_client().hub)
+        page = feed.read(db.session, args["after"], args["limit"], current_client().hub)
+        # A page is plain JSON already (FeedSchema documents it): encoded once, by orjson.
+        body = orjson.dumps(page)
+        return current_app.response_class(body, mimetype="application/json")
 
 
 @blp.route("/hub")

@@ -1,0 +1,106 @@
+"""What a feed item carries: the record as stored at that version, with the subject's full
+identity (codes, legacy codes, a person's ID number, a representative's ID number), and
+nothing that stays at this hub."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.records.samples import BEIJIANG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
+
+
+def feed(client: FlaskClient, peer: dict[str, str], after: int = 0) -> dict[str, Any]:
+    resp = client.get(f"/api/v1/feed?after={after}&limit=1000", headers=peer)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body: dict[str, Any] = resp.get_json()
+    return body
+
+
+def test_items_carry_full_identity_and_the_stored_version(
+    client: FlaskClient, make_token: Callable[..., dict[str, str]]
+) -> None:
+    dept = make_token("department", uscc=ZHUJIAN)
+    peer = make_token("peer", hub="province")
+    person = penalty(
+        "P-1",
+        subject={"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID},
+    )
+    with_rep = penalty(
+        "P-2",
+        subject={
+            "type": "organization",
+            "name": "北疆",
+            "uscc": BEIJIANG,
+            "legal_rep": {"name": "张建国", "id_number": PERSON_ID},
+        },
+    )
+    legacy = penalty(
+        "P-3",
+        subject={
+            "type": "organization",
+            "name": "蜀道",
+            "uscc": SHUDAO,
+            "legacy_codes": {"business_reg": "150700000012345"},
+        },
+    )
+    body = {"records": [person, with_rep, legacy]}
+    assert client.post("/api/v1/records", json=body, headers=dept).status_code == 200
+    corrected = {**legacy, "content": "罚款人民币叁万元"}
+    assert (
+        client.post("/api/v1/records", json={"records": [corrected]}, headers=dept).status_code
+        == 200
+    )
+
+    page = feed(client, peer)
+    items = page["items"]
+    assert [i["cursor"] for i in items] == ["1", "2", "3", "4"]
+    assert page["next"] == "4"
+    assert page["has_more"] is False
+    by_ref = {}
+    for item in items:
+        record = item["record"]
+        assert item["op"] == "upsert"
+        assert not {"id", "version", "created_at", "updated_at", "history", "raw"} & set(record)
+        assert None not in record.values()
+        assert record["origin"]["hub"]
+        by_ref.setdefault(record["ref"], []).append(record)
+    assert by_ref["P-1"][0]["subject"] == {
+        "type": "person",
+        "name": "张建国",
+        "id_type": "id_card",
+        "id_number": PERSON_ID,
+    }
+    rep = by_ref["P-2"][0]["subject"]
+    assert rep["uscc"] == BEIJIANG
+    assert rep["legal_rep"]["name"] == "张建国"
+    assert rep["legal_rep"]["id_number"] == PERSON_ID
+    first, second = by_ref["P-3"]  # version 1 from its snapshot, version 2 from the record
+    for version, record in ((1, first), (2, second)):
+        assert record["origin"]["version"] == version
+        assert record["subject"]["uscc"] == SHUDAO
+        assert record["subject"]["legacy_codes"] == {"business_reg": "150700000012345"}
+        assert record["status"] == "active"
+    assert first["content"] == "罚款人民币贰万元"
+    assert second["content"] == "罚款人民币叁万元"
+
+
+def test_pages_follow_the_cursor_and_skip_what_came_from_the_reader(
+    client: FlaskClient, make_token: Callable[..., dict[str, str]]
+) -> None:
+    dept = make_token("department", uscc=ZHUJIAN)
+    records = [penalty(f"R-{i}") for i in range(5)]
+    assert (
+        client.post("/api/v1/records", json={"records": records}, headers=dept).status_code == 200
+    )
+    peer = make_token("peer", hub="province")
+    first = client.get("/api/v1/feed?after=0&limit=2", headers=peer).get_json()
+    assert [i["cursor"] for i in first["items"]] == ["1", "2"]
+    assert first["has_more"] is True
+    rest = feed(client, peer, int(first["next"]))
+    assert [i["cursor"] for i in rest["items"]] == ["3", "4", "5"]
+    # A hub never receives back what it created: here every record's origin is this hub.
+    local = rest["items"][0]["record"]["origin"]["hub"]
+    assert feed(client, make_token("peer", hub=local))["items"] == []

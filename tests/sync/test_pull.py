@@ -1,0 +1,77 @@
+"""Pulling: pages applied in order, each with its cursor; while one page is written the next
+is checked against the record schema (in a worker process when it is big enough). Either way
+the outcome is the same: every good record applied once, a malformed one dead-lettered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from connectors.base import Connector, PullPage, PushResult
+from credithub.db import db
+from credithub.records.models import Record
+from credithub.sync import service
+from credithub.sync.models import DeadLetter, SyncState
+from tests.records.samples import ZHUJIAN, make_uscc, penalty
+
+
+def feed_item(n: int) -> dict[str, Any]:
+    record = penalty(f"F-{n}", uscc=make_uscc("91150700", f"{n:08d}"))
+    record["authority"] = {"name": "住建局", "uscc": ZHUJIAN}
+    record["origin"] = {"hub": "province", "id": f"p-{n}", "version": 1}
+    return {"cursor": str(n), "op": "upsert", "record": record}
+
+
+class Feed(Connector):
+    """A platform whose feed is a fixed list, read in pages."""
+
+    type_name = "test-feed"
+
+    def __init__(self, items: list[dict[str, Any]], page: int) -> None:
+        super().__init__({"name": "province", "type": "test-feed", "push": False})
+        self.items, self.page = items, page
+        self.asked: list[str | None] = []
+
+    def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
+        raise AssertionError("not pushed")
+
+    def pull(self, cursor: str | None) -> PullPage:
+        self.asked.append(cursor)
+        after = int(cursor or 0)
+        rest = [i for i in self.items if int(i["cursor"]) > after]
+        page = rest[: self.page]
+        return PullPage(
+            changes=page,
+            next_cursor=page[-1]["cursor"] if page else str(after),
+            has_more=len(rest) > self.page,
+        )
+
+
+@pytest.mark.parametrize("apart_from", [1, 10**9], ids=["worker", "here"])
+def test_pages_apply_in_order_with_their_cursor(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, apart_from: int
+) -> None:
+    monkeypatch.setattr(service._Loader, "APART_FROM", apart_from)
+    app = app_factory(hub={"id": "city"})
+    items = [feed_item(n) for n in range(1, 511)]
+    del items[300]["record"]["subject"]  # malformed: kept as a dead letter, the feed goes on
+    feed = Feed(items, page=250)
+    with app.app_context():
+        result = service.run_one(feed)
+        assert result.ok, result.errors
+        assert (result.pulled, result.applied, result.rejected) == (510, 509, 1)
+        assert feed.asked == [None, "250", "500"]
+        session = db.session
+        assert session.scalar(select(func.count()).select_from(Record)) == 509
+        state = session.get(SyncState, "province")
+        assert state is not None
+        assert state.pull_cursor == "510"
+        [letter] = session.scalars(select(DeadLetter)).all()
+        assert (letter.direction, letter.position, letter.record_id) == ("pull", 301, "p-301")
+        # Pulling again reads from the stored cursor and changes nothing.
+        again = service.run_one(Feed(items, page=250))
+        assert (again.pulled, again.applied) == (0, 0)
