@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -92,41 +93,74 @@ def test_the_scheduler_runs_rescoring_expiry_and_each_connector_at_their_interva
     assert found["sync:province"][1] == 30
 
 
+class Scheduler:
+    """`credithub scheduler` in a process of its own, its log read as it is written."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        binary = Path(sys.executable).parent / "credithub"
+        self.proc = subprocess.Popen(
+            [str(binary), "scheduler"], env=env, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        with self.proc.stderr:
+            for line in self.proc.stderr:
+                self.lines.append(line)
+
+    def says(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def stop(self, signal_: signal.Signals = signal.SIGTERM) -> int:
+        self.proc.send_signal(signal_)
+        code = self.proc.wait(timeout=30)
+        self._reader.join(timeout=10)
+        return code
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    """Poll until the condition holds (a loaded machine may start processes slowly)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting: {what}"
+        time.sleep(0.1)
+
+
+def job_runs(app: Flask) -> list[JobRun]:
+    with app.app_context():
+        return list(db.session.scalars(select(JobRun)).all())
+
+
 def test_a_second_scheduler_waits_instead_of_running_jobs_twice(
     app: Flask, cli_env: dict[str, str]
 ) -> None:
     env = {**os.environ, **cli_env, "CREDITHUB_SCHEDULER_RESCORE_INTERVAL_SECONDS": "1"}
-    binary = Path(sys.executable).parent / "credithub"
-    procs = [
-        subprocess.Popen([str(binary), "scheduler"], env=env, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
+    first = Scheduler(env)
     try:
-        time.sleep(4)
-        with app.app_context():
-            runs = db.session.scalars(select(JobRun)).all()
-            holders = {r.holder for r in runs}
-        assert len(runs) >= 2
-        assert len(holders) == 1  # only one process ran jobs
+        wait_for(lambda: len(job_runs(app)) >= 1, "the first scheduler's first job run")
+        second = Scheduler(env)
+        try:
+            wait_for(lambda: second.says("waiting"), "the second scheduler to wait")
+            ran = len(job_runs(app))
+            wait_for(lambda: len(job_runs(app)) >= ran + 2, "two more runs while it waits")
+            assert len({r.holder for r in job_runs(app)}) == 1  # only one process ran jobs
+        finally:
+            assert second.stop() == 0, second.lines
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        logs = [p.communicate(timeout=30)[1] for p in procs]
-    assert all(p.returncode == 0 for p in procs), logs
-    assert sum("waiting" in log for log in logs) == 1
+        assert first.stop() == 0, first.lines
+    assert not first.says("waiting")
 
 
 @pytest.mark.parametrize("signal_", [signal.SIGTERM, signal.SIGINT])
 def test_scheduler_stops_cleanly_and_releases_its_lease(
     app: Flask, cli_env: dict[str, str], signal_: signal.Signals
 ) -> None:
-    env = {**os.environ, **cli_env}
-    binary = Path(sys.executable).parent / "credithub"
-    proc = subprocess.Popen([str(binary), "scheduler"], env=env, stderr=subprocess.PIPE, text=True)
-    time.sleep(2)
-    proc.send_signal(signal_)
-    proc.communicate(timeout=30)
-    assert proc.returncode == 0
+    scheduler = Scheduler({**os.environ, **cli_env})
+    wait_for(lambda: len(job_runs(app)) >= 1, "the scheduler's first job run")
+    assert scheduler.stop(signal_) == 0, scheduler.lines
     with app.app_context():
         assert acquire("next", TERM)  # released: no need to wait for the term to run out
 
