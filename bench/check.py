@@ -106,6 +106,7 @@ def run_hub(db_url: str | None, subjects: int, seconds: int, label: str, single:
             "CREDITHUB_LOGGING_LEVEL": "WARNING",
         }
         env.pop("CREDITHUB_DATABASE_URL", None)
+        env.pop("CREDITHUB_BENCH_DB", None)  # the bench's own; the hub refuses unknown variables
         if db_url:
             env["CREDITHUB_DATABASE_URL"] = db_url
         cli(env, "init-db")
