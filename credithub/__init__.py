@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_identifiers(app, settings)
     configure_rules(app, settings)
     configure_connectors(settings)
+    configure_authentication(app, settings)
     configure_errors(app)
     configure_api(app)
     configure_requests(app, settings)
@@ -94,6 +95,12 @@ def configure_connectors(settings: Settings) -> None:
             connectors.create(dict(config)).close()
         except connectors.ConnectorConfigError as exc:
             raise ConfigError(str(exc)) from None
+
+
+def configure_authentication(app: Flask, settings: Settings) -> None:
+    from credithub.clients.cache import TokenCache
+
+    app.extensions["credithub.token_cache"] = TokenCache(settings.security.token_cache_seconds)
 
 
 def configure_errors(app: Flask) -> None:

@@ -46,6 +46,9 @@ class SecuritySettings:
     data_key: str = ""  # base64 of 32 bytes: AES-GCM key for personal ID numbers
     lookup_key: str = ""  # base64 of 32 bytes: HMAC key for looking ID numbers up
     secret_key: str = ""  # Flask session signing (admin console)
+    # Seconds a worker trusts a token it has checked without reading the clients table again;
+    # a revocation made elsewhere takes effect in this worker within that time. 0: no cache.
+    token_cache_seconds: int = 5
 
 
 @dataclass
@@ -216,6 +219,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("logging.format: expected 'json' or 'text'")
     if not settings.hub.id or not settings.hub.id.replace("-", "").replace("_", "").isalnum():
         raise ConfigError("hub.id: letters, digits, '-' and '_' only, not empty")
+    if settings.security.token_cache_seconds < 0:
+        raise ConfigError("security.token_cache_seconds: expected 0 or more")
     for key in ("data_key", "lookup_key"):
         value = getattr(settings.security, key)
         if value and len(_b64(value, f"security.{key}")) != 32:
