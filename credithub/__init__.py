@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_settings(app, settings)
     configure_logging(app, settings)
     configure_database(app, settings)
+    configure_check_log(app, settings)
     configure_personal_data(app, settings)
     configure_identifiers(app, settings)
     configure_rules(app, settings)
@@ -61,6 +62,15 @@ def configure_database(app: Flask, settings: Settings) -> None:
     if settings.database_url.startswith("sqlite:///"):
         settings.instance_path.mkdir(parents=True, exist_ok=True)
     db.init_app(app, settings.database_url, settings.database.echo, settings.database.pool_size)
+
+
+def configure_check_log(app: Flask, settings: Settings) -> None:
+    from credithub.standing.checklog import CheckLogBuffer
+
+    # No connection is made here: the writer starts with a worker's first single check.
+    engine = app.extensions["credithub.db"][0]
+    flush_ms = settings.check.log_flush_ms
+    app.extensions["credithub.check_log"] = CheckLogBuffer(engine, flush_ms) if flush_ms else None
 
 
 def configure_personal_data(app: Flask, settings: Settings) -> None:
