@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from inspect import iscoroutinefunction
+from types import FunctionType, MethodType
 from typing import Any
 
 from flask import Flask
@@ -12,10 +14,30 @@ from credithub.config import Settings, ensure_instance_secrets, key_bytes, load_
 __version__ = "0.1.0"
 
 
+class App(Flask):
+    """Flask, remembering which of its functions are plain (synchronous) ones.
+
+    Flask asks `inspect` whether each hook, view and handler is a coroutine function every
+    time it calls one, about ten times a request; the answer for a function never changes.
+    """
+
+    _plain: dict[FunctionType, bool]
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        key = func.__func__ if isinstance(func, MethodType) else func
+        if isinstance(key, FunctionType):
+            plain = self.__dict__.setdefault("_plain", {}).get(key)
+            if plain is None:
+                plain = self._plain[key] = not iscoroutinefunction(key)
+            if plain:
+                return func
+        return super().ensure_sync(func)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: a flat list of steps, none of which queries the database."""
     settings = load_settings(config)
-    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app = App(__name__, instance_path=str(settings.instance_path.resolve()))
     configure_settings(app, settings)
     configure_logging(app, settings)
     configure_database(app, settings)
