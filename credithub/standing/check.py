@@ -25,7 +25,7 @@ from credithub.entities.models import Subject
 from credithub.entities.service import SubjectRef, find_subjects
 from credithub.rules import active_pack
 from credithub.standing.checklog import CheckLogBuffer
-from credithub.standing.compute import Standing
+from credithub.standing.compute import verdict_of
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.standing.service import CHUNK, compute_all
 from credithub.sync.service import freshness
@@ -48,7 +48,7 @@ class _Found:
     id: str
     name: str
     type: str
-    standing: Standing | None = None
+    standing: dict[str, Any] | None = None  # as stored (Standing.to_dict), for the instant asked
     related: list[dict[str, Any]] | None = None
 
 
@@ -105,7 +105,7 @@ def _lookup(asked: Sequence[Asked], at: datetime) -> list[_Found | None]:
     for row in _rows(asked, at):
         found = _Found(row.id, row.name, row.type)
         if row.data is not None:
-            found.standing = Standing.from_dict(row.data, explained=False)
+            found.standing = row.data
             found.related = row.data.get("related", [])
         if row.uscc is not None:
             by_key[("uscc", row.uscc)] = found
@@ -133,7 +133,15 @@ def _compute_stale(found: list[_Found], at: datetime) -> None:
         return
     computed = compute_all(db.session, sorted({f.id for f in found}), at)
     for f in found:
-        f.standing, f.related, _ = computed[f.id]
+        standing, f.related, _ = computed[f.id]
+        f.standing = None if standing is None else standing.to_dict()
+
+
+# Restriction.to_dict's fields, in its order.
+_RESTRICTION_FIELDS = (
+    "measure", "title", "effect", "domains", "from", "until", "basis", "record_id", "authority",
+    "reason",
+)  # fmt: skip
 
 
 def _in_domain(restrictions: Sequence[dict[str, Any]], domain: str) -> list[dict[str, Any]]:
@@ -156,18 +164,25 @@ def answer(found: _Found | None, asked: Asked, domain: str, at: str) -> dict[str
             "related": [],
             "at": at,
         }
+    # Straight from the standing as stored: the same fields Standing.from_dict and
+    # Restriction.to_dict would give, without building the objects for every check.
     standing = found.standing
+    restrictions = _in_domain(standing["restrictions"], domain)
     related = []
     for party in found.related or []:
-        restrictions = _in_domain(party["restrictions"], domain)
-        if restrictions:
-            related.append({**party, "restrictions": restrictions})
+        party_restrictions = _in_domain(party["restrictions"], domain)
+        if party_restrictions:
+            related.append({**party, "restrictions": party_restrictions})
     return {
         "subject": subject,
         "known": True,
-        "verdict": standing.verdict(domain),
-        "restrictions": [r.to_dict() for r in standing.restrictions_in(domain)],
-        "score": {"value": standing.score, "level": standing.level, "points": standing.points},
+        "verdict": verdict_of({r["effect"] for r in restrictions}),
+        "restrictions": [{k: r[k] for k in _RESTRICTION_FIELDS} for r in restrictions],
+        "score": {
+            "value": float(standing["score"]),
+            "level": standing["level"],
+            "points": int(standing["points"]),
+        },
         "related": related,
         "at": at,
     }

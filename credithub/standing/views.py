@@ -48,15 +48,19 @@ _CHECK_ARGS = CheckArgs()
 _AT = _CHECK_ARGS.fields["at"]
 
 
-def _check_args(view: Callable[..., Any]) -> Callable[..., Any]:
-    """CheckArgs from the query string, documented in the OpenAPI document as flask-smorest does.
+def _single_check(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The single check's query (CheckArgs) and answer (CheckResultSchema), documented in the
+    OpenAPI document by flask-smorest as its own decorators document them.
 
-    The usual query, `domain` and perhaps `at` once each, is read here; anything else (a
-    missing, repeated, unknown or unreadable parameter) goes through flask-smorest's parser as
-    every other endpoint does, which gives the same answer and the same errors. On a single
-    check the parser costs more than the database.
+    The usual query, `domain` and perhaps `at` once each, is read here and the view's answer
+    (JSON already) is returned as it is; anything else (a missing, repeated, unknown or
+    unreadable parameter) goes through flask-smorest's parser and response wrapper as every
+    other endpoint does, which gives the same answer and the same errors. On a single check
+    those layers cost more than the database.
     """
-    parsed = blp.arguments(_CHECK_ARGS, location="query")(view)
+    parsed = blp.arguments(_CHECK_ARGS, location="query")(
+        blp.response(200, CheckResultSchema)(view)
+    )
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -84,6 +88,14 @@ def _domain(value: str) -> str:
     return value
 
 
+def _asked_uscc(value: str, where: str) -> service.Asked:
+    try:
+        parsed = parse_uscc(value, uscc_allow_list())[0]
+    except IdentifierError as exc:
+        raise Invalid(str(exc), {f"{where}.uscc": [exc.reason]}) from None
+    return service.Asked(ref_for_uscc(parsed), parsed.code)
+
+
 def _asked(item: dict[str, Any], where: str) -> service.Asked:
     extra = set(item) - SUBJECT_KEYS
     if extra:
@@ -96,11 +108,7 @@ def _asked(item: dict[str, Any], where: str) -> service.Asked:
     if not all(isinstance(v, str) for v in item.values()):
         raise Invalid("identifiers are strings", {where: ["identifiers are strings"]})
     if "uscc" in item:
-        try:
-            parsed = parse_uscc(item["uscc"], uscc_allow_list())[0]
-        except IdentifierError as exc:
-            raise Invalid(str(exc), {f"{where}.uscc": [exc.reason]}) from None
-        return service.Asked(ref_for_uscc(parsed), parsed.code)
+        return _asked_uscc(item["uscc"], where)
     try:
         ref, _ = parse_subject(
             {
@@ -120,19 +128,22 @@ def _asked(item: dict[str, Any], where: str) -> service.Asked:
 
 @blp.route("/<uscc>")
 class CheckOne(MethodView):
+    init_every_request = False  # no state of its own: one instance serves every request
+
     @require_scope("check")
-    @_check_args
-    @blp.response(200, CheckResultSchema)
+    @_single_check
     def get(self, args: dict[str, Any], uscc: str) -> Response:
         """May this organization take part in this domain now (or at `at`)?"""
         domain = _domain(args["domain"])
-        asked = _asked({"uscc": uscc}, "path")
+        asked = _asked_uscc(uscc, "path")
         at = args.get("at") or utcnow()
         return _json(service.check([asked], domain, at, current_client().name)[0])
 
 
 @blp.route("")
 class CheckMany(MethodView):
+    init_every_request = False
+
     @require_scope("check")
     @blp.arguments(CheckBatchSchema())
     @blp.response(200, CheckBatchResultSchema)
