@@ -78,7 +78,10 @@ def table_of(model: type[Base]) -> Table:
 
 
 def bulk_insert(
-    session: Session | Connection, model: type[Base], rows: Sequence[Mapping[str, Any]]
+    session: Session | Connection,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    copy: bool = False,
 ) -> None:
     """Insert many rows with one driver-level executemany (in a session's or a connection's
     transaction).
@@ -86,6 +89,8 @@ def bulk_insert(
     The hot paths (imports, pushes, the change log) insert thousands of rows per transaction;
     SQLAlchemy's per-row parameter handling costs more than the database does. Values still go
     through each column type's own bind processor (JSON, instants, dates), computed once.
+    With `copy`, PostgreSQL gets them by COPY instead (a quarter of the time for the check log
+    of a 10,000-subject batch); other databases insert as always.
     """
     if not rows:
         return
@@ -110,6 +115,15 @@ def bulk_insert(
         for i, proc in processors:
             item[i] = proc(item[i])
         values.append(tuple(item))
+    if copy and dialect.name == "postgresql":
+        cursor: Any = conn.connection.cursor()  # psycopg's, in this transaction
+        try:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as rows_in:
+                for value in values:
+                    rows_in.write_row(value)
+        finally:
+            cursor.close()
+        return
     conn.exec_driver_sql(sql, values)
 
 

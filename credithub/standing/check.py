@@ -253,4 +253,4 @@ def _record(
         return
     # The log is the only write of a check: take the write lock only now (see begin_writing).
     db.begin_writing()
-    bulk_insert(db.session, CheckLog, rows)
+    bulk_insert(db.session, CheckLog, rows, copy=True)

@@ -98,7 +98,7 @@ class CheckLogBuffer:
         token = write_intent.set(True)  # SQLite: take the write lock at BEGIN
         try:
             with self.engine.begin() as conn:
-                bulk_insert(conn, CheckLog, rows)
+                bulk_insert(conn, CheckLog, rows, copy=True)
         except BaseException:
             with self._lock:
                 self._rows[:0] = rows  # kept, in order, for the next try

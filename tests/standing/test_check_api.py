@@ -385,7 +385,7 @@ def test_buffered_checks_survive_a_failed_write(
     client = app.test_client()
     first = check(client, bidding, SHUDAO, "construction")
 
-    def refuse(*_args: Any) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise OSError("disk full")
 
     with monkeypatch.context() as patched:
