@@ -1,11 +1,14 @@
 """Screening speed (issue: Score and screen), each figure beside its baseline in the same run.
 
 1. Single check over HTTP: `credithub serve` (gunicorn, 2 workers) loaded by wrk, beside a bare
-   Flask JSON endpoint served and loaded the same way: throughput, p99 and the ratio.
+   Flask JSON endpoint served and loaded the same way: throughput, p99 and the ratio. Both
+   servers run side by side and are loaded in turns (hub, bare, bare, hub, hub, bare …), so
+   load from other processes on the machine falls on both alike; each round's ratio is
+   printed, then the median.
 2. Batch check of 10,000 subjects (POST /api/v1/check): server time, on SQLite and PostgreSQL.
 
 Needs wrk (Debian: apt-get install wrk).
-    python bench/check.py [--subjects 10000] [--seconds 10] [--pg postgresql://…/postgres]
+    python bench/check.py [--subjects 10000] [--seconds 5] [--rounds 3] [--pg postgresql://…/postgres]
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -97,7 +103,9 @@ def seed(env: dict[str, str], base: str, token: str, n: int) -> None:
             raise SystemExit(resp.text[:500])
 
 
-def run_hub(db_url: str | None, subjects: int, seconds: int, label: str, single: bool) -> None:
+def run_hub(
+    db_url: str | None, subjects: int, seconds: int, rounds: int, label: str, single: bool
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
@@ -106,6 +114,7 @@ def run_hub(db_url: str | None, subjects: int, seconds: int, label: str, single:
             "CREDITHUB_LOGGING_LEVEL": "WARNING",
         }
         env.pop("CREDITHUB_DATABASE_URL", None)
+        env.pop("CREDITHUB_BENCH_DB", None)  # the bench's own; the hub refuses unknown variables
         if db_url:
             env["CREDITHUB_DATABASE_URL"] = db_url
         cli(env, "init-db")
@@ -119,13 +128,7 @@ def run_hub(db_url: str | None, subjects: int, seconds: int, label: str, single:
                 script = Path(tmp) / "check.lua"
                 codes = ",".join(f'"{uscc(i)}"' for i in range(1, min(subjects, 2000) + 1))
                 script.write_text(LUA % codes)
-                rps, p99 = wrk(base, seconds, auth, str(script))
-                bare_rps, bare_p99 = bare(seconds)
-                print(
-                    f"single check over HTTP ({label}, gunicorn 2 workers, wrk 8 connections): "
-                    f"{rps:,.0f} req/s p99={p99:.1f} ms | bare Flask JSON {bare_rps:,.0f} req/s "
-                    f"p99={bare_p99:.1f} ms | ratio={rps / bare_rps:.2f}"
-                )
+                single_check(base, auth, str(script), seconds, rounds, label)
             body = json.dumps(
                 {
                     "domain": "construction",
@@ -154,7 +157,37 @@ def run_hub(db_url: str | None, subjects: int, seconds: int, label: str, single:
             server.wait(timeout=30)
 
 
-def bare(seconds: int) -> tuple[float, float]:
+def single_check(
+    base: str, auth: dict[str, str], script: str, seconds: int, rounds: int, label: str
+) -> None:
+    with bare_server() as bare_url:
+
+        def hub(s: int) -> tuple[float, float]:
+            return wrk(base, s, auth, script)
+
+        def flask(s: int) -> tuple[float, float]:
+            return wrk(bare_url, s, {})
+
+        hub(1), flask(1)  # warm both (imports, caches, connections)
+        ratios = []
+        for n in range(rounds):
+            # The hub first in even rounds, the bare app first in odd ones: a drift in the
+            # machine's other load favours neither.
+            if n % 2 == 0:
+                (rps, p99), (bare_rps, bare_p99) = hub(seconds), flask(seconds)
+            else:
+                (bare_rps, bare_p99), (rps, p99) = flask(seconds), hub(seconds)
+            ratios.append(rps / bare_rps)
+            print(
+                f"single check over HTTP ({label}, gunicorn 2 workers, wrk 8 connections), "
+                f"round {n + 1}: {rps:,.0f} req/s p99={p99:.1f} ms | bare Flask JSON "
+                f"{bare_rps:,.0f} req/s p99={bare_p99:.1f} ms | ratio={ratios[-1]:.2f}"
+            )
+        print(f"single check: median ratio over {rounds} rounds={statistics.median(ratios):.2f}")
+
+
+@contextmanager
+def bare_server() -> Iterator[str]:
     port = free_port()
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
@@ -165,7 +198,7 @@ def bare(seconds: int) -> tuple[float, float]:
     )
     try:
         wait_up(f"http://127.0.0.1:{port}/json", proc)
-        return wrk(f"http://127.0.0.1:{port}/json", seconds, {})
+        yield f"http://127.0.0.1:{port}/json"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -174,14 +207,16 @@ def bare(seconds: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subjects", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    run_hub(None, args.subjects, args.seconds, "SQLite", single=True)
+    run_hub(None, args.subjects, args.seconds, args.rounds, "SQLite", single=True)
     if args.pg:
-        run_hub(fresh_pg_database(args.pg), args.subjects, args.seconds, "PostgreSQL", single=False)
+        pg = fresh_pg_database(args.pg)
+        run_hub(pg, args.subjects, args.seconds, args.rounds, "PostgreSQL", single=False)
 
 
 if __name__ == "__main__":

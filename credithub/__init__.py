@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from inspect import iscoroutinefunction
+from types import FunctionType, MethodType
 from typing import Any
 
 from flask import Flask
@@ -13,18 +15,40 @@ from credithub.config import Settings, ensure_instance_secrets, key_bytes, load_
 __version__ = "0.1.0"
 
 
+class App(Flask):
+    """Flask, remembering which of its functions are plain (synchronous) ones.
+
+    Flask asks `inspect` whether each hook, view and handler is a coroutine function every
+    time it calls one, about ten times a request; the answer for a function never changes.
+    """
+
+    _plain: dict[FunctionType, bool]
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        key = func.__func__ if isinstance(func, MethodType) else func
+        if isinstance(key, FunctionType):
+            plain = self.__dict__.setdefault("_plain", {}).get(key)
+            if plain is None:
+                plain = self._plain[key] = not iscoroutinefunction(key)
+            if plain:
+                return func
+        return super().ensure_sync(func)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: a flat list of steps, none of which queries the database."""
     settings = load_settings(config)
-    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app = App(__name__, instance_path=str(settings.instance_path.resolve()))
     configure_runtime()
     configure_settings(app, settings)
     configure_logging(app, settings)
     configure_database(app, settings)
+    configure_check_log(app, settings)
     configure_personal_data(app, settings)
     configure_identifiers(app, settings)
     configure_rules(app, settings)
     configure_connectors(settings)
+    configure_authentication(app, settings)
     configure_errors(app)
     configure_api(app)
     configure_requests(app, settings)
@@ -74,6 +98,15 @@ def configure_database(app: Flask, settings: Settings) -> None:
     db.init_app(app, settings.database_url, settings.database.echo, settings.database.pool_size)
 
 
+def configure_check_log(app: Flask, settings: Settings) -> None:
+    from credithub.standing.checklog import CheckLogBuffer
+
+    # No connection is made here: the writer starts with a worker's first single check.
+    engine = app.extensions["credithub.db"][0]
+    flush_ms = settings.check.log_flush_ms
+    app.extensions["credithub.check_log"] = CheckLogBuffer(engine, flush_ms) if flush_ms else None
+
+
 def configure_personal_data(app: Flask, settings: Settings) -> None:
     from credithub.privacy import PersonalData
 
@@ -106,6 +139,12 @@ def configure_connectors(settings: Settings) -> None:
             connectors.create(dict(config)).close()
         except connectors.ConnectorConfigError as exc:
             raise ConfigError(str(exc)) from None
+
+
+def configure_authentication(app: Flask, settings: Settings) -> None:
+    from credithub.clients.cache import TokenCache
+
+    app.extensions["credithub.token_cache"] = TokenCache(settings.security.token_cache_seconds)
 
 
 def configure_errors(app: Flask) -> None:

@@ -46,6 +46,9 @@ class SecuritySettings:
     data_key: str = ""  # base64 of 32 bytes: AES-GCM key for personal ID numbers
     lookup_key: str = ""  # base64 of 32 bytes: HMAC key for looking ID numbers up
     secret_key: str = ""  # Flask session signing (admin console)
+    # Seconds a worker trusts a token it has checked without reading the clients table again;
+    # a revocation made elsewhere takes effect in this worker within that time. 0: no cache.
+    token_cache_seconds: int = 5
 
 
 @dataclass
@@ -81,6 +84,14 @@ class SchedulerSettings:
 
 
 @dataclass
+class CheckSettings:
+    # A worker gathers the check-log rows of single checks for this many milliseconds and writes
+    # them in one transaction; a worker killed outright loses at most that window of rows.
+    # 0: each single check writes its row in its own request. Batches always write in theirs.
+    log_flush_ms: int = 1000
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -90,6 +101,7 @@ class Settings:
     identifiers: IdentifierSettings = field(default_factory=IdentifierSettings)
     rules: RulesSettings = field(default_factory=RulesSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    check: CheckSettings = field(default_factory=CheckSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
@@ -216,6 +228,10 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("logging.format: expected 'json' or 'text'")
     if not settings.hub.id or not settings.hub.id.replace("-", "").replace("_", "").isalnum():
         raise ConfigError("hub.id: letters, digits, '-' and '_' only, not empty")
+    if settings.check.log_flush_ms < 0:
+        raise ConfigError("check.log_flush_ms: expected 0 or more")
+    if settings.security.token_cache_seconds < 0:
+        raise ConfigError("security.token_cache_seconds: expected 0 or more")
     for key in ("data_key", "lookup_key"):
         value = getattr(settings.security, key)
         if value and len(_b64(value, f"security.{key}")) != 32:

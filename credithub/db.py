@@ -7,20 +7,24 @@ or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
 from flask import Flask, current_app, g
 from psycopg.types.json import set_json_loads
 from sqlalchemy import (
+    Connection,
     DateTime,
     Engine,
     MetaData,
+    Select,
     Table,
     TypeDecorator,
     create_engine,
@@ -76,17 +80,25 @@ def table_of(model: type[Base]) -> Table:
 _UNSET = object()
 
 
-def bulk_insert(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows with one driver-level executemany.
+def bulk_insert(
+    session: Session | Connection,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    copy: bool = False,
+) -> None:
+    """Insert many rows with one driver-level executemany (in a session's or a connection's
+    transaction).
 
     The hot paths (imports, pushes, the change log) insert thousands of rows per transaction;
     SQLAlchemy's per-row parameter handling costs more than the database does. Values still go
     through each column type's own bind processor (JSON, instants, dates), computed once.
+    With `copy`, PostgreSQL gets them by COPY instead (a quarter of the time for the check log
+    of a 10,000-subject batch); other databases insert as always.
     """
     if not rows:
         return
     table = table_of(model)
-    conn = session.connection()
+    conn = session.connection() if isinstance(session, Session) else session
     dialect = conn.dialect
     columns = list(rows[0])
     processors = [
@@ -113,7 +125,124 @@ def bulk_insert(session: Session, model: type[Base], rows: Sequence[Mapping[str,
                 last_in[i], last_out[i] = value, proc(value)
             item[i] = last_out[i]
         values.append(tuple(item))
+    if copy and dialect.name == "postgresql":
+        cursor: Any = conn.connection.cursor()  # psycopg's, in this transaction
+        try:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as rows_in:
+                for value in values:
+                    rows_in.write_row(value)
+        finally:
+            cursor.close()
+        return
     conn.exec_driver_sql(sql, values)
+
+
+class Read:
+    """A prebuilt SELECT for the hottest read paths, run without a Session or a Connection.
+
+    Around a query SQLite answers in about 10 µs, a Session costs about 100 µs and a Core
+    Connection about 60 (transaction bookkeeping, events, result objects), and taking a
+    connection from the pool and giving it back about 20 more; a single check makes one query.
+    The statement is compiled once per dialect and runs on the thread's own DBAPI connection
+    (`_reader_connection`), in autocommit mode: it is one statement and needs no transaction of
+    its own. Parameters and columns go through their types' bind and result processors as
+    SQLAlchemy would put them through.
+    """
+
+    def __init__(self, stmt: Select[Any]) -> None:
+        self.stmt = stmt
+        self._prepared: dict[str, _Prepared] = {}
+
+    def _prepare(self, dialect: Dialect) -> _Prepared:
+        compiled = self.stmt.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ()) if compiled.positional else None
+        binds = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type._cached_bind_processor(dialect)) is not None
+        }
+        results = [
+            column.type._cached_result_processor(dialect, None)
+            for column in self.stmt.selected_columns
+        ]
+        prepared = _Prepared(compiled.string, names, binds, results)
+        self._prepared[dialect.name] = prepared
+        return prepared
+
+    def all(self, engine: Engine, **params: Any) -> list[tuple[Any, ...]]:
+        """The rows for `params`, each value bound and each column read as SQLAlchemy would."""
+        dialect = engine.dialect
+        sql, names, binds, results = self._prepared.get(dialect.name) or self._prepare(dialect)
+        for name, processor in binds.items():
+            params[name] = processor(params[name])
+        args: Any = params if names is None else tuple(params[name] for name in names)
+        for attempt in (1, 2):
+            conn = _reader_connection(engine)
+            try:
+                cursor = conn.cursor()
+                try:
+                    cursor.execute(sql, args)
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+                break
+            except dialect.loaded_dbapi.Error as exc:
+                _drop_reader_connection()
+                # A connection the server closed (a restart) is replaced once; anything else
+                # is the caller's error.
+                if attempt == 2 or not dialect.is_disconnect(exc, conn, None):
+                    raise
+        return [
+            tuple(v if p is None or v is None else p(v) for p, v in zip(results, row, strict=True))
+            for row in rows
+        ]
+
+
+# Each thread's connection for `Read`: (process id, the engine's pool, DBAPI connection).
+_readers = threading.local()
+_inherited: list[Any] = []
+
+
+def _reader_connection(engine: Engine) -> Any:
+    """This thread's DBAPI connection for `Read`: made by the engine's pool (so with the
+    engine's connect settings), then detached from it and kept, in autocommit mode.
+
+    A worker serves one request at a time per thread, so it holds one such connection per
+    thread beside its pool. It is replaced when the engine is another one or was disposed of
+    (a new pool), and in a forked child.
+    """
+    held = getattr(_readers, "held", None)
+    pid = os.getpid()
+    if held is not None:
+        if held[0] == pid and held[1] is engine.pool:
+            return held[2]
+        _drop_reader_connection()
+    fairy = engine.raw_connection()
+    fairy.detach()
+    conn = fairy.dbapi_connection
+    assert conn is not None  # a fresh checkout always holds one
+    engine.dialect.set_isolation_level(conn, "AUTOCOMMIT")
+    _readers.held = (pid, engine.pool, conn)
+    return conn
+
+
+def _drop_reader_connection() -> None:
+    held = getattr(_readers, "held", None)
+    _readers.held = None
+    if held is None:
+        return
+    if held[0] != os.getpid():
+        _inherited.append(held[2])  # the parent's, inherited by fork: never close it here
+        return
+    with contextlib.suppress(Exception):
+        held[2].close()
+
+
+class _Prepared(NamedTuple):
+    sql: str
+    names: tuple[str, ...] | None  # the order of positional parameters (None: by name)
+    binds: dict[str, Any]  # bind processors by parameter name
+    results: list[Any]  # result processors by column
 
 
 def keep_statistics_fresh(session: Session, grown: Mapping[str, int]) -> None:

@@ -38,5 +38,13 @@ def run(app: Flask, host: str, port: int, workers: int) -> None:
             "accesslog": None,  # the app logs every request itself, as JSON
             "timeout": 120,
             "graceful_timeout": 20,
+            # A worker that ends in order writes the check-log rows it still buffers.
+            "worker_exit": lambda _arbiter, _worker: _close_check_log(app),
         },
     ).run()
+
+
+def _close_check_log(app: Flask) -> None:
+    buffer = app.extensions.get("credithub.check_log")
+    if buffer is not None:
+        buffer.close()

@@ -87,6 +87,9 @@ def app_factory(database_url: str, instance_path: Path) -> Iterator[Callable[...
 
     yield make
     for app in apps:
+        buffer = app.extensions["credithub.check_log"]
+        if buffer is not None:
+            buffer.close()  # as a worker does when it ends: what is buffered gets written
         with app.app_context():
             db.engine.dispose()
 

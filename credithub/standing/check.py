@@ -11,22 +11,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from flask import current_app
+from sqlalchemy import and_, bindparam, case, or_, select
 
-from credithub.db import bulk_insert, db, new_id, utcnow
+from credithub.db import Read, UtcDateTime, bulk_insert, db, new_id, table_of, utcnow
 from credithub.entities.models import Subject
 from credithub.entities.service import SubjectRef, find_subjects
 from credithub.rules import active_pack
-from credithub.standing.compute import Standing
+from credithub.standing.checklog import CheckLogBuffer
+from credithub.standing.compute import verdict_of
 from credithub.standing.models import CheckLog, StandingRow
-from credithub.standing.service import CHUNK, compute_all, is_current
+from credithub.standing.service import CHUNK, compute_all
 from credithub.sync.service import freshness
+
+# How long a worker reuses the freshness of its sources (`sources` in answers): a hub fed by
+# other platforms would otherwise read its sync state on every check.
+SOURCES_SECONDS = 1.0
 
 
 @dataclass
@@ -42,59 +48,108 @@ class _Found:
     id: str
     name: str
     type: str
-    standing: Standing | None = None
+    standing: dict[str, Any] | None = None  # as stored (Standing.to_dict), for the instant asked
     related: list[dict[str, Any]] | None = None
 
 
-_COLUMNS = (
-    Subject.id, Subject.name, Subject.type, Subject.uscc, Subject.id_hash,
-    StandingRow.computed_at, StandingRow.valid_until, StandingRow.pack_digest, StandingRow.data,
+class _Row(NamedTuple):
+    id: str
+    name: str
+    type: str
+    uscc: str | None
+    id_hash: str | None
+    data: dict[str, Any] | None  # the stored standing, when it answers for the instant asked
+
+
+_SUBJECTS, _STANDINGS = table_of(Subject), table_of(StandingRow)
+_AT = bindparam("at", type_=UtcDateTime())
+# standing.service.is_current, in SQL: stored under the active pack, computed at or before the
+# instant asked, still valid then. A standing that does not answer is computed on the spot.
+_CURRENT = and_(
+    _STANDINGS.c.pack_digest == bindparam("digest"),
+    _STANDINGS.c.computed_at <= _AT,
+    or_(_STANDINGS.c.valid_until.is_(None), _STANDINGS.c.valid_until > _AT),
+)
+_JOINED = select(
+    _SUBJECTS.c.id, _SUBJECTS.c.name, _SUBJECTS.c.type, _SUBJECTS.c.uscc, _SUBJECTS.c.id_hash,
+    case((_CURRENT, _STANDINGS.c.data)).label("data"),
+).select_from(
+    _SUBJECTS.outerjoin(_STANDINGS, _STANDINGS.c.subject_id == _SUBJECTS.c.id)
 )  # fmt: skip
+# A single check by USCC, the hot path: one prebuilt statement, no session.
+_ONE_BY_USCC = Read(_JOINED.where(_SUBJECTS.c.uscc == bindparam("code")))
+# Batches: a few hundred subjects per statement, in the request's session.
+_MANY = {
+    "uscc": _JOINED.where(_SUBJECTS.c.uscc.in_(bindparam("codes", expanding=True))),
+    "id": _JOINED.where(_SUBJECTS.c.id_hash.in_(bindparam("codes", expanding=True))),
+}
 
 
-def _lookup(session: Session, asked: Sequence[Asked], at: datetime) -> list[_Found | None]:
-    pack = active_pack()
-    by_key: dict[tuple[str, str], _Found] = {}
-    base = select(*_COLUMNS).outerjoin(StandingRow, StandingRow.subject_id == Subject.id)
-    for scheme, column in (("uscc", Subject.uscc), ("id", Subject.id_hash)):
+def _rows(asked: Sequence[Asked], at: datetime) -> list[_Row]:
+    params: dict[str, Any] = {"at": at, "digest": active_pack().digest}
+    if len(asked) == 1 and asked[0].ref.lookup_keys()[0][0] == "uscc":
+        code = asked[0].ref.lookup_keys()[0][1]
+        return [_Row(*row) for row in _ONE_BY_USCC.all(db.engine, code=code, **params)]
+    conn = db.session.connection()
+    rows: list[_Row] = []
+    for scheme, stmt in _MANY.items():
         values = sorted({k[1] for a in asked for k in a.ref.lookup_keys()[:1] if k[0] == scheme})
         for i in range(0, len(values), CHUNK):
-            for row in session.execute(base.where(column.in_(values[i : i + CHUNK]))):
-                found = _Found(row.id, row.name, row.type)
-                if row.data is not None and is_current(row, at, pack):
-                    found.standing = Standing.from_dict(row.data, explained=False)
-                    found.related = row.data.get("related", [])
-                by_key[(scheme, row.uscc if scheme == "uscc" else row.id_hash)] = found
+            chunk = conn.execute(stmt, {"codes": values[i : i + CHUNK], **params})
+            rows.extend(_Row(*row) for row in chunk)
+    return rows
+
+
+def _lookup(asked: Sequence[Asked], at: datetime) -> list[_Found | None]:
+    by_key: dict[tuple[str, str], _Found] = {}
+    for row in _rows(asked, at):
+        found = _Found(row.id, row.name, row.type)
+        if row.data is not None:
+            found.standing = row.data
+            found.related = row.data.get("related", [])
+        if row.uscc is not None:
+            by_key[("uscc", row.uscc)] = found
+        if row.id_hash is not None:
+            by_key[("id", row.id_hash)] = found
     result: list[_Found | None] = [by_key.get(a.ref.lookup_keys()[0]) for a in asked]
-    _resolve_aliases(session, asked, result)
-    _compute_stale(session, [f for f in result if f is not None and f.standing is None], at)
+    _resolve_aliases(asked, result)
+    _compute_stale([f for f in result if f is not None and f.standing is None], at)
     return result
 
 
-def _resolve_aliases(session: Session, asked: Sequence[Asked], result: list[_Found | None]) -> None:
+def _resolve_aliases(asked: Sequence[Asked], result: list[_Found | None]) -> None:
     """Subjects known only by a legacy code (e.g. the 组织机构代码 inside the USCC asked for)."""
     missing = [i for i, f in enumerate(result) if f is None]
     if not missing:
         return
-    subjects = find_subjects(session, [asked[i].ref for i in missing])
+    subjects = find_subjects(db.session, [asked[i].ref for i in missing])
     for i, subject in zip(missing, subjects, strict=True):
         if subject is not None:
             result[i] = _Found(subject.id, subject.name, subject.type)
 
 
-def _compute_stale(session: Session, found: list[_Found], at: datetime) -> None:
+def _compute_stale(found: list[_Found], at: datetime) -> None:
     if not found:
         return
-    computed = compute_all(session, sorted({f.id for f in found}), at)
+    computed = compute_all(db.session, sorted({f.id for f in found}), at)
     for f in found:
-        f.standing, f.related, _ = computed[f.id]
+        standing, f.related, _ = computed[f.id]
+        f.standing = None if standing is None else standing.to_dict()
+
+
+# Restriction.to_dict's fields, in its order.
+_RESTRICTION_FIELDS = (
+    "measure", "title", "effect", "domains", "from", "until", "basis", "record_id", "authority",
+    "reason",
+)  # fmt: skip
 
 
 def _in_domain(restrictions: Sequence[dict[str, Any]], domain: str) -> list[dict[str, Any]]:
     return [r for r in restrictions if domain in r["domains"]]
 
 
-def answer(found: _Found | None, asked: Asked, domain: str, at: datetime) -> dict[str, Any]:
+def answer(found: _Found | None, asked: Asked, domain: str, at: str) -> dict[str, Any]:
+    """One answer; `at` is the instant asked, as ISO 8601 text."""
     subject: dict[str, Any] = {"name": found.name if found else None}
     if found is not None:
         subject["type"] = found.type
@@ -107,46 +162,64 @@ def answer(found: _Found | None, asked: Asked, domain: str, at: datetime) -> dic
             "restrictions": [],
             "score": None,
             "related": [],
-            "at": at.isoformat(),
+            "at": at,
         }
+    # Straight from the standing as stored: the same fields Standing.from_dict and
+    # Restriction.to_dict would give, without building the objects for every check.
     standing = found.standing
+    restrictions = _in_domain(standing["restrictions"], domain)
     related = []
     for party in found.related or []:
-        restrictions = _in_domain(party["restrictions"], domain)
-        if restrictions:
-            related.append({**party, "restrictions": restrictions})
+        party_restrictions = _in_domain(party["restrictions"], domain)
+        if party_restrictions:
+            related.append({**party, "restrictions": party_restrictions})
     return {
         "subject": subject,
         "known": True,
-        "verdict": standing.verdict(domain),
-        "restrictions": [r.to_dict() for r in standing.restrictions_in(domain)],
-        "score": {"value": standing.score, "level": standing.level, "points": standing.points},
+        "verdict": verdict_of({r["effect"] for r in restrictions}),
+        "restrictions": [{k: r[k] for k in _RESTRICTION_FIELDS} for r in restrictions],
+        "score": {
+            "value": float(standing["score"]),
+            "level": standing["level"],
+            "points": int(standing["points"]),
+        },
         "related": related,
-        "at": at.isoformat(),
+        "at": at,
     }
 
 
-def check(
-    session: Session, asked: Sequence[Asked], domain: str, at: datetime, client: str
-) -> list[dict[str, Any]]:
+def check(asked: Sequence[Asked], domain: str, at: datetime, client: str) -> list[dict[str, Any]]:
     """Answer for each subject, in order, and record every answer."""
-    found = _lookup(session, asked, at)
-    answers = [answer(f, a, domain, at) for f, a in zip(found, asked, strict=True)]
-    sources = freshness(session)
+    found = _lookup(asked, at)
+    at_text = at.isoformat()
+    answers = [answer(f, a, domain, at_text) for f, a in zip(found, asked, strict=True)]
+    sources = _sources()
     if sources:  # a hub fed by others says how fresh each source is
         for out in answers:
             out["sources"] = sources
-    _record(session, found, asked, answers, domain, at, client)
+    _record(found, asked, answers, domain, at, client)
     return answers
 
 
+def _sources() -> list[dict[str, Any]]:
+    cached: list[Any] = current_app.extensions.setdefault("credithub.check_sources", [0.0, []])
+    now = time.monotonic()
+    if now >= cached[0]:
+        cached[:] = [now + SOURCES_SECONDS, freshness(db.session)]
+    sources: list[dict[str, Any]] = cached[1]
+    return sources
+
+
+# The canonical JSON an answer's digest is taken of (one encoder: json.dumps with options
+# builds a new one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _digest(answer: dict[str, Any]) -> str:
-    text = json.dumps(answer, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(answer).encode()).hexdigest()
 
 
 def _record(
-    session: Session,
     found: Sequence[_Found | None],
     asked: Sequence[Asked],
     answers: list[dict[str, Any]],
@@ -156,10 +229,11 @@ def _record(
 ) -> None:
     batch = new_id() if len(asked) > 1 else None
     now = utcnow()
+    now_text = now.isoformat()
     rows = []
     for subject, a, out in zip(found, asked, answers, strict=True):
         digest = _digest(out)
-        out["check"] = {"digest": digest, "asked_at": now.isoformat()}
+        out["check"] = {"digest": digest, "asked_at": now_text}
         rows.append(
             {
                 "asked_at": now,
@@ -173,6 +247,10 @@ def _record(
                 "digest": digest,
             }
         )
+    buffer: CheckLogBuffer | None = current_app.extensions["credithub.check_log"]
+    if buffer is not None and batch is None:
+        buffer.add(rows)  # written within check.log_flush_ms by the worker's writer
+        return
     # The log is the only write of a check: take the write lock only now (see begin_writing).
     db.begin_writing()
-    bulk_insert(session, CheckLog, rows)
+    bulk_insert(db.session, CheckLog, rows, copy=True)

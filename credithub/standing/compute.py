@@ -133,6 +133,13 @@ class Restriction:
         )
 
 
+def verdict_of(effects: set[str]) -> str:
+    """barred if a restriction bars, caution if one only cautions, else clear."""
+    if "bar" in effects:
+        return "barred"
+    return "caution" if "caution" in effects else "clear"
+
+
 @dataclass(frozen=True)
 class Standing:
     at: datetime
@@ -149,10 +156,7 @@ class Standing:
 
     def verdict(self, domain: str) -> str:
         """barred, caution or clear in `domain`."""
-        effects = {r.effect for r in self.restrictions_in(domain)}
-        if "bar" in effects:
-            return "barred"
-        return "caution" if "caution" in effects else "clear"
+        return verdict_of({r.effect for r in self.restrictions_in(domain)})
 
     def to_dict(self) -> dict[str, Any]:
         return {

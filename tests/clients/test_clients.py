@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, update
 
 from credithub.clients.models import Client
-from credithub.db import db
+from credithub.db import db, table_of, utcnow
 
 
 def token_of(result: Any) -> str:
@@ -95,3 +95,61 @@ def test_client_changes_are_audited(app: Flask, run_cli: Callable[..., Any]) -> 
     with app.app_context():
         actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
     assert actions == ["client.create", "client.revoke"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _revoke_elsewhere(app: Flask, name: str) -> None:
+    """Revoke as another worker or host would: straight in the database, not in this process."""
+    with app.app_context():
+        engine = create_engine(db.engine.url)
+    with engine.begin() as conn:
+        conn.execute(
+            update(table_of(Client)).where(Client.name == name).values(revoked_at=utcnow())
+        )
+    engine.dispose()
+
+
+def test_a_revocation_elsewhere_takes_effect_within_the_token_cache_time(
+    app_factory: Callable[..., Flask], make_token: Callable[..., dict]
+) -> None:
+    app = app_factory(security={"token_cache_seconds": 5})
+    clock = Clock()
+    app.extensions["credithub.token_cache"].clock = clock
+    http = app.test_client()
+    auth = make_token("consumer", name="sys")
+    assert http.get("/api/v1/entities?q=x", headers=auth).status_code == 200
+    _revoke_elsewhere(app, "sys")
+    clock.now += 4.9  # this worker still trusts what it read under 5 s ago
+    assert http.get("/api/v1/entities?q=x", headers=auth).status_code == 200
+    clock.now += 0.1
+    assert http.get("/api/v1/entities?q=x", headers=auth).status_code == 401
+
+
+def test_without_a_token_cache_a_revocation_elsewhere_takes_effect_at_once(
+    app_factory: Callable[..., Flask], make_token: Callable[..., dict]
+) -> None:
+    app = app_factory(security={"token_cache_seconds": 0})
+    http = app.test_client()
+    auth = make_token("consumer", name="sys")
+    assert http.get("/api/v1/entities?q=x", headers=auth).status_code == 200
+    _revoke_elsewhere(app, "sys")
+    assert http.get("/api/v1/entities?q=x", headers=auth).status_code == 401
+
+
+def test_a_cached_token_keeps_only_its_own_scopes(
+    app: Flask, make_token: Callable[..., dict]
+) -> None:
+    http = app.test_client()
+    peer = make_token("peer")
+    for _ in range(2):  # the second answer comes from the token cache
+        assert http.get("/api/v1/feed", headers=peer).status_code == 200
+        resp = http.get("/api/v1/check/91230500MA1B3N1N2M?domain=construction", headers=peer)
+        assert resp.status_code == 403
+        assert resp.get_json()["message"] == "this client (peer) lacks the scope 'check'"

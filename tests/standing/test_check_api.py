@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 
 from credithub.db import db
 from credithub.rules.pack import RulePack, add_months
 from credithub.standing.models import CheckLog, StandingRow
+from tests.conftest import PG_URL
 from tests.records.samples import BEIJIANG, CAIZHENG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
 
 Headers = dict[str, str]
@@ -301,19 +304,129 @@ def test_a_peer_moving_a_record_to_another_subject_lifts_it_from_the_first(
     assert check(client, bidding, SHUDAO, "construction")["verdict"] == "clear"
 
 
+def check_log(app: Flask) -> list[CheckLog]:
+    """The check log as stored, once what the worker has buffered is written."""
+    buffer = app.extensions["credithub.check_log"]
+    if buffer is not None:
+        buffer.flush()
+    with app.app_context():
+        return list(db.session.scalars(select(CheckLog).order_by(CheckLog.asked_at, CheckLog.id)))
+
+
+@pytest.mark.parametrize("flush_ms", [100, 0])
 def test_every_check_is_recorded_with_the_digest_of_its_answer(
-    app: Flask, client: FlaskClient, zhujian: Headers, bidding: Headers
+    app_factory: Callable[..., Flask],
+    make_token: Callable[..., Headers],
+    flush_ms: int,
+) -> None:
+    app = app_factory(check={"log_flush_ms": flush_ms})
+    client = app.test_client()
+    zhujian = make_token("department", uscc=ZHUJIAN, name="呼伦贝尔市住房和城乡建设局")
+    bidding = make_token("consumer", name="电子招投标交易平台")
+    push(client, zhujian, listing())
+    answers = [
+        check(client, bidding, SHUDAO, "construction"),
+        check(client, bidding, SHUDAO, "land", "2026-06-01"),  # before the listing
+        check(client, bidding, BEIJIANG, "construction"),  # unknown to the hub
+    ]
+    resp = client.post(
+        "/api/v1/check",
+        json={"domain": "procurement", "subjects": [{"uscc": SHUDAO}, {"uscc": BEIJIANG}]},
+        headers=bidding,
+    )
+    answers += resp.get_json()["results"]
+    logged = check_log(app)
+    assert [row.digest for row in logged] == [a["check"]["digest"] for a in answers]
+    assert [(row.subject_code, row.domain, row.verdict) for row in logged] == [
+        (SHUDAO, "construction", "barred"),
+        (SHUDAO, "land", "clear"),
+        (BEIJIANG, "construction", "clear"),
+        (SHUDAO, "procurement", "barred"),
+        (BEIJIANG, "procurement", "clear"),
+    ]
+    assert {row.client for row in logged} == {"电子招投标交易平台"}
+    assert [row.asked_at.isoformat() for row in logged] == [a["check"]["asked_at"] for a in answers]
+    assert [row.as_of for row in logged] == [datetime.fromisoformat(a["at"]) for a in answers]
+    assert logged[0].subject_id is not None
+    assert logged[2].subject_id is None
+    assert logged[3].batch is not None
+    assert logged[3].batch == logged[4].batch
+    assert logged[0].batch is None
+
+
+def test_the_digest_lets_anyone_verify_what_was_answered(
+    client: FlaskClient, zhujian: Headers, bidding: Headers
 ) -> None:
     push(client, zhujian, listing())
+    for answer in (
+        check(client, bidding, SHUDAO, "construction"),
+        check(client, bidding, BEIJIANG, "land", "2026-06-01"),
+    ):
+        told = {k: v for k, v in answer.items() if k != "check"}
+        canonical = json.dumps(told, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert answer["check"]["digest"] == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_busy_worker_writes_its_checks_within_the_flush_interval(
+    app_factory: Callable[..., Flask], make_token: Callable[..., Headers]
+) -> None:
+    app = app_factory(check={"log_flush_ms": 60_000})
+    buffer = app.extensions["credithub.check_log"]
+    now = [1000.0]
+    buffer.clock = lambda: now[0]  # the worker's clock; its writer thread sleeps a real minute
+    bidding = make_token("consumer", name="电子招投标交易平台")
+    client = app.test_client()
+
+    def stored() -> int:
+        with app.app_context():
+            return len(db.session.scalars(select(CheckLog)).all())
+
+    check(client, bidding, SHUDAO, "construction")
+    now[0] += 59.999
+    check(client, bidding, SHUDAO, "land")
+    assert stored() == 0  # the first is not a minute old yet
+    now[0] += 0.001
+    check(client, bidding, SHUDAO, "medical")  # finds the first due: all three are written
+    assert stored() == 3
+
+
+def test_a_worker_writes_buffered_checks_when_it_ends(
+    app_factory: Callable[..., Flask], make_token: Callable[..., Headers]
+) -> None:
+    app = app_factory(check={"log_flush_ms": 3_600_000})  # only the end can write them
+    bidding = make_token("consumer", name="电子招投标交易平台")
+    client = app.test_client()
     answer = check(client, bidding, SHUDAO, "construction")
+    app.extensions["credithub.check_log"].close()
     with app.app_context():
         [logged] = db.session.scalars(select(CheckLog)).all()
     assert logged.digest == answer["check"]["digest"]
-    assert (logged.client, logged.verdict, logged.subject_code) == (
-        "电子招投标交易平台",
-        "barred",
-        SHUDAO,
-    )
+
+
+def test_buffered_checks_survive_a_failed_write(
+    app_factory: Callable[..., Flask],
+    make_token: Callable[..., Headers],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from credithub.standing import checklog
+
+    app = app_factory(check={"log_flush_ms": 3_600_000})
+    bidding = make_token("consumer", name="电子招投标交易平台")
+    client = app.test_client()
+    first = check(client, bidding, SHUDAO, "construction")
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(checklog, "bulk_insert", refuse)
+        with pytest.raises(OSError, match="disk full"):
+            app.extensions["credithub.check_log"].flush()
+    second = check(client, bidding, SHUDAO, "land")
+    assert [row.digest for row in check_log(app)] == [
+        first["check"]["digest"],
+        second["check"]["digest"],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -330,8 +443,7 @@ def test_bad_single_checks_are_refused_and_not_recorded(
     app: Flask, client: FlaskClient, bidding: Headers, url: str, status: int
 ) -> None:
     assert client.get(url, headers=bidding).status_code == status
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(CheckLog)) == 0
+    assert check_log(app) == []
 
 
 @pytest.mark.parametrize(
@@ -361,8 +473,24 @@ def test_bad_batches_are_refused_and_not_recorded(
     assert resp.status_code == 422, resp.get_json()
     errors = resp.get_json()["errors"]
     assert any(k == field or k.startswith(field) for k in errors), errors
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(CheckLog)) == 0
+    assert check_log(app) == []
+
+
+@pytest.mark.skipif(not PG_URL, reason="a database server that can drop connections")
+def test_checks_go_on_after_the_database_server_drops_its_connections(
+    app: Flask, client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    push(client, zhujian, listing())
+    assert check(client, bidding, SHUDAO, "construction")["verdict"] == "barred"
+    with app.app_context():  # as a database restart or failover would
+        db.session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        db.session.commit()
+    assert check(client, bidding, SHUDAO, "construction")["verdict"] == "barred"
 
 
 def test_standing_is_stored_with_the_change_and_rescore_is_repeatable(

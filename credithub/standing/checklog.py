@@ -1,0 +1,135 @@
+"""The check log's buffer: the log rows of single checks, written in bulk.
+
+A write transaction per single check cost more than the rest of the check together (and on
+SQLite every one of them queued for the one write lock). With `check.log_flush_ms` above 0 a
+worker keeps the log rows of its single checks here and writes them in one transaction once
+the oldest has waited that long: a busy worker from the check that finds them due, an idle one
+from a thread of its own (so the thread seldom competes with requests for the interpreter).
+The rows carry the instant each answer was given, so a late write changes nothing in them.
+
+What the buffer costs: a worker killed outright (SIGKILL, a crash, gunicorn's timeout, the
+machine losing power) loses the rows of at most the last interval; the answers it gave still
+carry their digests. Any orderly end writes them first: the worker's exit (gunicorn's
+worker_exit hook, atexit for other servers) and `close()`. A failed write keeps the rows, in
+order, and is tried again; past `MAX_ROWS` unwritten rows a check writes them itself and fails
+if the database refuses, so a database that refuses writes refuses checks instead of growing
+the buffer without bound.
+
+Batch checks write their rows in their own request's transaction: one transaction for
+thousands of rows costs little per row, and a batch's rows are not left to a worker's fate.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+
+from credithub.db import bulk_insert, write_intent
+from credithub.standing.models import CheckLog
+
+log = logging.getLogger("credithub.checks")
+
+MAX_ROWS = 50_000
+
+
+class CheckLogBuffer:
+    """Log rows waiting to be written; one per app and worker process."""
+
+    def __init__(
+        self, engine: Engine, flush_ms: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.engine = engine
+        self.interval = flush_ms / 1000
+        self.clock = clock
+        self._start()
+
+    def _start(self) -> None:
+        # Also run in a forked worker: the parent's lock, thread and rows are not the child's.
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._rows: list[Mapping[str, Any]] = []
+        self._due = 0.0  # when the oldest buffered row must be written
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Keep `rows` for the next write; write now if the oldest row has waited long enough.
+
+        A busy worker writes from the request that finds the buffer due, so the writer thread
+        seldom wakes to compete with requests for the interpreter; it writes what an idle
+        worker leaves behind.
+        """
+        if self._pid != os.getpid():
+            self._start()
+        closed = self._closing.is_set()
+        if self._thread is None and not closed:
+            self._thread = threading.Thread(target=self._run, name="check-log", daemon=True)
+            self._thread.start()
+            atexit.register(self.close)
+        if len(self._rows) >= MAX_ROWS:
+            self.flush()  # the database keeps refusing: let this check fail with it
+        with self._lock:
+            if not self._rows:
+                self._due = self.clock() + self.interval
+            self._rows.extend(rows)
+            due = self.clock() >= self._due
+        if due or closed:
+            try:
+                self.flush()
+            except Exception:  # kept for the next try; this answer is given all the same
+                log.exception("check log rows not written yet; retrying")
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def flush(self) -> int:
+        """Write every buffered row now, in one transaction; the number written."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if not rows:
+            return 0
+        token = write_intent.set(True)  # SQLite: take the write lock at BEGIN
+        try:
+            with self.engine.begin() as conn:
+                bulk_insert(conn, CheckLog, rows, copy=True)
+        except BaseException:
+            with self._lock:
+                self._rows[:0] = rows  # kept, in order, for the next try
+                self._due = self.clock()
+            raise
+        finally:
+            write_intent.reset(token)
+        return len(rows)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                wait = max(0.0, self._due - self.clock()) if self._rows else self.interval
+            if self._closing.wait(wait):
+                return  # close() writes what is left
+            with self._lock:
+                due = bool(self._rows) and self.clock() >= self._due
+            if due:
+                try:
+                    self.flush()
+                except Exception:
+                    log.exception("check log rows not written yet; retrying")
+                    self._closing.wait(self.interval)
+
+    def close(self) -> None:
+        """Stop the writer and write what is left (a worker's exit; idempotent)."""
+        if self._pid != os.getpid():
+            return  # a parent's buffer, inherited by fork: not this process's to write
+        self._closing.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=30)
+            atexit.unregister(self.close)
+        self.flush()
