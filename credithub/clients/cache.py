@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from credithub.clients.models import SCOPES_BY_KIND
+from credithub.clients.models import Rights
 
 
 @dataclass(frozen=True)
-class Caller:
+class Caller(Rights):
     """An authenticated client as a request sees it: plain values, safe to keep across requests."""
 
     id: str
@@ -26,14 +26,6 @@ class Caller:
     kind: str
     uscc: str | None
     hub: str | None
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        return SCOPES_BY_KIND[self.kind]
-
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == "admin"
 
 
 # Bumped by every revocation or rotation in this process; entries of an older generation are

@@ -19,7 +19,21 @@ SCOPES_BY_KIND: dict[str, frozenset[str]] = {
 }
 
 
-class Client(Base):
+class Rights:
+    """What a client may do follows from its kind (the stored client and its cached copy)."""
+
+    kind: str
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return SCOPES_BY_KIND[self.kind]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+
+class Client(Rights, Base):
     __tablename__ = "clients"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -34,11 +48,3 @@ class Client(Base):
     token_hint: Mapped[str] = mapped_column(String(12))  # first characters, to tell tokens apart
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        return SCOPES_BY_KIND[self.kind]
-
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == "admin"
