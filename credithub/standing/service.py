@@ -179,12 +179,13 @@ def forecast(records: Sequence[RecordFacts], now: datetime) -> Forecast:
     """The standing these records alone give, with no related parties: the standing of a
     subject they would be the only records of. Pure, so it can be made where the records are
     prepared and stored later by `refresh` if it holds."""
-    standing = compute_standing(records, active_pack(), now)
+    pack = active_pack()
+    standing = compute_standing(records, pack, now)
     return Forecast(
         frozenset(r.id for r in records),
         now,
         standing.valid_until,
-        active_pack().digest,
+        pack.digest,
         _stored_form(standing, []),
     )
 
@@ -218,6 +219,7 @@ def refresh(
     ids |= represented_by(session, sorted(ids - set(known)))
     ordered = sorted(ids)
     pack, now = active_pack(), now or utcnow()
+    ahead = {sid: forecasts[sid] for sid in ordered if sid in forecasts and sid in known}
     rows = [
         {
             "subject_id": sid,
@@ -226,10 +228,9 @@ def refresh(
             "pack_digest": f.pack_digest,
             "data": f.data,
         }
-        for sid in ordered
-        if (f := forecasts.get(sid)) is not None and sid in known
+        for sid, f in ahead.items()
     ]
-    rest = [sid for sid in ordered if sid not in forecasts or sid not in known]
+    rest = [sid for sid in ordered if sid not in ahead]
     for sid, (standing, related, valid_until) in compute_all(session, rest, now, known).items():
         rows.append(
             {
