@@ -57,6 +57,9 @@ class ServerSettings:
     port: int = 8080
     workers: int = 2
     max_body_mb: int = 64  # bodies over this are refused before they are read
+    # A push of at least this many records is checked part by part in a helper process while
+    # the worker writes the parts before (records/apart.py). 0: always in the worker itself.
+    prepare_apart_from: int = 1000
 
 
 @dataclass
@@ -230,6 +233,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("hub.id: letters, digits, '-' and '_' only, not empty")
     if settings.check.log_flush_ms < 0:
         raise ConfigError("check.log_flush_ms: expected 0 or more")
+    if settings.server.prepare_apart_from < 0:
+        raise ConfigError("server.prepare_apart_from: expected 0 or more")
     if settings.security.token_cache_seconds < 0:
         raise ConfigError("security.token_cache_seconds: expected 0 or more")
     for key in ("data_key", "lookup_key"):

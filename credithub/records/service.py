@@ -10,6 +10,8 @@ entry; the caller commits once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,6 +25,7 @@ from credithub.db import bulk_insert, keep_statistics_fresh, new_id, table_of, u
 from credithub.entities.models import Subject
 from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from credithub.records import apart
 from credithub.records.changes import log_change, preserve
 from credithub.records.models import Record, RecordChange
 from credithub.records.prepare import (
@@ -175,8 +178,7 @@ def _facts(p: Prepared) -> RecordFacts:
 
 def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
     """Resolve subjects and write a prepared batch in the caller's transaction."""
-    for refusal in batch.refusals:
-        audit.record_refusal(session, actor.name, "record.refused", "record", "-", refusal)
+    _audit_refusals(session, batch, actor)
     results = list(batch.results)
     if batch.atomic and any(r is not None and r.status == "rejected" for r in results):
         return _reject_all(results)
@@ -185,6 +187,11 @@ def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
     if batch.atomic and any(r.status == "rejected" for r in final):
         return _reject_all(results)
     return IngestResult(final)
+
+
+def _audit_refusals(session: Session, batch: Batch, actor: Actor) -> None:
+    for refusal in batch.refusals:
+        audit.record_refusal(session, actor.name, "record.refused", "record", "-", refusal)
 
 
 def ingest(
@@ -200,6 +207,76 @@ def ingest(
     """Accept a batch of records; `early` carries items already rejected at the edge (bad rows)."""
     batch = prepare_batch(items, actor, atomic=atomic, raws=raws, early=early, loader=loader)
     return write_batch(session, batch, actor)
+
+
+PART = 500  # records per part of a push checked in the helper process
+
+
+def ingest_push(
+    session: Session, items: Sequence[Any], actor: Actor, *, atomic: bool = False
+) -> IngestResult:
+    """A push through the API: as `ingest`, and one of `server.prepare_apart_from` items or more
+    is checked part by part in the helper process (`records.apart`) while this process writes
+    the parts before it, all in the caller's one transaction. Parts are written in order, so a
+    key sent twice ends as it would in one batch; an atomic push that has a rejected item
+    writes nothing more and answers as `ingest` would (the caller rolls back).
+    """
+    settings = current_app.extensions["credithub.settings"]
+    threshold = settings.server.prepare_apart_from
+    if not threshold or len(items) < threshold or not apart.available():
+        return ingest(session, items, actor, atomic=atomic)
+    parts = [items[i : i + PART] for i in range(0, len(items), PART)]
+    # The helper works from the second part on; the standings it forecasts spare the writer.
+    ahead = [apart.submit(prepare_batch, part, actor, forecast=True) for part in parts[1:]]
+    try:
+        return _write_parts(session, parts, ahead, actor, atomic)
+    finally:
+        for future in ahead:  # after an error: the helper drops what is left of this push
+            if future is not None:
+                future.cancel()
+
+
+def _write_parts(
+    session: Session,
+    parts: Sequence[Sequence[Any]],
+    ahead: Sequence[Future[Batch] | None],
+    actor: Actor,
+    atomic: bool,
+) -> IngestResult:
+    results: list[ItemResult | None] = []
+    failed = False
+    for number, part in enumerate(parts):
+        batch = _take(ahead[number - 1], part, actor) if number else prepare_batch(part, actor)
+        # Atomic and an item rejected: nothing more is written; each item still gets checked,
+        # so the answer gives every reason (and the others are rejected with the batch).
+        failed = failed or (atomic and any(r is not None for r in batch.results))
+        if failed:
+            _audit_refusals(session, batch, actor)
+            written = [r or ItemResult(i, "unchanged") for i, r in enumerate(batch.results)]
+        else:
+            written = write_batch(session, batch, actor).results
+        offset = len(results)
+        for item in written:
+            item.index += offset
+        results.extend(written)
+        failed = failed or (atomic and any(r.status == "rejected" for r in written))
+    return (
+        _reject_all(results)
+        if atomic and failed
+        else IngestResult([r for r in results if r is not None])
+    )
+
+
+def _take(future: Future[Batch] | None, part: Sequence[Any], actor: Actor) -> Batch:
+    """A part prepared by the helper, or here if the helper has not begun it (this process
+    is free first) or cannot finish it."""
+    if future is None or future.cancel():
+        return prepare_batch(part, actor)
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        apart.discard()
+        return prepare_batch(part, actor)
 
 
 def _reject_all(results: Sequence[ItemResult | None]) -> IngestResult:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, request
 from flask.views import MethodView
 
 from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
-from credithub.extensions import Blueprint
+from credithub.extensions import Blueprint, collector_paused, json_response
 from credithub.records import intake, service
 from credithub.records.prepare import Actor
 from schemas.records import (
@@ -36,13 +36,14 @@ def actor() -> Actor:
     return Actor(name=client.name, kind=client.kind, uscc=client.uscc)
 
 
-def _answer(result: service.IngestResult, atomic: bool) -> tuple[dict[str, Any], int]:
-    body = result.to_dict()
-    return body, 422 if atomic and result.rejected else 200
+def _answer(result: service.IngestResult, atomic: bool) -> Response:
+    # Built as plain JSON already (IngestResultSchema documents it).
+    return json_response(result.to_dict(), 422 if atomic and result.rejected else 200)
 
 
 @blp.route("")
 class Records(MethodView):
+    @collector_paused
     @require_scope("records:write")
     @blp.arguments(AtomicArgs, location="query")
     @blp.arguments(RecordBatchSchema)
@@ -50,9 +51,9 @@ class Records(MethodView):
     @blp.alt_response(
         422, schema=IngestResultSchema, description="atomic batch with a rejected item"
     )
-    def post(self, args: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def post(self, args: dict[str, Any], body: dict[str, Any]) -> Response:
         """Push up to 5,000 records; each item gets its own result."""
-        result = service.ingest(db.session, body["records"], actor(), atomic=args["atomic"])
+        result = service.ingest_push(db.session, body["records"], actor(), atomic=args["atomic"])
         return _answer(result, args["atomic"])
 
     @require_scope("records:read")
@@ -91,7 +92,7 @@ class SgsRecords(MethodView):
             },
         }
     )
-    def post(self, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def post(self, args: dict[str, Any]) -> Response:
         """Push 双公示 penalty rows (current or 2016 field set), as JSON, CSV or Excel."""
         data, content_type = intake.read_upload(request)
         result = intake.ingest_sgs(db.session, data, content_type, actor(), atomic=args["atomic"])
