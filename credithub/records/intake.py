@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 
 from credithub.errors import Invalid
 from credithub.records.prepare import Actor, load_checked_record, today_in_china
-from credithub.records.service import Batch, IngestResult, ItemResult, prepare_batch, write_batch
+from credithub.records.service import (
+    Batch,
+    IngestResult,
+    ItemResult,
+    ingest_push,
+    prepare_batch,
+    write_batch,
+)
 from schemas.records import MAX_BATCH
 from schemas.sgs import SgsFormatError, SgsRow, parse_rows
 
@@ -88,41 +95,58 @@ class RowBatch:
     rows: list[tuple[int, list[str], dict[str, Any]]]
 
 
+@dataclass
+class _Items:
+    """Parsed rows as the items of one batch, with what each row's result needs."""
+
+    items: list[Any]
+    raws: list[dict[str, Any] | None]
+    early: list[ItemResult | None]  # rows the parser rejected
+    rows: list[tuple[int, list[str], dict[str, Any]]]  # position in the file, warnings, raw
+
+
+def _items(rows: Sequence[SgsRow]) -> _Items:
+    out = _Items([], [], [], [])
+    for position, row in enumerate(rows):
+        raw = dict(row.raw)
+        out.items.append(row.record)
+        out.raws.append(raw)
+        out.rows.append((row.index, row.warnings, raw))
+        out.early.append(
+            None
+            if row.record is not None
+            else ItemResult(position, "rejected", errors=row.errors, warnings=row.warnings)
+        )
+    return out
+
+
 def prepare_rows(
     rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False, forecast: bool = False
 ) -> RowBatch:
     """Check and normalise parsed rows as one batch (see records.service.prepare_batch);
     reads no database."""
-    items: list[Any] = []
-    early: list[ItemResult | None] = []
-    raws: list[dict[str, Any] | None] = []
-    info: list[tuple[int, list[str], dict[str, Any]]] = []
-    for position, row in enumerate(rows):
-        raw = dict(row.raw)
-        items.append(row.record)
-        raws.append(raw)
-        info.append((row.index, row.warnings, raw))
-        early.append(
-            None
-            if row.record is not None
-            else ItemResult(position, "rejected", errors=row.errors, warnings=row.warnings)
-        )
+    parsed = _items(rows)
     batch = prepare_batch(
-        items,
+        parsed.items,
         actor,
         atomic=atomic,
-        raws=raws,
-        early=early,
+        raws=parsed.raws,
+        early=parsed.early,
         loader=load_checked_record,
         forecast=forecast,
     )
-    return RowBatch(batch, info)
+    return RowBatch(batch, parsed.rows)
 
 
 def write_rows(session: Session, rows: RowBatch, actor: Actor) -> IngestResult:
     """Write prepared rows; results are indexed by data row and name 双公示 fields."""
-    result = write_batch(session, rows.batch, actor)
-    for (index, warnings, _), item in zip(rows.rows, result.results, strict=True):
+    return _by_row(rows.rows, write_batch(session, rows.batch, actor))
+
+
+def _by_row(
+    rows: Sequence[tuple[int, list[str], dict[str, Any]]], result: IngestResult
+) -> IngestResult:
+    for (index, warnings, _), item in zip(rows, result.results, strict=True):
         item.index = index
         item.errors = _to_codes(item.errors)
         if item.status != "rejected" and warnings:
@@ -133,8 +157,19 @@ def write_rows(session: Session, rows: RowBatch, actor: Actor) -> IngestResult:
 def ingest_rows(
     session: Session, rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False
 ) -> IngestResult:
-    """Ingest parsed rows as one batch; results are indexed by data row."""
-    return write_rows(session, prepare_rows(rows, actor, atomic=atomic), actor)
+    """Ingest parsed rows as one push (see records.service.ingest_push); results are indexed by
+    data row."""
+    parsed = _items(rows)
+    result = ingest_push(
+        session,
+        parsed.items,
+        actor,
+        atomic=atomic,
+        raws=parsed.raws,
+        early=parsed.early,
+        loader=load_checked_record,
+    )
+    return _by_row(parsed.rows, result)
 
 
 def ingest_sgs(

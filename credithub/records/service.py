@@ -213,7 +213,14 @@ PART = 500  # records per part of a push checked in the helper process
 
 
 def ingest_push(
-    session: Session, items: Sequence[Any], actor: Actor, *, atomic: bool = False
+    session: Session,
+    items: Sequence[Any],
+    actor: Actor,
+    *,
+    atomic: bool = False,
+    raws: Sequence[dict[str, Any] | None] | None = None,
+    early: Sequence[ItemResult | None] | None = None,
+    loader: Loader = load_api_record,
 ) -> IngestResult:
     """A push through the API: as `ingest`, and one of `server.prepare_apart_from` items or more
     is checked part by part in the helper process (`records.apart`) while this process writes
@@ -224,10 +231,18 @@ def ingest_push(
     settings = current_app.extensions["credithub.settings"]
     threshold = settings.server.prepare_apart_from
     if not threshold or len(items) < threshold or not apart.available():
-        return ingest(session, items, actor, atomic=atomic)
-    parts = [items[i : i + PART] for i in range(0, len(items), PART)]
+        return ingest(session, items, actor, atomic=atomic, raws=raws, early=early, loader=loader)
+    parts = [
+        _Part(
+            items[i : i + PART],
+            raws[i : i + PART] if raws else None,
+            early[i : i + PART] if early else None,
+            loader,
+        )
+        for i in range(0, len(items), PART)
+    ]
     # The helper works from the second part on; the standings it forecasts spare the writer.
-    ahead = [apart.submit(prepare_batch, part, actor, forecast=True) for part in parts[1:]]
+    ahead = [apart.submit(part.prepare, actor, forecast=True) for part in parts[1:]]
     try:
         return _write_parts(session, parts, ahead, actor, atomic)
     finally:
@@ -236,9 +251,29 @@ def ingest_push(
                 future.cancel()
 
 
+@dataclass
+class _Part:
+    """Items of a push checked as one batch (in the helper process: it pickles)."""
+
+    items: Sequence[Any]
+    raws: Sequence[dict[str, Any] | None] | None
+    early: Sequence[ItemResult | None] | None
+    loader: Loader
+
+    def prepare(self, actor: Actor, forecast: bool = False) -> Batch:
+        return prepare_batch(
+            self.items,
+            actor,
+            raws=self.raws,
+            early=self.early,
+            loader=self.loader,
+            forecast=forecast,
+        )
+
+
 def _write_parts(
     session: Session,
-    parts: Sequence[Sequence[Any]],
+    parts: Sequence[_Part],
     ahead: Sequence[Future[Batch] | None],
     actor: Actor,
     atomic: bool,
@@ -246,7 +281,7 @@ def _write_parts(
     results: list[ItemResult | None] = []
     failed = False
     for number, part in enumerate(parts):
-        batch = _take(ahead[number - 1], part, actor) if number else prepare_batch(part, actor)
+        batch = _take(ahead[number - 1], part, actor) if number else part.prepare(actor)
         # Atomic and an item rejected: nothing more is written; each item still gets checked,
         # so the answer gives every reason (and the others are rejected with the batch).
         failed = failed or (atomic and any(r is not None for r in batch.results))
@@ -267,16 +302,16 @@ def _write_parts(
     )
 
 
-def _take(future: Future[Batch] | None, part: Sequence[Any], actor: Actor) -> Batch:
+def _take(future: Future[Batch] | None, part: _Part, actor: Actor) -> Batch:
     """A part prepared by the helper, or here if the helper has not begun it (this process
     is free first) or cannot finish it."""
     if future is None or future.cancel():
-        return prepare_batch(part, actor)
+        return part.prepare(actor)
     try:
         return future.result()
     except BrokenProcessPool:
         apart.discard()
-        return prepare_batch(part, actor)
+        return part.prepare(actor)
 
 
 def _reject_all(results: Sequence[ItemResult | None]) -> IngestResult:

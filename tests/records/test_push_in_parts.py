@@ -19,7 +19,15 @@ from credithub.records import apart, service
 from credithub.records.models import Record, RecordChange
 from credithub.standing.models import StandingRow
 from credithub.standing.service import compute_all
-from tests.records.samples import CAIZHENG, SHUDAO, ZHUJIAN, make_uscc, penalty
+from tests.records.samples import (
+    CAIZHENG,
+    SHUDAO,
+    ZHUJIAN,
+    make_uscc,
+    penalty,
+    sgs_csv,
+    sgs_row,
+)
 
 Headers = dict[str, str]
 
@@ -142,3 +150,38 @@ def test_a_push_survives_the_helper_dying(
     assert push(client, zhujian, more).status_code == 200
     assert apart._helper is not None
     assert apart._helper[2] is not pool
+
+
+def test_a_sgs_upload_in_parts_answers_by_row_and_field_code(
+    app: Flask, client: FlaskClient, zhujian: Headers
+) -> None:
+    rows = [
+        sgs_row(1),
+        sgs_row(2, CF_JDRQ="2099-01-01"),  # rejected by the parser
+        sgs_row(3, uscc=SHUDAO),
+        sgs_row(4, CF_CFLB="罚金"),  # part 2: rejected by the parser
+        sgs_row(1, CF_NR_FK="0.5"),  # corrects row 1
+        sgs_row(5, CF_CFJGDM=CAIZHENG),  # another department's: refused when checked
+        sgs_row(6, uscc=SHUDAO),  # part 3
+    ]
+    resp = client.post(
+        "/api/v1/records/sgs",
+        data=sgs_csv(rows, "gbk"),
+        headers={**zhujian, "Content-Type": "text/csv"},
+    )
+    assert resp.status_code == 200
+    results = resp.get_json()["results"]
+    assert [r["status"] for r in results] == [
+        "created",
+        "rejected",
+        "created",
+        "rejected",
+        "updated",
+        "rejected",
+        "created",
+    ]
+    assert [r["index"] for r in results] == list(range(7))
+    assert "CF_JDRQ" in results[1]["errors"]
+    assert "CF_CFLB" in results[3]["errors"]
+    assert "CF_CFJGDM" in results[5]["errors"]
+    assert count(app, Record) == 3
