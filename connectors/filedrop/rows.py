@@ -237,7 +237,13 @@ def feed_item(
     if errors or row.record is None:
         return None, errors or {"_row": ["not a record"]}
     origin = {"hub": hub_id, "id": stable_id(row.record), "version": version or 1}
-    return {"op": op, "record": {**row.record, "origin": origin}}, {}
+    # The operation is the state the record is in at its origin: a revocation, repair or
+    # expiry arriving by file lifts the restriction here as it would from a peer hub.
+    record = {**row.record, "origin": origin, "status": _STATUS_OF[op]}
+    return {"op": op, "record": record}, {}
+
+
+_STATUS_OF = {"upsert": "active", "revoke": "revoked", "repair": "repaired", "expire": "expired"}
 
 
 def row_messages(

@@ -5,6 +5,7 @@ the outcome is the same: every good record applied once, a malformed one dead-le
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from sqlalchemy import func, select
 from connectors.base import Connector, PullPage, PushResult
 from credithub.db import db
 from credithub.records.models import Record
+from credithub.standing.models import StandingRow
 from credithub.sync import service
 from credithub.sync.models import DeadLetter, SyncState
+from tests.connectors.filedrop import support as filedrop
 from tests.records.samples import ZHUJIAN, make_uscc, penalty
 
 
@@ -75,3 +78,34 @@ def test_pages_apply_in_order_with_their_cursor(
         # Pulling again reads from the stored cursor and changes nothing.
         again = service.run_one(Feed(items, page=250))
         assert (again.pulled, again.applied) == (0, 0)
+
+
+def test_a_revocation_dropped_as_a_file_lifts_the_record(
+    app_factory: Callable[..., Flask], tmp_path: Path
+) -> None:
+    """The 前置机's OP column is the state the record has at its origin: a row sent again as
+    `revoke` revokes it here, and the subject's standing no longer counts it."""
+    app = app_factory(hub={"id": "city"})
+    drop = filedrop.connector(tmp_path, push=False)
+    (drop.inbound / "1.csv").write_bytes(filedrop.csv_bytes([filedrop.sgs_row()]))
+    with app.app_context():
+        assert service.run_one(drop).ok
+        [record] = db.session.scalars(select(Record)).all()
+        assert record.status == "active"
+        assert standing_records(record.subject_id) == [record.id]
+    again = filedrop.sgs_row(OP="revoke", ORIGIN_VERSION="2")
+    (drop.inbound / "2.csv").write_bytes(filedrop.csv_bytes([again]))
+    with app.app_context():
+        result = service.run_one(filedrop.connector(tmp_path, push=False))
+        assert result.ok, result.errors
+        assert (result.pulled, result.applied) == (1, 1)
+        [record] = db.session.scalars(select(Record)).all()
+        assert (record.status, record.version) == ("revoked", 2)
+        assert standing_records(record.subject_id) == []
+
+
+def standing_records(subject_id: str) -> list[str]:
+    """The records the subject's stored standing counts (restrictions and score lines)."""
+    row = db.session.get(StandingRow, subject_id)
+    assert row is not None
+    return sorted({x["record_id"] for x in row.data["explanation"] if x["record_id"]})

@@ -64,6 +64,8 @@ def test_push_then_pull_round_trips(tmp_path: Path, encoding: str, batch_size: i
     for got, want in zip(received, penalties, strict=True):
         record = dict(got["record"])
         origin = record.pop("origin")
+        # The op travels as the state the record is in at its origin.
+        assert record.pop("status") == ("revoked" if want["op"] == "revoke" else "active")
         assert record == exchanged(want["record"])
         assert origin["hub"] == "nmg"
         assert origin["version"] == want["record"]["origin"]["version"]
