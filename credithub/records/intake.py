@@ -25,7 +25,7 @@ from credithub.records.service import (
     Batch,
     IngestResult,
     ItemResult,
-    ingest_push,
+    ingest,
     prepare_batch,
     write_batch,
 )
@@ -157,10 +157,10 @@ def _by_row(
 def ingest_rows(
     session: Session, rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False
 ) -> IngestResult:
-    """Ingest parsed rows as one push (see records.service.ingest_push); results are indexed by
+    """Ingest parsed rows as one push (see records.service.ingest, in parts); results are indexed by
     data row."""
     parsed = _items(rows)
-    result = ingest_push(
+    result = ingest(
         session,
         parsed.items,
         actor,
@@ -168,6 +168,7 @@ def ingest_rows(
         raws=parsed.raws,
         early=parsed.early,
         loader=load_checked_record,
+        in_parts=True,
     )
     return _by_row(parsed.rows, result)
 

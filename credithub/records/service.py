@@ -194,6 +194,9 @@ def _audit_refusals(session: Session, batch: Batch, actor: Actor) -> None:
         audit.record_refusal(session, actor.name, "record.refused", "record", "-", refusal)
 
 
+PART = 500  # records per part of a large push checked in the helper process
+
+
 def ingest(
     session: Session,
     items: Sequence[Any],
@@ -203,44 +206,22 @@ def ingest(
     raws: Sequence[dict[str, Any] | None] | None = None,
     early: Sequence[ItemResult | None] | None = None,
     loader: Loader = load_api_record,
+    in_parts: bool = False,
 ) -> IngestResult:
-    """Accept a batch of records; `early` carries items already rejected at the edge (bad rows)."""
-    batch = prepare_batch(items, actor, atomic=atomic, raws=raws, early=early, loader=loader)
-    return write_batch(session, batch, actor)
+    """Accept a batch of records; `early` carries items already rejected at the edge (bad rows).
 
-
-PART = 500  # records per part of a push checked in the helper process
-
-
-def ingest_push(
-    session: Session,
-    items: Sequence[Any],
-    actor: Actor,
-    *,
-    atomic: bool = False,
-    raws: Sequence[dict[str, Any] | None] | None = None,
-    early: Sequence[ItemResult | None] | None = None,
-    loader: Loader = load_api_record,
-) -> IngestResult:
-    """A push through the API: as `ingest`, and one of `server.prepare_apart_from` items or more
-    is checked part by part in the helper process (`records.apart`) while this process writes
+    `in_parts` (the push endpoints): a batch of `server.prepare_apart_from` items or more is
+    checked part by part in the helper process (`records.apart`) while this process writes
     the parts before it, all in the caller's one transaction. Parts are written in order, so a
-    key sent twice ends as it would in one batch; an atomic push that has a rejected item
-    writes nothing more and answers as `ingest` would (the caller rolls back).
+    key sent twice ends as it would in one batch; an atomic batch that has a rejected item
+    writes nothing more and answers as one batch would (the caller rolls back).
     """
-    settings = current_app.extensions["credithub.settings"]
-    threshold = settings.server.prepare_apart_from
-    if not threshold or len(items) < threshold or not apart.available():
-        return ingest(session, items, actor, atomic=atomic, raws=raws, early=early, loader=loader)
-    parts = [
-        _Part(
-            items[i : i + PART],
-            raws[i : i + PART] if raws else None,
-            early[i : i + PART] if early else None,
-            loader,
-        )
-        for i in range(0, len(items), PART)
-    ]
+    whole = _Part(items, raws, early, loader)
+    if not in_parts or not _worth_parts(len(items)):
+        batch = whole.prepare(actor)
+        batch.atomic = atomic
+        return write_batch(session, batch, actor)
+    parts = [whole.slice(i, i + PART) for i in range(0, len(items), PART)]
     # The helper works from the second part on; the standings it forecasts spare the writer.
     ahead = [apart.submit(part.prepare, actor, forecast=True) for part in parts[1:]]
     try:
@@ -251,6 +232,11 @@ def ingest_push(
                 future.cancel()
 
 
+def _worth_parts(count: int) -> bool:
+    threshold = current_app.extensions["credithub.settings"].server.prepare_apart_from
+    return bool(threshold) and count >= threshold and apart.available()
+
+
 @dataclass
 class _Part:
     """Items of a push checked as one batch (in the helper process: it pickles)."""
@@ -259,6 +245,14 @@ class _Part:
     raws: Sequence[dict[str, Any] | None] | None
     early: Sequence[ItemResult | None] | None
     loader: Loader
+
+    def slice(self, start: int, stop: int) -> _Part:
+        return _Part(
+            self.items[start:stop],
+            self.raws[start:stop] if self.raws else None,
+            self.early[start:stop] if self.early else None,
+            self.loader,
+        )
 
     def prepare(self, actor: Actor, forecast: bool = False) -> Batch:
         return prepare_batch(

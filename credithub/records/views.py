@@ -53,7 +53,9 @@ class Records(MethodView):
     )
     def post(self, args: dict[str, Any], body: dict[str, Any]) -> Response:
         """Push up to 5,000 records; each item gets its own result."""
-        result = service.ingest_push(db.session, body["records"], actor(), atomic=args["atomic"])
+        result = service.ingest(
+            db.session, body["records"], actor(), atomic=args["atomic"], in_parts=True
+        )
         return _answer(result, args["atomic"])
 
     @require_scope("records:read")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -17,7 +16,7 @@ from credithub.db import utcnow
 from credithub.entities.identifiers import IdentifierError, mask_id_number, parse_uscc
 from credithub.entities.service import parse_subject, ref_for_uscc, uscc_allow_list
 from credithub.errors import Invalid
-from credithub.extensions import Blueprint
+from credithub.extensions import Blueprint, collector_paused
 from credithub.rules import active_pack
 from credithub.standing import check as service
 from schemas.check import (
@@ -141,33 +140,11 @@ class CheckOne(MethodView):
         return _json(service.check([asked], domain, at, current_client().name)[0])
 
 
-def _collector_paused(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the view with Python's cyclic garbage collector paused.
-
-    A 10,000-subject batch holds some 130,000 objects alive at once (its body, the stored
-    standings, the answers); the collector would scan them again and again while they pile
-    up, a third of the batch's time, for reference cycles a check makes none of. Whatever
-    garbage the request leaves is freed as its references go, or at the next collection.
-    """
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not gc.isenabled():
-            return view(*args, **kwargs)
-        gc.disable()
-        try:
-            return view(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return wrapper
-
-
 @blp.route("")
 class CheckMany(MethodView):
     init_every_request = False
 
-    @_collector_paused
+    @collector_paused
     @require_scope("check")
     @blp.arguments(CheckBatchSchema())
     @blp.response(200, CheckBatchResultSchema)
