@@ -104,6 +104,11 @@ class _Items:
     early: list[ItemResult | None]  # rows the parser rejected
     rows: list[tuple[int, list[str], dict[str, Any]]]  # position in the file, warnings, raw
 
+    def args(self) -> dict[str, Any]:
+        """How records.service checks these items: the raw rows, the parser's rejections, and
+        the loader of rows the parser has checked."""
+        return {"raws": self.raws, "early": self.early, "loader": load_checked_record}
+
 
 def _items(rows: Sequence[SgsRow]) -> _Items:
     out = _Items([], [], [], [])
@@ -126,15 +131,7 @@ def prepare_rows(
     """Check and normalise parsed rows as one batch (see records.service.prepare_batch);
     reads no database."""
     parsed = _items(rows)
-    batch = prepare_batch(
-        parsed.items,
-        actor,
-        atomic=atomic,
-        raws=parsed.raws,
-        early=parsed.early,
-        loader=load_checked_record,
-        forecast=forecast,
-    )
+    batch = prepare_batch(parsed.items, actor, atomic=atomic, forecast=forecast, **parsed.args())
     return RowBatch(batch, parsed.rows)
 
 
@@ -157,19 +154,10 @@ def _by_row(
 def ingest_rows(
     session: Session, rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False
 ) -> IngestResult:
-    """Ingest parsed rows as one push (see records.service.ingest, in parts); results are indexed by
-    data row."""
+    """Ingest parsed rows as one push (see records.service.ingest, in parts); results are
+    indexed by data row."""
     parsed = _items(rows)
-    result = ingest(
-        session,
-        parsed.items,
-        actor,
-        atomic=atomic,
-        raws=parsed.raws,
-        early=parsed.early,
-        loader=load_checked_record,
-        in_parts=True,
-    )
+    result = ingest(session, parsed.items, actor, atomic=atomic, in_parts=True, **parsed.args())
     return _by_row(parsed.rows, result)
 
 
