@@ -134,7 +134,7 @@ class CheckLane:
         app = self.app
         ctx = app.request_context(environ)  # within the lane's app context, and its `g`
         ctx.push()
-        error: BaseException | None = exc
+        error: BaseException | None = None  # as in Flask: set only if the handlers fail too
         try:
             try:
                 response = app.finalize_request(app.handle_user_exception(exc))
