@@ -184,7 +184,7 @@ def single_check(
                 f"single check over HTTP ({label}, gunicorn 2 workers, wrk 8 connections), "
                 f"round {n + 1}: {rps:,.0f} req/s p99={p99:.1f} ms | bare Flask JSON "
                 f"{bare_rps:,.0f} req/s p99={bare_p99:.1f} ms | ratio={ratios[-1]:.2f} | "
-                f"load average {os.getloadavg()[0]:.2f}"  # others' load on the machine
+                f"load average {os.getloadavg()[0]:.2f}"  # the machine's, this bench's own included
             )
         print(
             f"single check: median ratio over {rounds} rounds={statistics.median(ratios):.2f}, "
