@@ -169,7 +169,8 @@ def single_check(
             return wrk(bare_url, s, {})
 
         hub(1), flask(1)  # warm both (imports, caches, connections)
-        ratios = []
+        ratios: list[float] = []
+        p99s: list[float] = []
         for n in range(rounds):
             # The hub first in even rounds, the bare app first in odd ones: a drift in the
             # machine's other load favours neither.
@@ -178,12 +179,17 @@ def single_check(
             else:
                 (bare_rps, bare_p99), (rps, p99) = flask(seconds), hub(seconds)
             ratios.append(rps / bare_rps)
+            p99s.append(p99)
             print(
                 f"single check over HTTP ({label}, gunicorn 2 workers, wrk 8 connections), "
                 f"round {n + 1}: {rps:,.0f} req/s p99={p99:.1f} ms | bare Flask JSON "
-                f"{bare_rps:,.0f} req/s p99={bare_p99:.1f} ms | ratio={ratios[-1]:.2f}"
+                f"{bare_rps:,.0f} req/s p99={bare_p99:.1f} ms | ratio={ratios[-1]:.2f} | "
+                f"load average {os.getloadavg()[0]:.2f}"  # the machine's, this bench's own included
             )
-        print(f"single check: median ratio over {rounds} rounds={statistics.median(ratios):.2f}")
+        print(
+            f"single check: median ratio over {rounds} rounds={statistics.median(ratios):.2f}, "
+            f"worst p99={max(p99s):.1f} ms"
+        )
 
 
 @contextmanager

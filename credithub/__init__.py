@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_errors(app)
     configure_api(app)
     configure_requests(app, settings)
+    configure_check_lane(app)
     return app
 
 
@@ -175,6 +176,13 @@ def configure_requests(app: Flask, settings: Settings) -> None:
     from credithub import middleware
 
     middleware.init_app(app)
+
+
+def configure_check_lane(app: Flask) -> None:
+    """The usual single check answered in front of Flask's dispatch (standing/lane.py)."""
+    from credithub.standing import lane
+
+    lane.install(app)
 
 
 def settings() -> Settings:

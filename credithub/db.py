@@ -84,7 +84,6 @@ def bulk_insert(
     session: Session | Connection,
     model: type[Base],
     rows: Sequence[Mapping[str, Any]],
-    copy: bool = True,
 ) -> None:
     """Insert many rows at the driver (in a session's or a connection's transaction):
     PostgreSQL takes them by COPY, other databases by one executemany.
@@ -125,7 +124,7 @@ def bulk_insert(
                 last_in[i], last_out[i] = value, proc(value)
             item[i] = last_out[i]
         values.append(tuple(item))
-    if copy and dialect.name == "postgresql":
+    if dialect.name == "postgresql":
         cursor: Any = conn.connection.cursor()  # psycopg's, in this transaction
         try:
             with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as rows_in:

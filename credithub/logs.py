@@ -61,33 +61,42 @@ def configure(level: str, fmt: str) -> None:
 access_log = logging.getLogger("credithub.access")
 
 
+def request_id(environ: dict[str, Any]) -> str:
+    """The request's id: the caller's X-Request-ID when it is a safe one, else a new one."""
+    incoming = environ.get("HTTP_X_REQUEST_ID", "")
+    if incoming and _SAFE_REQUEST_ID.match(incoming):
+        return str(incoming)
+    # 32 random hex digits like a uuid4's, without a UUID object and a system call per
+    # request. A correlation id, not a secret (random reseeds in every forked worker).
+    return f"{random.getrandbits(128):032x}"
+
+
+def log_request(method: str, path: str, status: int) -> None:
+    """The access log line of the request in hand (`g.request_id`, `g.started`, `g.client`)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    client = g.get("client")
+    access_log.info(
+        "request",
+        extra={
+            "request_id": g.get("request_id", "-"),
+            "method": method,
+            "path": path,
+            "status": status,
+            "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+            "client": client.name if client is not None else None,
+        },
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
-        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
-        ok = incoming and _SAFE_REQUEST_ID.match(incoming)
-        # 32 random hex digits like a uuid4's, without a UUID object and a system call per
-        # request. A correlation id, not a secret (random reseeds in every forked worker).
-        g.request_id = incoming if ok else f"{random.getrandbits(128):032x}"
+        g.request_id = request_id(request.environ)
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "-")
-        if not access_log.isEnabledFor(logging.INFO):
-            return response
-        client = g.get("client")
-        access_log.info(
-            "request",
-            extra={
-                "request_id": g.get("request_id", "-"),
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "ms": round(
-                    (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2
-                ),
-                "client": client.name if client is not None else None,
-            },
-        )
+        log_request(request.method, request.path, response.status_code)
         return response

@@ -50,14 +50,21 @@ class TokenCache:
         self.clock = clock
         self._entries: dict[str, tuple[float, int, Caller]] = {}
 
-    def get(self, token_hash: str, load: Callable[[], Caller | None]) -> Caller | None:
-        """The cached client of `token_hash`, else `load()` (cached when live)."""
+    def peek(self, token_hash: str) -> Caller | None:
+        """The cached client of `token_hash` if its entry is still live, else None."""
         entry = self._entries.get(token_hash)
         if entry is not None:
             expires, generation, caller = entry
             if generation == _generation and self.clock() < expires:
                 return caller
             self._entries.pop(token_hash, None)
+        return None
+
+    def get(self, token_hash: str, load: Callable[[], Caller | None]) -> Caller | None:
+        """The cached client of `token_hash`, else `load()` (cached when live)."""
+        cached = self.peek(token_hash)
+        if cached is not None:
+            return cached
         # The generation is taken before the read: a revocation in this process during the read
         # makes the entry stale at once, whatever it read.
         generation = _generation

@@ -245,6 +245,10 @@ def looks_like_id_number(value: str) -> bool:
         compact = "".join(value.split())
         if len(compact) != 18 or not compact[:17].isdigit():
             return False  # what parse_id_card refuses first, without raising
+        if not "11" <= compact[:2] <= "83":
+            # Not a province code, which parse_id_card refuses next: most all-digit USCCs
+            # (企业 91…, 92…, 93…) end here without an exception raised and caught.
+            return False
     try:
         parse_id_card(value)
     except IdentifierError:

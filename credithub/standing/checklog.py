@@ -2,10 +2,12 @@
 
 A write transaction per single check cost more than the rest of the check together (and on
 SQLite every one of them queued for the one write lock). With `check.log_flush_ms` above 0 a
-worker keeps the log rows of its single checks here and writes them in one transaction once
-the oldest has waited that long: a busy worker from the check that finds them due, an idle one
-from a thread of its own (so the thread seldom competes with requests for the interpreter).
-The rows carry the instant each answer was given, so a late write changes nothing in them.
+worker keeps the log rows of its single checks here and a thread of its own writes them in one
+transaction once the oldest has waited that long. A check writes them itself only when that
+thread is a whole interval late (it died, or cannot keep up): a write from a check held up that
+check and every one queued behind it for the length of the write (tens of milliseconds for a
+second's rows on a busy SQLite worker), while the thread's write is spread among requests. The
+rows carry the instant each answer was given, so a late write changes nothing in them.
 
 What the buffer costs: a worker killed outright (SIGKILL, a crash, gunicorn's timeout, the
 machine losing power) loses the rows of at most the last interval; the answers it gave still
@@ -60,12 +62,7 @@ class CheckLogBuffer:
         self._thread: threading.Thread | None = None
 
     def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Keep `rows` for the next write; write now if the oldest row has waited long enough.
-
-        A busy worker writes from the request that finds the buffer due, so the writer thread
-        seldom wakes to compete with requests for the interpreter; it writes what an idle
-        worker leaves behind.
-        """
+        """Keep `rows` for the writer thread; write them now if it is an interval late."""
         if self._pid != os.getpid():
             self._start()
         closed = self._closing.is_set()
@@ -79,8 +76,8 @@ class CheckLogBuffer:
             if not self._rows:
                 self._due = self.clock() + self.interval
             self._rows.extend(rows)
-            due = self.clock() >= self._due
-        if due or closed:
+            late = self.clock() >= self._due + self.interval
+        if late or closed:
             try:
                 self.flush()
             except Exception:  # kept for the next try; this answer is given all the same
@@ -98,7 +95,7 @@ class CheckLogBuffer:
         token = write_intent.set(True)  # SQLite: take the write lock at BEGIN
         try:
             with self.engine.begin() as conn:
-                bulk_insert(conn, CheckLog, rows, copy=True)
+                bulk_insert(conn, CheckLog, rows)
         except BaseException:
             with self._lock:
                 self._rows[:0] = rows  # kept, in order, for the next try

@@ -364,6 +364,26 @@ def test_does_not_look_like_id_number(value: str) -> None:
     assert looks_like_id_number(value) is False
 
 
+def test_looks_like_id_number_agrees_with_parse_id_card() -> None:
+    # Its shortcuts (shape, province code) only refuse what parse_id_card refuses too.
+    def parses(value: str) -> bool:
+        try:
+            parse_id_card(value)
+        except IdentifierError:
+            return False
+        return True
+
+    values = []
+    for province in ("00", "10", "11", "45", "82", "83", "84", "91", "99"):
+        for body in ("010519491231002", "010520010911190", "150700000000107"):
+            first17 = province + body
+            values += [with_id_check(first17), first17 + "0", first17 + "X", first17 + "x"]
+    assert any(parses(v) for v in values)
+    assert not all(parses(v) for v in values)
+    for value in values:
+        assert looks_like_id_number(value) is parses(value), value
+
+
 def test_looks_like_id_number_never_raises_on_non_strings() -> None:
     assert looks_like_id_number(None) is False  # type: ignore[arg-type]
     assert looks_like_id_number(11010519491231002) is False  # type: ignore[arg-type]
