@@ -31,10 +31,11 @@ from connectors.errors import ConnectorError
 from credithub.db import db, utcnow
 from credithub.errors import Invalid
 from credithub.records.changes import last_position
-from credithub.records.prepare import Actor, load_api_record
+from credithub.records.prepare import Actor
 from credithub.records.service import ItemResult, ingest
 from credithub.sync import feed
 from credithub.sync.models import DeadLetter, SyncState
+from credithub.sync.records import load_peer_record
 
 log = logging.getLogger("credithub.sync")
 MAX_PAGES = 1000  # one run pulls at most this many pages; the next run goes on
@@ -275,7 +276,7 @@ def _load_records(changes: list[dict[str, Any]]) -> Loaded:
     early: list[ItemResult | None] = []
     for index, change in enumerate(changes):
         try:
-            records.append(load_api_record(change.get("record")))
+            records.append(load_peer_record(change.get("record")))
             early.append(None)
         except Invalid as exc:
             records.append(None)
