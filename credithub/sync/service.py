@@ -7,7 +7,8 @@ jitter). Pull applies one page per transaction and commits the platform's cursor
 crash between receiving and committing re-reads the page, and applying it again changes nothing.
 
 Both overlap the work of two sides: push reads the next batch while the platform takes one; pull
-checks the next page against the record schema (in a worker process) while one is written.
+prepares the next page (checks and normalises its records) in a worker process while one is
+written.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,10 +30,9 @@ import connectors
 from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorError
 from credithub.db import db, utcnow
-from credithub.errors import Invalid
 from credithub.records.changes import last_position
 from credithub.records.prepare import Actor
-from credithub.records.service import ItemResult, ingest
+from credithub.records.service import Batch, prepare_batch, write_batch
 from credithub.sync import feed
 from credithub.sync.models import DeadLetter, SyncState
 from credithub.sync.records import load_peer_record
@@ -228,28 +228,27 @@ def _pull(connector: Connector, result: RunResult) -> None:
     """Apply the platform's pages in order, each with its cursor in one transaction.
 
     While one page is written, the next is already read (the connector may have fetched it
-    ahead) and its records checked against the record schema in a worker process: the
-    schema is most of what preparing a record costs, and the writer needs no lock for it.
-    A page is applied only if the stored cursor is still the one it was read after."""
+    ahead) and prepared (checked and normalised, `records.service.prepare_batch`) in a worker
+    process: preparing reads no database, so the writer does nothing but write. A page is
+    applied only if the stored cursor is still the one it was read after."""
     actor = Actor(name=_actor_name(connector), kind="peer")
     with db.transaction() as session:
         after = _state(session, connector.name).pull_cursor
     page = connector.pull(after)
-    with _Loader() as loader:
-        loading = loader.load(page.changes)
+    with _Preparer(actor) as preparer:
+        preparing = preparer.prepare(page.changes)
         for count in range(1, MAX_PAGES + 1):
-            loaded = loading.result()
+            batch = preparing.result()
             ahead: PullPage | None = None
             if page.has_more and count < MAX_PAGES:
                 ahead = connector.pull(page.next_cursor)
-                loading = loader.load(ahead.changes)  # checked while this page is written
+                preparing = preparer.prepare(ahead.changes)  # while this page is written
             with db.transaction() as session:
                 state = _state(session, connector.name)
                 if state.pull_cursor != after:
                     return  # moved meanwhile (a replay): the next run reads from there
                 if page.changes:
-                    records, early = loaded
-                    outcome = ingest(session, records, actor, early=early, loader=_as_loaded)
+                    outcome = write_batch(session, batch, actor)
                     result.pulled += len(page.changes)
                     result.applied += outcome.count("created") + outcome.count("updated")
                     result.rejected += outcome.rejected
@@ -267,52 +266,46 @@ def _pull(connector: Connector, result: RunResult) -> None:
             page = ahead
 
 
-Loaded = tuple[list[Any], list[ItemResult | None]]
+def _prepare_page(changes: list[dict[str, Any]], actor: Actor) -> Batch:
+    """A page's records checked and normalised; a malformed one is rejected in the batch."""
+    records = [change.get("record") for change in changes]
+    return prepare_batch(records, actor, loader=load_peer_record)
 
 
-def _load_records(changes: list[dict[str, Any]]) -> Loaded:
-    """Each change's record through the record schema, or its rejection (`early`)."""
-    records: list[Any] = []
-    early: list[ItemResult | None] = []
-    for index, change in enumerate(changes):
-        try:
-            records.append(load_peer_record(change.get("record")))
-            early.append(None)
-        except Invalid as exc:
-            records.append(None)
-            early.append(ItemResult(index, "rejected", errors=exc.errors))
-    return records, early
+def _enter_app(app: Flask) -> None:
+    """In the worker: the app the writer runs (forked, so the same pack and settings)."""
+    app.app_context().push()
 
 
-def _as_loaded(item: Any) -> dict[str, Any]:
-    """The loader of records `_load_records` has already put through the schema."""
-    data: dict[str, Any] = item
-    return data
-
-
-class _Loader:
-    """Loads pages of changes: small ones here, big ones in a worker process (fork)."""
+class _Preparer:
+    """Prepares pages of changes: small ones here, big ones in a worker process (fork)."""
 
     APART_FROM = 200  # changes in a page worth sending to the worker
 
-    def __init__(self) -> None:
+    def __init__(self, actor: Actor) -> None:
+        self._actor = actor
         self._pool: ProcessPoolExecutor | None = None
         self._apart = "fork" in multiprocessing.get_all_start_methods()
 
-    def load(self, changes: list[dict[str, Any]]) -> Future[Loaded]:
+    def prepare(self, changes: list[dict[str, Any]]) -> Future[Batch]:
         if self._apart and len(changes) >= self.APART_FROM:
             if self._pool is None:
-                context = multiprocessing.get_context("fork")
-                self._pool = ProcessPoolExecutor(1, mp_context=context)
+                app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+                self._pool = ProcessPoolExecutor(
+                    1,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_enter_app,
+                    initargs=(app,),
+                )
             try:
-                return self._pool.submit(_load_records, changes)
+                return self._pool.submit(_prepare_page, changes, self._actor)
             except BrokenProcessPool:
-                self._apart = False  # the worker died: load here from now on
-        done: Future[Loaded] = Future()
-        done.set_result(_load_records(changes))
+                self._apart = False  # the worker died: prepare here from now on
+        done: Future[Batch] = Future()
+        done.set_result(_prepare_page(changes, self._actor))
         return done
 
-    def __enter__(self) -> _Loader:
+    def __enter__(self) -> _Preparer:
         return self
 
     def __exit__(self, *_exc: object) -> None:

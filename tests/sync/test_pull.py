@@ -1,9 +1,10 @@
 """Pulling: pages applied in order, each with its cursor; while one page is written the next
-is checked against the record schema (in a worker process when it is big enough). Either way
+is prepared (checked and normalised, in a worker process when it is big enough). Either way
 the outcome is the same: every good record applied once, a malformed one dead-lettered."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from connectors.base import Connector, PullPage, PushResult
 from credithub.db import db
+from credithub.records import service as records
 from credithub.records.models import Record
 from credithub.sync import service
 from credithub.sync.models import DeadLetter, SyncState
@@ -55,7 +57,7 @@ class Feed(Connector):
 def test_pages_apply_in_order_with_their_cursor(
     app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, apart_from: int
 ) -> None:
-    monkeypatch.setattr(service._Loader, "APART_FROM", apart_from)
+    monkeypatch.setattr(service._Preparer, "APART_FROM", apart_from)
     app = app_factory(hub={"id": "city"})
     items = [feed_item(n) for n in range(1, 511)]
     del items[300]["record"]["subject"]  # malformed: kept as a dead letter, the feed goes on
@@ -75,3 +77,24 @@ def test_pages_apply_in_order_with_their_cursor(
         # Pulling again reads from the stored cursor and changes nothing.
         again = service.run_one(Feed(items, page=250))
         assert (again.pulled, again.applied) == (0, 0)
+
+
+def test_a_big_page_is_prepared_apart_from_the_writer(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, real = os.getpid(), records.prepare
+
+    def apart_only(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() == writer:
+            raise AssertionError("prepared in the writer's process")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(records, "prepare", apart_only)
+    if not service._Preparer(service.Actor("x", "peer"))._apart:
+        pytest.skip("no fork here: pages are prepared in the writer's process")
+    app = app_factory(hub={"id": "city"})
+    items = [feed_item(n) for n in range(1, 401)]
+    with app.app_context():
+        result = service.run_one(Feed(items, page=200))
+        assert result.ok, result.errors
+        assert (result.pulled, result.applied, result.rejected) == (400, 400, 0)
