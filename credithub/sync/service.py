@@ -266,10 +266,11 @@ def _pull(connector: Connector, result: RunResult) -> None:
             page = ahead
 
 
-def _prepare_page(changes: list[dict[str, Any]], actor: Actor) -> Batch:
-    """A page's records checked and normalised; a malformed one is rejected in the batch."""
+def _prepare_page(changes: list[dict[str, Any]], actor: Actor, forecast: bool) -> Batch:
+    """A page's records checked and normalised; a malformed one is rejected in the batch.
+    With `forecast`, also the standings of subjects new to the hub (see prepare_batch)."""
     records = [change.get("record") for change in changes]
-    return prepare_batch(records, actor, loader=load_peer_record)
+    return prepare_batch(records, actor, loader=load_peer_record, forecast=forecast)
 
 
 def _enter_app(app: Flask) -> None:
@@ -298,11 +299,12 @@ class _Preparer:
                     initargs=(app,),
                 )
             try:
-                return self._pool.submit(_prepare_page, changes, self._actor)
+                # Standings forecast there are work the writer is spared.
+                return self._pool.submit(_prepare_page, changes, self._actor, True)
             except BrokenProcessPool:
                 self._apart = False  # the worker died: prepare here from now on
         done: Future[Batch] = Future()
-        done.set_result(_prepare_page(changes, self._actor))
+        done.set_result(_prepare_page(changes, self._actor, False))
         return done
 
     def __enter__(self) -> _Preparer:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from connectors.base import Connector, PullPage, PushResult
 from credithub.db import db
 from credithub.records import service as records
 from credithub.records.models import Record
+from credithub.standing import service as standing
+from credithub.standing.models import StandingRow
 from credithub.sync import service
 from credithub.sync.models import DeadLetter, SyncState
 from tests.records.samples import ZHUJIAN, make_uscc, penalty
@@ -98,3 +101,29 @@ def test_a_big_page_is_prepared_apart_from_the_writer(
         result = service.run_one(Feed(items, page=200))
         assert result.ok, result.errors
         assert (result.pulled, result.applied, result.rejected) == (400, 400, 0)
+
+
+@pytest.mark.parametrize("apart_from", [1, 10**9], ids=["worker", "here"])
+def test_a_new_subjects_standing_is_the_one_its_records_give(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, apart_from: int
+) -> None:
+    """Prepared apart, a new subject's standing is forecast from the page: it must be the one
+    its stored records give, a peer's revocation (with its time at the origin) included."""
+    monkeypatch.setattr(service._Preparer, "APART_FROM", apart_from)
+    app = app_factory(hub={"id": "city"})
+    uscc = make_uscc("91150700", "77777777")
+    items = [feed_item(n) for n in (1, 2, 3)]
+    for item in items:
+        item["record"]["subject"]["uscc"] = uscc
+    # Revoked at its origin a day from now (clocks differ): it counts until then.
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    items[1]["record"] |= {"status": "revoked", "revoked": {"at": later, "reason": "复议撤销"}}
+    with app.app_context():
+        result = service.run_one(Feed(items, page=10))
+        assert (result.applied, result.rejected) == (3, 0)
+        [row] = db.session.scalars(select(StandingRow)).all()
+        stored = (row.subject_id, row.valid_until, row.data)
+        with db.transaction() as session:
+            standing.refresh(session, [row.subject_id], now=row.computed_at)
+        [again] = db.session.scalars(select(StandingRow)).all()
+        assert (again.subject_id, again.valid_until, again.data) == stored
