@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+import orjson
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from credithub.clients.auth import current_client, require_scope
@@ -37,9 +38,14 @@ def actor() -> Actor:
     return Actor(name=client.name, kind=client.kind, uscc=client.uscc)
 
 
-def _answer(result: service.IngestResult, atomic: bool) -> tuple[dict[str, Any], int]:
-    body = result.to_dict()
-    return body, 422 if atomic and result.rejected else 200
+def _answer(result: service.IngestResult, atomic: bool) -> Response:
+    """The result as IngestResultSchema documents it, encoded once by orjson (an answer to a
+    batch of 5,000 has 5,000 items: dumping them through the schema cost more than encoding)."""
+    return current_app.response_class(
+        orjson.dumps(result.to_dict()),
+        status=422 if atomic and result.rejected else 200,
+        mimetype="application/json",
+    )
 
 
 @blp.route("")
@@ -51,7 +57,7 @@ class Records(MethodView):
     @blp.alt_response(
         422, schema=IngestResultSchema, description="atomic batch with a rejected item"
     )
-    def post(self, args: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def post(self, args: dict[str, Any], body: dict[str, Any]) -> Response:
         """Push up to 5,000 records; each item gets its own result."""
         writer = actor()
         # A peer hub's records come in the feed's plain form: the schema's compiled path.
@@ -97,7 +103,7 @@ class SgsRecords(MethodView):
             },
         }
     )
-    def post(self, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def post(self, args: dict[str, Any]) -> Response:
         """Push 双公示 penalty rows (current or 2016 field set), as JSON, CSV or Excel."""
         data, content_type = intake.read_upload(request)
         result = intake.ingest_sgs(db.session, data, content_type, actor(), atomic=args["atomic"])
