@@ -152,13 +152,14 @@ def _forecast(prepared: Sequence[Prepared]) -> dict[tuple[str, str], standing.Fo
     """The standing of each subject from the batch's records alone, which is its standing if
     the hub does not know it yet (a first import: most subjects). The writer uses a forecast
     only for a subject it creates and only if it writes exactly the forecast's records for it.
-    Records naming a legal representative (related parties) or sent by a peer are left out."""
+    Records naming a legal representative (related parties) are left out. A peer's record
+    carries its state at its origin (status, revocation): its facts are those of the row."""
     groups: dict[tuple[str, str], list[Prepared]] = {}
     for p in prepared:
         groups.setdefault(p.subject.lookup_keys()[0], []).append(p)
     now, out = utcnow(), {}
     for key, items in groups.items():
-        if any(p.legal_rep is not None or p.origin is not None for p in items):
+        if any(p.legal_rep is not None for p in items):
             continue
         out[key] = standing.forecast([_facts(p) for p in items], now)
     return out
@@ -171,7 +172,7 @@ def _facts(p: Prepared) -> RecordFacts:
             "authority_name": p.authority_name, "decided_on": p.decided_on,
             "starts_on": p.starts_on, "ends_on": p.ends_on, "code": p.code,
             "domains": p.domains, "severity": p.severity, "status": p.status,
-            "revoked_at": None, "content": p.content, "legal_rep_id": None,
+            "revoked_at": _state(p)["revoked_at"], "content": p.content, "legal_rep_id": None,
         }
     )  # fmt: skip
 

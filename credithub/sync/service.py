@@ -7,15 +7,16 @@ jitter). Pull applies one page per transaction and commits the platform's cursor
 crash between receiving and committing re-reads the page, and applying it again changes nothing.
 
 Both overlap the work of two sides: push reads the next batch while the platform takes one; pull
-checks the next page against the record schema (in a worker process) while one is written.
+prepares the next page (checks and normalises its records) in a worker process while one is
+written.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import random
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,12 +30,13 @@ import connectors
 from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorError
 from credithub.db import db, utcnow
-from credithub.errors import Invalid
+from credithub.records import apart
 from credithub.records.changes import last_position
-from credithub.records.prepare import Actor, load_api_record
-from credithub.records.service import ItemResult, ingest
+from credithub.records.prepare import Actor
+from credithub.records.service import Batch, prepare_batch, write_batch
 from credithub.sync import feed
 from credithub.sync.models import DeadLetter, SyncState
+from credithub.sync.records import load_peer_record
 
 log = logging.getLogger("credithub.sync")
 MAX_PAGES = 1000  # one run pulls at most this many pages; the next run goes on
@@ -227,28 +229,27 @@ def _pull(connector: Connector, result: RunResult) -> None:
     """Apply the platform's pages in order, each with its cursor in one transaction.
 
     While one page is written, the next is already read (the connector may have fetched it
-    ahead) and its records checked against the record schema in a worker process: the
-    schema is most of what preparing a record costs, and the writer needs no lock for it.
-    A page is applied only if the stored cursor is still the one it was read after."""
+    ahead) and prepared (checked and normalised, `records.service.prepare_batch`) in a worker
+    process: preparing reads no database, so the writer does nothing but write. A page is
+    applied only if the stored cursor is still the one it was read after."""
     actor = Actor(name=_actor_name(connector), kind="peer")
     with db.transaction() as session:
         after = _state(session, connector.name).pull_cursor
     page = connector.pull(after)
-    with _Loader() as loader:
-        loading = loader.load(page.changes)
+    with _Preparer(actor) as preparer:
+        preparing = preparer.prepare(page.changes)
         for count in range(1, MAX_PAGES + 1):
-            loaded = loading.result()
+            batch = preparing()
             ahead: PullPage | None = None
             if page.has_more and count < MAX_PAGES:
                 ahead = connector.pull(page.next_cursor)
-                loading = loader.load(ahead.changes)  # checked while this page is written
+                preparing = preparer.prepare(ahead.changes)  # while this page is written
             with db.transaction() as session:
                 state = _state(session, connector.name)
                 if state.pull_cursor != after:
                     return  # moved meanwhile (a replay): the next run reads from there
                 if page.changes:
-                    records, early = loaded
-                    outcome = ingest(session, records, actor, early=early, loader=_as_loaded)
+                    outcome = write_batch(session, batch, actor)
                     result.pulled += len(page.changes)
                     result.applied += outcome.count("created") + outcome.count("updated")
                     result.rejected += outcome.rejected
@@ -266,58 +267,47 @@ def _pull(connector: Connector, result: RunResult) -> None:
             page = ahead
 
 
-Loaded = tuple[list[Any], list[ItemResult | None]]
+def _prepare_page(changes: list[dict[str, Any]], actor: Actor, forecast: bool) -> Batch:
+    """A page's records checked and normalised; a malformed one is rejected in the batch.
+    With `forecast`, also the standings of subjects new to the hub (see prepare_batch)."""
+    records = [change.get("record") for change in changes]
+    return prepare_batch(records, actor, loader=load_peer_record, forecast=forecast)
 
 
-def _load_records(changes: list[dict[str, Any]]) -> Loaded:
-    """Each change's record through the record schema, or its rejection (`early`)."""
-    records: list[Any] = []
-    early: list[ItemResult | None] = []
-    for index, change in enumerate(changes):
+class _Preparer:
+    """Prepares pages of changes: big ones in this process's helper (`records.apart`), while
+    the page before is written; small ones, or all if no helper can run, here."""
+
+    APART_FROM = 200  # changes in a page worth sending to the helper
+
+    def __init__(self, actor: Actor) -> None:
+        self._actor = actor
+        self._pending: list[Future[Batch]] = []
+
+    def prepare(self, changes: list[dict[str, Any]]) -> Callable[[], Batch]:
+        """The page's batch, when asked for."""
+        if len(changes) >= self.APART_FROM:
+            # Standings forecast there are work the writer is spared.
+            future = apart.submit(_prepare_page, changes, self._actor, True)
+            if future is not None:
+                self._pending.append(future)
+                return lambda: self._result(future, changes)
+        batch = _prepare_page(changes, self._actor, False)
+        return lambda: batch
+
+    def _result(self, future: Future[Batch], changes: list[dict[str, Any]]) -> Batch:
         try:
-            records.append(load_api_record(change.get("record")))
-            early.append(None)
-        except Invalid as exc:
-            records.append(None)
-            early.append(ItemResult(index, "rejected", errors=exc.errors))
-    return records, early
+            return future.result()
+        except BrokenProcessPool:  # the helper died: this page is prepared here
+            apart.discard()
+            return _prepare_page(changes, self._actor, False)
 
-
-def _as_loaded(item: Any) -> dict[str, Any]:
-    """The loader of records `_load_records` has already put through the schema."""
-    data: dict[str, Any] = item
-    return data
-
-
-class _Loader:
-    """Loads pages of changes: small ones here, big ones in a worker process (fork)."""
-
-    APART_FROM = 200  # changes in a page worth sending to the worker
-
-    def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-        self._apart = "fork" in multiprocessing.get_all_start_methods()
-
-    def load(self, changes: list[dict[str, Any]]) -> Future[Loaded]:
-        if self._apart and len(changes) >= self.APART_FROM:
-            if self._pool is None:
-                context = multiprocessing.get_context("fork")
-                self._pool = ProcessPoolExecutor(1, mp_context=context)
-            try:
-                return self._pool.submit(_load_records, changes)
-            except BrokenProcessPool:
-                self._apart = False  # the worker died: load here from now on
-        done: Future[Loaded] = Future()
-        done.set_result(_load_records(changes))
-        return done
-
-    def __enter__(self) -> _Loader:
+    def __enter__(self) -> _Preparer:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for future in self._pending:  # a run that stopped early leaves nothing queued
+            future.cancel()
 
 
 def replay(session: Session, connector: str, ids: list[int] | None = None) -> int:

@@ -257,7 +257,7 @@ def test_dying_between_receiving_and_committing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seed(local, peer, make_token)
-    real = service.ingest
+    real = service.write_batch
     calls = {"n": 0}
 
     def dies_on_second_page(*args: Any, **kwargs: Any) -> Any:
@@ -267,9 +267,9 @@ def test_dying_between_receiving_and_committing(
             raise SystemExit("killed")  # the page was applied in the session, never committed
         return result
 
-    monkeypatch.setattr(service, "ingest", dies_on_second_page)
+    monkeypatch.setattr(service, "write_batch", dies_on_second_page)
     with local.app_context(), pytest.raises(SystemExit):
         service.run(["province"])
-    monkeypatch.setattr(service, "ingest", real)
+    monkeypatch.setattr(service, "write_batch", real)
     run_until_ok(local)
     assert_converged(local, peer)

@@ -1,10 +1,12 @@
 """Pulling: pages applied in order, each with its cursor; while one page is written the next
-is checked against the record schema (in a worker process when it is big enough). Either way
+is prepared (checked and normalised, in a worker process when it is big enough). Either way
 the outcome is the same: every good record applied once, a malformed one dead-lettered."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,10 @@ from sqlalchemy import func, select
 
 from connectors.base import Connector, PullPage, PushResult
 from credithub.db import db
+from credithub.records import apart
+from credithub.records import service as records
 from credithub.records.models import Record
+from credithub.standing import service as standing
 from credithub.standing.models import StandingRow
 from credithub.sync import service
 from credithub.sync.models import DeadLetter, SyncState
@@ -58,7 +63,7 @@ class Feed(Connector):
 def test_pages_apply_in_order_with_their_cursor(
     app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, apart_from: int
 ) -> None:
-    monkeypatch.setattr(service._Loader, "APART_FROM", apart_from)
+    monkeypatch.setattr(service._Preparer, "APART_FROM", apart_from)
     app = app_factory(hub={"id": "city"})
     items = [feed_item(n) for n in range(1, 511)]
     del items[300]["record"]["subject"]  # malformed: kept as a dead letter, the feed goes on
@@ -109,3 +114,50 @@ def standing_records(subject_id: str) -> list[str]:
     row = db.session.get(StandingRow, subject_id)
     assert row is not None
     return sorted({x["record_id"] for x in row.data["explanation"] if x["record_id"]})
+
+
+def test_a_big_page_is_prepared_apart_from_the_writer(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, real = os.getpid(), records.prepare
+
+    def apart_only(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() == writer:
+            raise AssertionError("prepared in the writer's process")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(records, "prepare", apart_only)
+    if not apart.available():
+        pytest.skip("no fork here: pages are prepared in the writer's process")
+    app = app_factory(hub={"id": "city"})
+    items = [feed_item(n) for n in range(1, 401)]
+    with app.app_context():
+        result = service.run_one(Feed(items, page=200))
+        assert result.ok, result.errors
+        assert (result.pulled, result.applied, result.rejected) == (400, 400, 0)
+
+
+@pytest.mark.parametrize("apart_from", [1, 10**9], ids=["worker", "here"])
+def test_a_new_subjects_standing_is_the_one_its_records_give(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, apart_from: int
+) -> None:
+    """Prepared apart, a new subject's standing is forecast from the page: it must be the one
+    its stored records give, a peer's revocation (with its time at the origin) included."""
+    monkeypatch.setattr(service._Preparer, "APART_FROM", apart_from)
+    app = app_factory(hub={"id": "city"})
+    uscc = make_uscc("91150700", "77777777")
+    items = [feed_item(n) for n in (1, 2, 3)]
+    for item in items:
+        item["record"]["subject"]["uscc"] = uscc
+    # Revoked at its origin a day from now (clocks differ): it counts until then.
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    items[1]["record"] |= {"status": "revoked", "revoked": {"at": later, "reason": "复议撤销"}}
+    with app.app_context():
+        result = service.run_one(Feed(items, page=10))
+        assert (result.applied, result.rejected) == (3, 0)
+        [row] = db.session.scalars(select(StandingRow)).all()
+        stored = (row.subject_id, row.valid_until, row.data)
+        with db.transaction() as session:
+            standing.refresh(session, [row.subject_id], now=row.computed_at)
+        [again] = db.session.scalars(select(StandingRow)).all()
+        assert (again.subject_id, again.valid_until, again.data) == stored

@@ -1,0 +1,49 @@
+"""A peer's records load as the record schema loads them: the plain ones on the compiled
+path, anything else through the schema, with its errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from credithub.errors import Invalid
+from credithub.records.prepare import load_api_record
+from credithub.sync.records import load_peer_record
+from schemas.records import RecordInSchema
+from tests.records.samples import ZHUJIAN, penalty
+
+
+def peer_record(**extra: Any) -> dict[str, Any]:
+    return {
+        **penalty(**extra),
+        "authority": {"name": "住建局", "uscc": ZHUJIAN},
+        "origin": {"hub": "province", "id": "p-1", "version": 2},
+    }
+
+
+def test_a_plain_record_does_not_go_through_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = load_api_record(peer_record())
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the schema was asked")
+
+    monkeypatch.setattr(RecordInSchema, "load", refuse)
+    assert load_peer_record(peer_record()) == expected
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"decided_on": "2026-02-30"}, {"fine_yuan": "-5"}, {"kind": "fine"}, {"colour": "red"}],
+)
+def test_a_bad_record_is_refused_with_the_schemas_errors(extra: dict[str, Any]) -> None:
+    with pytest.raises(Invalid) as expected:
+        load_api_record(peer_record(**extra))
+    with pytest.raises(Invalid) as got:
+        load_peer_record(peer_record(**extra))
+    assert got.value.errors == expected.value.errors
+
+
+def test_a_spelling_only_the_schema_reads_is_still_read() -> None:
+    record = peer_record(decided_on="20260501")  # ISO basic format: the schema takes it
+    assert load_peer_record(record) == load_api_record(record)
