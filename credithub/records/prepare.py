@@ -21,10 +21,12 @@ from credithub.entities.identifiers import IdentifierError, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
 from credithub.errors import Invalid
 from credithub.rules.pack import RulePack, add_months
+from schemas.fastload import Decline, compile_loader
 from schemas.records import RecordInSchema
 
 CHINA = timezone(timedelta(hours=8))  # dates in records are dates in China (no DST)
 _SCHEMA = RecordInSchema()
+_FAST = compile_loader(_SCHEMA)
 _DATE_FIELDS = ("decided_on", "occurred_on", "listed_on", "awarded_on")
 _ALL_DATES = (*_DATE_FIELDS, "valid_until", "publish_until", "expires_on")
 # What storage holds, whichever edge the record came through.
@@ -116,7 +118,22 @@ Loader = Callable[[Any], dict[str, Any]]
 
 
 def load_api_record(item: Any) -> dict[str, Any]:
-    """The JSON API's edge: the record schema checks shape, types and limits."""
+    """The JSON API's edge (and a peer's): the record schema checks shape, types and limits.
+
+    A record in the plain form (what departments' systems and peers send) takes the schema's
+    compiled path (`schemas.fastload`: what `load` gives, at a ninth of the cost); anything it
+    cannot vouch for goes through the schema itself, with the schema's own errors.
+    """
+    if _FAST is not None:
+        try:
+            return _FAST(item)
+        except Decline:
+            pass
+    return load_by_schema(item)
+
+
+def load_by_schema(item: Any) -> dict[str, Any]:
+    """`load_api_record` through marshmallow's own machinery."""
     if not isinstance(item, dict):
         raise Invalid("a record must be an object", {"record": ["must be an object"]})
     try:

@@ -11,8 +11,7 @@ from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
 from credithub.extensions import Blueprint, collector_paused, json_response
 from credithub.records import intake, service
-from credithub.records.prepare import Actor, load_api_record
-from credithub.sync.records import load_peer_record
+from credithub.records.prepare import Actor
 from schemas.records import (
     AtomicArgs,
     IngestResultSchema,
@@ -54,16 +53,8 @@ class Records(MethodView):
     )
     def post(self, args: dict[str, Any], body: dict[str, Any]) -> Response:
         """Push up to 5,000 records; each item gets its own result."""
-        writer = actor()
-        # A peer hub's records come in the feed's plain form: the schema's compiled path.
-        loader = load_peer_record if writer.kind == "peer" else load_api_record
         result = service.ingest(
-            db.session,
-            body["records"],
-            writer,
-            atomic=args["atomic"],
-            loader=loader,
-            in_parts=True,
+            db.session, body["records"], actor(), atomic=args["atomic"], in_parts=True
         )
         return _answer(result, args["atomic"])
 

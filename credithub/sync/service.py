@@ -36,7 +36,6 @@ from credithub.records.prepare import Actor
 from credithub.records.service import Batch, prepare_batch, write_batch
 from credithub.sync import feed
 from credithub.sync.models import DeadLetter, SyncState
-from credithub.sync.records import load_peer_record
 
 log = logging.getLogger("credithub.sync")
 MAX_PAGES = 1000  # one run pulls at most this many pages; the next run goes on
@@ -271,7 +270,7 @@ def _prepare_page(changes: list[dict[str, Any]], actor: Actor, forecast: bool) -
     """A page's records checked and normalised; a malformed one is rejected in the batch.
     With `forecast`, also the standings of subjects new to the hub (see prepare_batch)."""
     records = [change.get("record") for change in changes]
-    return prepare_batch(records, actor, loader=load_peer_record, forecast=forecast)
+    return prepare_batch(records, actor, forecast=forecast)
 
 
 class _Preparer:

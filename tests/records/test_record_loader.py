@@ -1,5 +1,5 @@
-"""A peer's records load as the record schema loads them: the plain ones on the compiled
-path, anything else through the schema, with its errors."""
+"""Records load as the record schema loads them: the plain ones (as departments' systems and
+peers send them) on the compiled path, anything else through the schema, with its errors."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from credithub.errors import Invalid
-from credithub.records.prepare import load_api_record
-from credithub.sync.records import load_peer_record
+from credithub.records.prepare import load_api_record, load_by_schema
 from schemas.records import RecordInSchema
 from tests.records.samples import ZHUJIAN, penalty
 
@@ -22,14 +21,17 @@ def peer_record(**extra: Any) -> dict[str, Any]:
     }
 
 
-def test_a_plain_record_does_not_go_through_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = load_api_record(peer_record())
+@pytest.mark.parametrize("record", [penalty(), peer_record()], ids=["department", "peer"])
+def test_a_plain_record_does_not_go_through_the_schema(
+    monkeypatch: pytest.MonkeyPatch, record: dict[str, Any]
+) -> None:
+    expected = load_by_schema(record)
 
     def refuse(*_: Any, **__: Any) -> Any:
         raise AssertionError("the schema was asked")
 
     monkeypatch.setattr(RecordInSchema, "load", refuse)
-    assert load_peer_record(peer_record()) == expected
+    assert load_api_record(record) == expected
 
 
 @pytest.mark.parametrize(
@@ -38,12 +40,12 @@ def test_a_plain_record_does_not_go_through_the_schema(monkeypatch: pytest.Monke
 )
 def test_a_bad_record_is_refused_with_the_schemas_errors(extra: dict[str, Any]) -> None:
     with pytest.raises(Invalid) as expected:
-        load_api_record(peer_record(**extra))
+        load_by_schema(peer_record(**extra))
     with pytest.raises(Invalid) as got:
-        load_peer_record(peer_record(**extra))
+        load_api_record(peer_record(**extra))
     assert got.value.errors == expected.value.errors
 
 
 def test_a_spelling_only_the_schema_reads_is_still_read() -> None:
     record = peer_record(decided_on="20260501")  # ISO basic format: the schema takes it
-    assert load_peer_record(record) == load_api_record(record)
+    assert load_api_record(record) == load_by_schema(record)
