@@ -259,7 +259,12 @@ def keep_statistics_fresh(session: Session, grown: Mapping[str, int]) -> None:
     for name, added in grown.items():
         _grown_since_analyze[name] = _grown_since_analyze.get(name, 0) + added
     due = [name for name in grown if _grown_since_analyze[name] > 1000]
-    if not due:
+    # ANALYZE in a transaction holds its table's lock until the commit: two writers analysing
+    # two tables in turn would deadlock. One writing transaction at a time analyses; the others
+    # leave it to a later write (their counts stay).
+    if not due or not session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _ANALYZE_LOCK}
+    ):
         return
     known: dict[str, float] = dict(
         session.execute(
@@ -276,6 +281,7 @@ def keep_statistics_fresh(session: Session, grown: Mapping[str, int]) -> None:
 
 # Rows this process has added to each table since it last analysed it.
 _grown_since_analyze: dict[str, int] = {}
+_ANALYZE_LOCK = 0x63686B616E6C7A  # the advisory lock of a transaction that analyses
 
 
 def utcnow() -> datetime:
