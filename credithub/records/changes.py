@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from credithub.db import bulk_insert, on_before_commit, table_of, tx_state
@@ -50,20 +51,37 @@ def seal(session: Session) -> None:
     pending: list[dict[str, Any]] = tx_state(session).pop(_PENDING, [])
     if not pending:
         return
-    # Positions are taken under the head row's lock, held until commit: a transaction that
-    # commits later always gets higher positions, so a feed reader can never skip a change.
+    head = reserve_positions(session, len(pending))
+    for offset, row in enumerate(pending, start=1):
+        row["position"] = head + offset
+    bulk_insert(session, RecordChange, pending)
+
+
+def reserve_positions(session: Session, count: int) -> int:
+    """The last position taken before `count` new ones, which are now this transaction's.
+
+    Positions are taken under the head row's lock, held until commit: a transaction that
+    commits later always gets higher positions, so a feed reader can never skip a change.
+    """
     head = session.execute(
         select(ChangeHead.position).where(ChangeHead.id == 1).with_for_update()
     ).scalar_one_or_none()
     if head is None:
-        session.execute(insert(ChangeHead).values(id=1, position=0))
-        head = 0
-    for offset, row in enumerate(pending, start=1):
-        row["position"] = head + offset
-    bulk_insert(session, RecordChange, pending)
-    session.execute(
-        update(ChangeHead).where(ChangeHead.id == 1).values(position=head + len(pending))
-    )
+        # The first change ever: two first writers may meet here. The one that inserts second
+        # waits for the first's commit and takes the row it made.
+        session.execute(_insert_if_absent(session).values(id=1, position=0))
+        head = session.execute(
+            select(ChangeHead.position).where(ChangeHead.id == 1).with_for_update()
+        ).scalar_one()
+    session.execute(update(ChangeHead).where(ChangeHead.id == 1).values(position=head + count))
+    return int(head)
+
+
+def _insert_if_absent(session: Session) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING into the head table, in this database's dialect."""
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return make(ChangeHead).on_conflict_do_nothing()
 
 
 def preserve(session: Session, snapshots: dict[tuple[str, int], dict[str, Any]]) -> None:
