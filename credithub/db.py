@@ -7,6 +7,7 @@ or not at all.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
@@ -225,6 +226,7 @@ def _reader_connection(engine: Engine) -> Any:
     return conn
 
 
+@atexit.register  # at exit too: the main thread's connection is closed, not left to the collector
 def _drop_reader_connection() -> None:
     held = getattr(_readers, "held", None)
     _readers.held = None
