@@ -21,6 +21,8 @@ import orjson
 from flask import Flask, current_app, g
 from psycopg.types.json import set_json_loads
 from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
@@ -28,6 +30,8 @@ from sqlalchemy import (
     Select,
     Table,
     TypeDecorator,
+    any_,
+    bindparam,
     create_engine,
     event,
     text,
@@ -79,6 +83,21 @@ def table_of(model: type[Base]) -> Table:
 
 
 _UNSET = object()
+
+
+def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`, as this database reads a long list best.
+
+    PostgreSQL gets one array parameter (`= ANY(…)`): the statement is the same for every
+    list, and a list of 500 keys was planned afresh each time (about 1 ms of a 3 ms lookup).
+    Other databases get the usual IN list.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            "ColumnElement[bool]",
+            column == any_(bindparam(None, list(values), type_=ARRAY(column.type))),
+        )
+    return cast("ColumnElement[bool]", column.in_(values))
 
 
 def bulk_insert(

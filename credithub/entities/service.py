@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from credithub.db import bulk_insert, new_id, utcnow
+from credithub.db import bulk_insert, new_id, one_of, utcnow
 from credithub.entities.identifiers import (
     LEGACY_SCHEMES,
     IdentifierError,
@@ -235,10 +235,12 @@ def _find_candidates(
     base = select(Subject).options(selectinload(Subject.identifiers))
     for values, column in ((sorted(usccs), Subject.uscc), (sorted(hashes), Subject.id_hash)):
         for i in range(0, len(values), chunk):
-            index(session.scalars(base.where(column.in_(values[i : i + chunk]))))
+            index(session.scalars(base.where(one_of(session, column, values[i : i + chunk]))))
     org_codes = sorted(v for s, v in aliases if s == "org_code")
     for i in range(0, len(org_codes), chunk):
-        index(session.scalars(base.where(Subject.org_code.in_(org_codes[i : i + chunk]))))
+        index(
+            session.scalars(base.where(one_of(session, Subject.org_code, org_codes[i : i + chunk])))
+        )
     # By the (scheme, value) index: scheme equal, values in a list. (A row-value IN list would
     # scan the table on SQLite.)
     by_scheme: dict[str, list[str]] = {}
@@ -248,7 +250,7 @@ def _find_candidates(
         for i in range(0, len(values), chunk):
             ids = select(SubjectIdentifier.subject_id).where(
                 SubjectIdentifier.scheme == scheme,
-                SubjectIdentifier.value.in_(values[i : i + chunk]),
+                one_of(session, SubjectIdentifier.value, values[i : i + chunk]),
             )
             index(session.scalars(base.where(Subject.id.in_(ids))))
     return found

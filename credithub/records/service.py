@@ -21,7 +21,14 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from credithub import audit
-from credithub.db import bulk_insert, keep_statistics_fresh, new_id, table_of, utcnow
+from credithub.db import (
+    bulk_insert,
+    keep_statistics_fresh,
+    new_id,
+    one_of,
+    table_of,
+    utcnow,
+)
 from credithub.entities.models import Subject
 from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -479,7 +486,7 @@ def _load_existing(
             table.select().where(
                 table.c.authority_uscc == authority,
                 table.c.kind == kind,
-                table.c.ref.in_(refs[i : i + _CHUNK]),
+                one_of(session, table.c.ref, refs[i : i + _CHUNK]),
             )
             for i in range(0, len(refs), _CHUNK)
         ]
@@ -493,7 +500,8 @@ def _load_existing(
         ids = sorted(id_set)
         queries += [
             table.select().where(
-                table.c.origin_hub == hub, table.c.origin_id.in_(ids[i : i + _CHUNK])
+                table.c.origin_hub == hub,
+                one_of(session, table.c.origin_id, ids[i : i + _CHUNK]),
             )
             for i in range(0, len(ids), _CHUNK)
         ]

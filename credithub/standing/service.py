@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, utcnow
+from credithub.db import bulk_insert, one_of, utcnow
 from credithub.entities.models import Subject
 from credithub.records.models import Record
 from credithub.rules import active_pack
@@ -59,7 +59,7 @@ def facts_for(session: Session, subject_ids: Iterable[str]) -> dict[str, list[Re
     ids = sorted(set(subject_ids))
     found: dict[str, list[RecordFacts]] = {sid: [] for sid in ids}
     for part in _chunks(ids):
-        query = select(*_FACT_COLUMNS).where(Record.subject_id.in_(part))
+        query = select(*_FACT_COLUMNS).where(one_of(session, Record.subject_id, part))
         for row in session.execute(query).mappings():
             found[row["subject_id"]].append(record_facts(row))
     return found
@@ -79,7 +79,9 @@ def represented_by(session: Session, person_ids: Sequence[str]) -> set[str]:
     """Organizations whose records name one of these persons as legal representative."""
     found: set[str] = set()
     for part in _chunks(sorted(set(person_ids))):
-        query = select(Record.subject_id).where(Record.legal_rep_id.in_(part)).distinct()
+        query = (
+            select(Record.subject_id).where(one_of(session, Record.legal_rep_id, part)).distinct()
+        )
         found.update(session.scalars(query))
     return found
 
@@ -242,7 +244,7 @@ def refresh(
             }
         )
     for part in _chunks([sid for sid in ordered if sid not in known]):
-        session.execute(delete(StandingRow).where(StandingRow.subject_id.in_(part)))
+        session.execute(delete(StandingRow).where(one_of(session, StandingRow.subject_id, part)))
     bulk_insert(session, StandingRow, rows)
     return len(rows)
 
@@ -251,7 +253,8 @@ def stored_standings(session: Session, subject_ids: Iterable[str]) -> dict[str, 
     ids = sorted(set(subject_ids))
     found: dict[str, StandingRow] = {}
     for part in _chunks(ids):
-        for row in session.scalars(select(StandingRow).where(StandingRow.subject_id.in_(part))):
+        query = select(StandingRow).where(one_of(session, StandingRow.subject_id, part))
+        for row in session.scalars(query):
             found[row.subject_id] = row
     return found
 
