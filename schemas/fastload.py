@@ -142,17 +142,18 @@ def _run(rest: list[Callable[[Any], Any]], value: Any) -> None:
             raise _DECLINE from None
 
 
+def _sized(length: int, low: int | None, high: int | None) -> bool:
+    """Whether a length is within a Length validator's bounds."""
+    return (low is None or length >= low) and (high is None or length <= high)
+
+
 def _string(bounds: Bounds | None) -> Check | None:
     if bounds is None or bounds[1]:
         return None
     (low, high, choices), _ = bounds
 
     def check(value: Any) -> Any:
-        if type(value) is not str:
-            raise _DECLINE
-        if low is not None and len(value) < low:
-            raise _DECLINE
-        if high is not None and len(value) > high:
+        if type(value) is not str or not _sized(len(value), low, high):
             raise _DECLINE
         if choices is not None and value not in choices:
             raise _DECLINE
@@ -181,11 +182,7 @@ def _string_list(bounds: Bounds | None, inner: Check | None) -> Check | None:
     low, high, _ = bounds[0]
 
     def check(value: Any) -> Any:
-        if type(value) is not list:
-            raise _DECLINE
-        if low is not None and len(value) < low:
-            raise _DECLINE
-        if high is not None and len(value) > high:
+        if type(value) is not list or not _sized(len(value), low, high):
             raise _DECLINE
         return [inner(v) for v in value]
 
