@@ -34,8 +34,11 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -98,6 +101,29 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
             column == any_(bindparam(None, list(values), type_=ARRAY(column.type))),
         )
     return cast("ColumnElement[bool]", column.in_(values))
+
+
+def locked_head(session: Session, model: type[Base], **initial: Any) -> Any:
+    """The one row (id 1) of a head table (the change log's, the audit chain's), locked until
+    the commit; made with `initial` if the table is empty.
+
+    Two first writers may meet on an empty hub: the row is inserted `ON CONFLICT DO NOTHING`
+    and read again under its lock, so the second waits for the first's commit and takes the
+    row it made (a plain insert failed the second with a unique violation).
+    """
+    table = table_of(model)
+    query = (
+        select(model)
+        .where(table.c.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # what the row holds now, not a copy
+    )
+    head = session.execute(query).scalar_one_or_none()
+    if head is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(table).values(id=1, **initial).on_conflict_do_nothing())
+        head = session.execute(query).scalar_one()
+    return head
 
 
 def bulk_insert(
@@ -279,7 +305,19 @@ def keep_statistics_fresh(session: Session, grown: Mapping[str, int]) -> None:
         return
     for name, added in grown.items():
         _grown_since_analyze[name] = _grown_since_analyze.get(name, 0) + added
-    due = [name for name in grown if _grown_since_analyze[name] > 1000]
+    candidates = [name for name in grown if _grown_since_analyze[name] > 1000]
+    if not candidates:
+        return
+    known: dict[str, float] = dict(
+        session.execute(
+            text("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(:names)"),
+            {"names": candidates},
+        ).all()
+    )
+    # reltuples is -1 for a table never analysed. A table that has doubled gets plans for its
+    # size; analysing more often (at a quarter more) cost a push on an empty hub about 40 µs a
+    # record, each ANALYZE sampling up to 30,000 rows.
+    due = [n for n in candidates if _grown_since_analyze[n] > max(float(known.get(n, -1)), 0.0)]
     # ANALYZE in a transaction holds its table's lock until the commit: two writers analysing
     # two tables in turn would deadlock. One writing transaction at a time analyses; the others
     # leave it to a later write (their counts stay).
@@ -287,19 +325,9 @@ def keep_statistics_fresh(session: Session, grown: Mapping[str, int]) -> None:
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _ANALYZE_LOCK}
     ):
         return
-    known: dict[str, float] = dict(
-        session.execute(
-            text("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(:names)"),
-            {"names": due},
-        ).all()
-    )
     for name in due:
-        # reltuples is -1 for a table never analysed. A table that has doubled gets plans for
-        # its size; analysing more often (at a quarter more) cost a push on an empty hub about
-        # 40 µs a record, each ANALYZE sampling up to 30,000 rows.
-        if _grown_since_analyze[name] > max(float(known.get(name, -1)), 0.0):
-            session.execute(text(f"ANALYZE {name}"))  # names: the code's own tables
-            _grown_since_analyze[name] = 0
+        session.execute(text(f"ANALYZE {name}"))  # names: the code's own tables
+        _grown_since_analyze[name] = 0
 
 
 # Rows this process has added to each table since it last analysed it.

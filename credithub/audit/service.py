@@ -18,7 +18,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from credithub.audit.models import AuditEntry, AuditHead
-from credithub.db import after_outcome, bulk_insert, on_before_commit, tx_state, utcnow
+from credithub.db import (
+    after_outcome,
+    bulk_insert,
+    locked_head,
+    on_before_commit,
+    tx_state,
+    utcnow,
+)
 
 GENESIS = "0" * 64
 SEAL_ORDER = 20  # after the change log (10): locks are always taken in this order
@@ -86,15 +93,7 @@ def seal(session: Session) -> None:
     pending: list[dict[str, Any]] = tx_state(session).pop(_PENDING, [])
     if not pending:
         return
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        # First entry ever: the head row is created here; its primary key makes a second,
-        # concurrent creator fail and retry rather than fork the chain.
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
+    head = locked_head(session, AuditHead, seq=0, hash=GENESIS)
     seq, prev = head.seq, head.hash
     now = utcnow()
     at = now.isoformat()

@@ -233,14 +233,15 @@ def _find_candidates(
                 found[(ident.scheme, ident.value)] = s
 
     base = select(Subject).options(selectinload(Subject.identifiers))
-    for values, column in ((sorted(usccs), Subject.uscc), (sorted(hashes), Subject.id_hash)):
+    org_codes = sorted(v for s, v in aliases if s == "org_code")
+    by_column = (
+        (sorted(usccs), Subject.uscc),
+        (sorted(hashes), Subject.id_hash),
+        (org_codes, Subject.org_code),
+    )
+    for values, column in by_column:
         for i in range(0, len(values), chunk):
             index(session.scalars(base.where(one_of(session, column, values[i : i + chunk]))))
-    org_codes = sorted(v for s, v in aliases if s == "org_code")
-    for i in range(0, len(org_codes), chunk):
-        index(
-            session.scalars(base.where(one_of(session, Subject.org_code, org_codes[i : i + chunk])))
-        )
     # By the (scheme, value) index: scheme equal, values in a list. (A row-value IN list would
     # scan the table on SQLite.)
     by_scheme: dict[str, list[str]] = {}

@@ -30,7 +30,7 @@ T = TypeVar("T")
 _helper: tuple[int, Flask, ProcessPoolExecutor] | None = None
 _lock = threading.Lock()
 # Signals a server installs for its workers; the helper answers none of them itself.
-_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT")
+_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT")
 
 
 def available() -> bool:
@@ -49,6 +49,19 @@ def submit(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T] | None:
     except (BrokenProcessPool, RuntimeError):  # it died, or is shutting down
         discard()
         return None
+
+
+def outcome(future: Future[T] | None, here: Callable[[], T]) -> T:
+    """What the helper made of the work behind `future`, or `here()`: when no helper took
+    the work, when it has not begun it (this process, free now, does it at once), or when the
+    helper died (it is replaced for the next work)."""
+    if future is None or future.cancel():
+        return here()
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        discard()
+        return here()
 
 
 def discard() -> None:

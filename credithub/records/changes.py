@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, on_before_commit, table_of, tx_state
+from credithub.db import bulk_insert, locked_head, on_before_commit, table_of, tx_state
 from credithub.records.models import ChangeHead, RecordChange
 
 SEAL_ORDER = 10  # before the audit chain (20)
@@ -63,25 +62,9 @@ def reserve_positions(session: Session, count: int) -> int:
     Positions are taken under the head row's lock, held until commit: a transaction that
     commits later always gets higher positions, so a feed reader can never skip a change.
     """
-    head = session.execute(
-        select(ChangeHead.position).where(ChangeHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        # The first change ever: two first writers may meet here. The one that inserts second
-        # waits for the first's commit and takes the row it made.
-        session.execute(_insert_if_absent(session).values(id=1, position=0))
-        head = session.execute(
-            select(ChangeHead.position).where(ChangeHead.id == 1).with_for_update()
-        ).scalar_one()
+    head = int(locked_head(session, ChangeHead, position=0).position)
     session.execute(update(ChangeHead).where(ChangeHead.id == 1).values(position=head + count))
-    return int(head)
-
-
-def _insert_if_absent(session: Session) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING into the head table, in this database's dialect."""
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return make(ChangeHead).on_conflict_do_nothing()
+    return head
 
 
 def preserve(session: Session, snapshots: dict[tuple[str, int], dict[str, Any]]) -> None:

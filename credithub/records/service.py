@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -231,7 +231,7 @@ def ingest(
         return write_batch(session, batch, actor)
     parts = [whole.slice(i, i + PART) for i in range(0, len(items), PART)]
     # The helper works from the second part on; the standings it forecasts spare the writer.
-    ahead = [apart.submit(part.prepare, actor, forecast=True) for part in parts[1:]]
+    ahead = [None, *(apart.submit(part.prepare, actor, forecast=True) for part in parts[1:])]
     try:
         return _write_parts(session, parts, ahead, actor, atomic)
     finally:
@@ -280,10 +280,10 @@ def _write_parts(
     actor: Actor,
     atomic: bool,
 ) -> IngestResult:
-    results: list[ItemResult | None] = []
+    results: list[ItemResult] = []
     failed = False
-    for number, part in enumerate(parts):
-        batch = _take(ahead[number - 1], part, actor) if number else part.prepare(actor)
+    for part, future in zip(parts, ahead, strict=True):
+        batch = apart.outcome(future, partial(part.prepare, actor))
         # Atomic and an item rejected: nothing more is written; each item still gets checked,
         # so the answer gives every reason (and the others are rejected with the batch).
         failed = failed or (atomic and any(r is not None for r in batch.results))
@@ -297,23 +297,7 @@ def _write_parts(
             item.index += offset
         results.extend(written)
         failed = failed or (atomic and any(r.status == "rejected" for r in written))
-    return (
-        _reject_all(results)
-        if atomic and failed
-        else IngestResult([r for r in results if r is not None])
-    )
-
-
-def _take(future: Future[Batch] | None, part: _Part, actor: Actor) -> Batch:
-    """A part prepared by the helper, or here if the helper has not begun it (this process
-    is free first) or cannot finish it."""
-    if future is None or future.cancel():
-        return part.prepare(actor)
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        apart.discard()
-        return part.prepare(actor)
+    return _reject_all(results) if atomic and failed else IngestResult(results)
 
 
 def _reject_all(results: Sequence[ItemResult | None]) -> IngestResult:

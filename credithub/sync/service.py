@@ -17,7 +17,6 @@ import logging
 import random
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -290,16 +289,11 @@ class _Preparer:
             future = apart.submit(_prepare_page, changes, self._actor, True)
             if future is not None:
                 self._pending.append(future)
-                return lambda: self._result(future, changes)
+                return lambda: apart.outcome(
+                    future, lambda: _prepare_page(changes, self._actor, False)
+                )
         batch = _prepare_page(changes, self._actor, False)
         return lambda: batch
-
-    def _result(self, future: Future[Batch], changes: list[dict[str, Any]]) -> Batch:
-        try:
-            return future.result()
-        except BrokenProcessPool:  # the helper died: this page is prepared here
-            apart.discard()
-            return _prepare_page(changes, self._actor, False)
 
     def __enter__(self) -> _Preparer:
         return self

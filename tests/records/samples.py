@@ -23,6 +23,21 @@ SHUDAO = "91512081MA62K0260E"
 PERSON_ID = "11010519491231002X"
 
 
+def person_subject() -> dict[str, Any]:
+    """A natural person as a record's subject (张建国, by ID number)."""
+    return {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID}
+
+
+def represented(uscc: str = BEIJIANG, name: str = "北疆") -> dict[str, Any]:
+    """An organization as a record's subject, naming 张建国 its legal representative."""
+    return {
+        "type": "organization",
+        "name": name,
+        "uscc": uscc,
+        "legal_rep": {"name": "张建国", "id_number": PERSON_ID},
+    }
+
+
 def penalty(
     ref: str = "呼住建罚〔2026〕12号", uscc: str = BEIJIANG, **extra: Any
 ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from credithub.audit.models import AuditEntry
 from credithub.db import db
 from credithub.entities.models import Subject
 from credithub.records.models import Record, RecordChange
+from tests.records import samples
 from tests.records.samples import BEIJIANG, CAIZHENG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
 
 Headers = dict[str, str]
@@ -309,19 +310,8 @@ def test_a_crash_while_committing_leaves_nothing(
 def test_persons_and_legal_representatives_stay_masked(
     app: Flask, client: FlaskClient, zhujian: Headers
 ) -> None:
-    person = penalty(
-        "P-1",
-        subject={"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID},
-    )
-    with_rep = penalty(
-        "P-2",
-        subject={
-            "type": "organization",
-            "name": "北疆",
-            "uscc": BEIJIANG,
-            "legal_rep": {"name": "张建国", "id_number": PERSON_ID},
-        },
-    )
+    person = penalty("P-1", subject=samples.person_subject())
+    with_rep = penalty("P-2", subject=samples.represented())
     body = push(client, zhujian, person, with_rep).get_json()
     assert [r["status"] for r in body["results"]] == ["created", "created"]
     for result in body["results"]:

@@ -18,6 +18,7 @@ from credithub.db import db
 from credithub.rules.pack import RulePack, add_months
 from credithub.standing.models import CheckLog, StandingRow
 from tests.conftest import PG_URL
+from tests.records import samples
 from tests.records.samples import BEIJIANG, CAIZHENG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
 
 Headers = dict[str, str]
@@ -230,7 +231,7 @@ def test_profile_explains_the_score_record_by_record(
 def test_batch_check_in_order_with_persons_and_unknowns(
     client: FlaskClient, zhujian: Headers, bidding: Headers
 ) -> None:
-    person = {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID}
+    person = samples.person_subject()
     push(client, zhujian, listing(), listing("HMD-P", subject=person))
     body = {
         "domain": "construction",
@@ -252,7 +253,7 @@ def test_batch_check_in_order_with_persons_and_unknowns(
 def test_legal_representative_under_a_reaching_listing_is_reported(
     client: FlaskClient, zhujian: Headers, bidding: Headers
 ) -> None:
-    person = {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID}
+    person = samples.person_subject()
     push(
         client,
         zhujian,
@@ -260,12 +261,7 @@ def test_legal_representative_under_a_reaching_listing_is_reported(
         penalty(
             "P-1",
             uscc=BEIJIANG,
-            subject={
-                "type": "organization",
-                "name": "北疆",
-                "uscc": BEIJIANG,
-                "legal_rep": {"name": "张建国", "id_number": PERSON_ID},
-            },
+            subject=samples.represented(),
         ),
     )
     answer = check(client, bidding, BEIJIANG, "construction")
@@ -278,12 +274,10 @@ def test_legal_representative_under_a_reaching_listing_is_reported(
 def test_a_later_listing_of_the_legal_representative_reaches_the_organization(
     client: FlaskClient, zhujian: Headers, bidding: Headers
 ) -> None:
-    rep = {"name": "张建国", "id_number": PERSON_ID}
-    org = {"type": "organization", "name": "北疆", "uscc": BEIJIANG, "legal_rep": rep}
-    push(client, zhujian, penalty("P-1", uscc=BEIJIANG, subject=org))
+    push(client, zhujian, penalty("P-1", uscc=BEIJIANG, subject=samples.represented()))
     assert check(client, bidding, BEIJIANG, "construction")["related"] == []
 
-    person = {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID}
+    person = samples.person_subject()
     push(client, zhujian, listing("HMD-REP", subject=person))
     [related] = check(client, bidding, BEIJIANG, "construction")["related"]
     assert related["restrictions"][0]["measure"]

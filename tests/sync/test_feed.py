@@ -9,6 +9,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from tests.records import samples
 from tests.records.samples import BEIJIANG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
 
 
@@ -24,19 +25,8 @@ def test_items_carry_full_identity_and_the_stored_version(
 ) -> None:
     dept = make_token("department", uscc=ZHUJIAN)
     peer = make_token("peer", hub="province")
-    person = penalty(
-        "P-1",
-        subject={"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID},
-    )
-    with_rep = penalty(
-        "P-2",
-        subject={
-            "type": "organization",
-            "name": "北疆",
-            "uscc": BEIJIANG,
-            "legal_rep": {"name": "张建国", "id_number": PERSON_ID},
-        },
-    )
+    person = penalty("P-1", subject=samples.person_subject())
+    with_rep = penalty("P-2", subject=samples.represented())
     legacy = penalty(
         "P-3",
         subject={
