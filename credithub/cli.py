@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -160,20 +159,16 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
             raise click.ClickException(f"client {client_name!r} may not write records")
         actor = Actor(name=client.name, kind=client.kind, uscc=client.uscc)
         warnings, parsed = intake.parse(file.read_bytes(), None)
-        db.session.close()  # nothing read so far may hold a lock while batches commit
         summary = intake.ImportSummary()
         try:
-            # Reading and checking run in a worker process while this one writes.
-            batches = intake.prepared_batches_apart(app, parsed, actor, batch_size)
-            total = operator.length_hint(parsed)
+            # Two processes take the batches in turn: one checks while the other writes.
             with click.progressbar(
-                length=total, label=f"importing {file.name}", file=sys.stderr
+                length=len(parsed), label=f"importing {file.name}", file=sys.stderr
             ) as bar:
-                for batch in batches:
-                    with db.transaction() as session:
-                        summary.add(batch, intake.write_rows(session, batch, actor))
-                    bar.update(len(batch.rows))
-        except intake.PreparingFailed as exc:
+                for batch in intake.import_rows(app, parsed, actor, batch_size):
+                    summary.add(batch)
+                    bar.update(batch.rows)
+        except intake.ImportFailed as exc:
             done = f"the first {summary.rows} rows were imported"
             raise click.ClickException(f"{exc}; {done}") from None
     for warning in warnings:

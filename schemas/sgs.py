@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from schemas.sgs_fields import (
     ABSENT,
@@ -30,7 +30,15 @@ from schemas.sgs_fields import (
     split_categories,
 )
 
-__all__ = ["SgsFormatError", "SgsRow", "detect_and_read", "map_header", "map_row", "parse_rows"]
+__all__ = [
+    "SgsFormatError",
+    "SgsRow",
+    "SgsRows",
+    "detect_and_read",
+    "map_header",
+    "map_row",
+    "parse_rows",
+]
 
 
 class SgsFormatError(ValueError):
@@ -72,22 +80,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
 )
 _HEADER_SEARCH = 5  # title rows above the header that a template may carry
-
-
-_T = TypeVar("_T")
-
-
-class _Counted(Iterator[_T]):
-    """Items made lazily whose number is known (`operator.length_hint`)."""
-
-    def __init__(self, items: Iterator[_T], count: int) -> None:
-        self._items, self._count = items, count
-
-    def __next__(self) -> _T:
-        return next(self._items)
-
-    def __length_hint__(self) -> int:
-        return self._count
 
 
 def detect_and_read(
@@ -372,20 +364,35 @@ class _Plan:
 
 def parse_rows(
     data: bytes, content_type: str | None = None, today: date | None = None
-) -> tuple[list[str], Iterator[SgsRow]]:
-    """Parse a whole 双公示 file: (header-level warnings, one SgsRow per data row, checked as
-    they are taken)."""
+) -> tuple[list[str], SgsRows]:
+    """Parse a whole 双公示 file: (header-level warnings, the data rows, each checked as it is
+    taken)."""
     header, raw_rows = detect_and_read(data, content_type)
     mapping, warnings = map_header(header)
-    plan = _Plan.of(mapping)
-    day = today or date.today()
-    # The readers already strip every cell, so each row is its own lookup table.
     # The whole file is read here, so a damaged one (a CSV cut inside a quoted cell, a broken
     # sheet) is refused before any row is taken; checking the rows is left to the consumer.
-    raws = list(raw_rows)
-    return warnings, _Counted(
-        (_map(i, raw, raw, plan, day) for i, raw in enumerate(raws)), len(raws)
-    )
+    return warnings, SgsRows(list(raw_rows), _Plan.of(mapping), today or date.today())
+
+
+class SgsRows:
+    """A file's data rows, read; each is checked (`SgsRow`) when it is taken, whether in order
+    or a range at a time (an import's processes each take their own batches)."""
+
+    def __init__(self, raws: list[dict[str, str]], plan: _Plan, day: date) -> None:
+        self._raws, self._plan, self._day = raws, plan, day
+
+    def __len__(self) -> int:
+        return len(self._raws)
+
+    def __iter__(self) -> Iterator[SgsRow]:
+        for start in range(0, len(self._raws), 1000):
+            yield from self.take(start, start + 1000)
+
+    def take(self, start: int, stop: int) -> list[SgsRow]:
+        """Rows start..stop-1 (by position among the data rows), checked."""
+        plan, day, raws = self._plan, self._day, self._raws
+        # The readers already strip every cell, so each row is its own lookup table.
+        return [_map(i, raws[i], raws[i], plan, day) for i in range(start, min(stop, len(raws)))]
 
 
 def map_row(index: int, raw: dict[str, str], mapping: dict[str, str], today: date) -> SgsRow:

@@ -11,7 +11,9 @@ import csv
 import io
 import json
 import multiprocessing
-from collections.abc import Iterable, Iterator, Sequence
+import os
+import signal
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from queue import Empty
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from flask import Flask, Request
 from sqlalchemy.orm import Session
 
+from credithub.db import db
 from credithub.errors import Invalid
 from credithub.records.prepare import Actor, load_checked_record, today_in_china
 from credithub.records.service import (
@@ -30,7 +33,7 @@ from credithub.records.service import (
     write_batch,
 )
 from schemas.records import MAX_BATCH
-from schemas.sgs import SgsFormatError, SgsRow, parse_rows
+from schemas.sgs import SgsFormatError, SgsRow, SgsRows, parse_rows
 
 # Errors found after parsing are named by the hub's field; a department thinks in 双公示 codes.
 FIELD_TO_CODE = {
@@ -74,7 +77,7 @@ def read_upload(request: Request) -> tuple[bytes, str | None]:
     return data, request.mimetype
 
 
-def parse(data: bytes, content_type: str | None) -> tuple[list[str], Iterable[SgsRow]]:
+def parse(data: bytes, content_type: str | None) -> tuple[list[str], SgsRows]:
     try:
         return parse_rows(data, content_type, today_in_china())
     except SgsFormatError as exc:
@@ -173,20 +176,44 @@ def ingest_sgs(
         if isinstance(payload, dict) and set(payload) - {"rows"}:
             extra = sorted(set(payload) - {"rows"})
             raise Invalid("unknown fields", {k: ["Unknown field."] for k in extra})
-    header_warnings, rows_iter = parse(data, content_type)
-    rows: list[SgsRow] = []
-    for row in rows_iter:
-        rows.append(row)
-        if len(rows) > MAX_BATCH:
-            raise Invalid(
-                f"at most {MAX_BATCH} rows per request; use `credithub import` or split the file",
-                {"file": [f"more than {MAX_BATCH} rows"]},
-            )
-    if not rows:
+    header_warnings, parsed = parse(data, content_type)
+    if len(parsed) > MAX_BATCH:
+        raise Invalid(
+            f"at most {MAX_BATCH} rows per request; use `credithub import` or split the file",
+            {"file": [f"more than {MAX_BATCH} rows"]},
+        )
+    if not parsed:
         raise Invalid("the file has no data rows", {"file": ["no data rows"]})
+    rows = list(parsed)
     result = ingest_rows(session, rows, actor, atomic=atomic)
     result.warnings = header_warnings
     return result
+
+
+@dataclass
+class BatchOutcome:
+    """What one committed batch of an import did: its counts and its rejected rows."""
+
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    # Each rejected row: its position in the file (from 0), the raw row, the reasons.
+    rejected: list[tuple[int, dict[str, Any], dict[str, list[str]]]]
+
+    @classmethod
+    def of(cls, rows: RowBatch, result: IngestResult) -> BatchOutcome:
+        return cls(
+            len(rows.rows),
+            result.count("created"),
+            result.count("updated"),
+            result.count("unchanged"),
+            [
+                (index, raw, item.errors)
+                for (index, _, raw), item in zip(rows.rows, result.results, strict=True)
+                if item.status == "rejected"
+            ],
+        )
 
 
 @dataclass
@@ -197,90 +224,141 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    # Each rejected row: its position in the file (from 0), the raw row, the reasons.
     rejected: list[tuple[int, dict[str, Any], dict[str, list[str]]]] = field(default_factory=list)
 
-    def add(self, rows: RowBatch, result: IngestResult) -> None:
-        self.rows += len(rows.rows)
-        self.created += result.count("created")
-        self.updated += result.count("updated")
-        self.unchanged += result.count("unchanged")
-        self.rejected.extend(
-            (index, raw, item.errors)
-            for (index, _, raw), item in zip(rows.rows, result.results, strict=True)
-            if item.status == "rejected"
-        )
+    def add(self, batch: BatchOutcome) -> None:
+        self.rows += batch.rows
+        self.created += batch.created
+        self.updated += batch.updated
+        self.unchanged += batch.unchanged
+        self.rejected.extend(batch.rejected)
 
 
-class PreparingFailed(RuntimeError):
-    """The process preparing an import's batches failed or died."""
+class ImportFailed(RuntimeError):
+    """A batch of an import could not be checked or written (or its process died); the
+    batches before it are committed, it and those after it are not."""
 
 
-def prepared_batches(
-    rows: Iterable[SgsRow], actor: Actor, batch_size: int = MAX_BATCH, forecast: bool = False
-) -> Iterator[RowBatch]:
-    """The rows' prepared batches, in file order, prepared in this process as they are read."""
-    batch: list[SgsRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == batch_size:
-            yield prepare_rows(batch, actor, forecast=forecast)
-            batch = []
-    if batch:
-        yield prepare_rows(batch, actor, forecast=forecast)
+def import_rows(
+    app: Flask, rows: SgsRows, actor: Actor, batch_size: int = MAX_BATCH
+) -> Iterator[BatchOutcome]:
+    """Import a file's rows batch by batch, each batch checked and committed on its own, in
+    file order (a key sent twice ends as its last row says; a crash loses at most the batches
+    not yet committed). Yields each batch's outcome once it is committed.
 
-
-def prepared_batches_apart(
-    app: Flask, rows: Iterable[SgsRow], actor: Actor, batch_size: int = MAX_BATCH
-) -> Iterator[RowBatch]:
-    """As `prepared_batches`, but read and prepared in a worker process while the caller
-    writes: a whole-file import keeps both cores busy (reading and checking a row cost about
-    half of writing it). At most two batches wait, so memory stays bounded. Needs `fork` (the
-    worker inherits the app and the file already read); elsewhere, prepares in this process.
+    Two processes take the batches in turn (batch n by process n % 2): each checks its next
+    batch while the other writes, and writes it once the batch before it has committed. Both
+    cores stay busy and nothing prepared has to travel between processes. They are forked, so
+    they inherit the app and the rows read; without `fork` (or with one core) the batches are
+    imported in this process.
     """
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield from prepared_batches(rows, actor, batch_size)
+    batches = (len(rows) + batch_size - 1) // batch_size
+    processes = min(_IMPORT_PROCESSES, os.cpu_count() or 1, batches)
+    db.session.close()  # nothing read so far may hold a lock while the batches commit
+    if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for n in range(batches):
+            yield _import_batch(rows, n, batch_size, actor)
         return
     context = multiprocessing.get_context("fork")
-    queue: Any = context.Queue(maxsize=2)
-    worker = context.Process(
-        target=_prepare_apart, args=(app, rows, actor, batch_size, queue), daemon=True
-    )
-    worker.start()
+    turn = context.Value("q", 0)  # the batch to be written next; -1: stop
+    changed = context.Condition(turn.get_lock())
+    done: Any = context.Queue()
+    db.engine.dispose()  # no pooled connection may cross the fork
+    workers = [
+        context.Process(
+            target=_take_turns,
+            args=(app, rows, actor, batch_size, me, processes, turn, changed, done, os.getpid()),
+            daemon=True,
+        )
+        for me in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
     try:
-        while True:
-            try:
-                item = queue.get(timeout=1.0)
-            except Empty:
-                if not worker.is_alive():
-                    code = worker.exitcode
-                    raise PreparingFailed(f"the preparing process died (exit {code})") from None
-                continue
-            if item is None:
-                return
-            if isinstance(item, PreparingFailed):
-                raise item
-            yield item
+        yield from _in_order(batches, done, workers)
     finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join()
+        with changed:
+            turn.value = -1
+            changed.notify_all()
+        for worker in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
 
 
-def _prepare_apart(
-    app: Flask, rows: Iterable[SgsRow], actor: Actor, batch_size: int, queue: Any
+_IMPORT_PROCESSES = 2
+
+
+def _import_batch(rows: SgsRows, n: int, batch_size: int, actor: Actor) -> BatchOutcome:
+    batch = prepare_rows(rows.take(n * batch_size, (n + 1) * batch_size), actor)
+    with db.transaction() as session:
+        return BatchOutcome.of(batch, write_rows(session, batch, actor))
+
+
+def _in_order(batches: int, done: Any, workers: Sequence[Any]) -> Iterator[BatchOutcome]:
+    """The workers' outcomes in batch order; a failure once every batch before it is in."""
+    arrived: dict[int, BatchOutcome | ImportFailed] = {}
+    for n in range(batches):
+        while n not in arrived:
+            try:
+                m, outcome = done.get(timeout=1.0)
+            except Empty:
+                dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+                if dead:
+                    raise ImportFailed(f"an importing process died (exit {dead[0]})") from None
+                continue
+            arrived[m] = outcome
+        outcome = arrived.pop(n)
+        if isinstance(outcome, ImportFailed):
+            raise outcome
+        yield outcome
+
+
+def _take_turns(
+    app: Flask,
+    rows: SgsRows,
+    actor: Actor,
+    batch_size: int,
+    me: int,
+    of: int,
+    turn: Any,
+    changed: Any,
+    done: Any,
+    parent: int,
 ) -> None:
-    """The worker: send each prepared batch, then None (or what went wrong)."""
-    try:
-        with app.app_context():
-            # Standings forecast here are work the writer is spared (see prepare_batch).
-            for batch in prepared_batches(rows, actor, batch_size, forecast=True):
-                queue.put(batch)
-            queue.put(None)
-    except Exception as exc:  # the writer reports it; this process has no one else to tell
-        queue.put(PreparingFailed(f"{type(exc).__name__}: {exc}"))
-    queue.close()
-    queue.join_thread()
+    """One importing process: batches me, me + of, ...; each checked, then written in turn."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    with app.app_context():
+        batches = (len(rows) + batch_size - 1) // batch_size
+        for n in range(me, batches, of):
+            try:
+                # Standings forecast here, while the other process writes, spare the writing.
+                batch = prepare_rows(
+                    rows.take(n * batch_size, (n + 1) * batch_size), actor, forecast=True
+                )
+            except Exception as exc:
+                batch, failure = None, ImportFailed(f"{type(exc).__name__}: {exc}")
+            with changed:
+                while turn.value != n:
+                    if turn.value < 0 or os.getppid() != parent:
+                        return
+                    changed.wait(0.5)
+            if batch is None:
+                done.put((n, failure))
+                return
+            try:
+                with db.transaction() as session:
+                    outcome: BatchOutcome | ImportFailed = BatchOutcome.of(
+                        batch, write_rows(session, batch, actor)
+                    )
+            except Exception as exc:  # the parent reports it; we stop, and so does the other
+                done.put((n, ImportFailed(f"{type(exc).__name__}: {exc}")))
+                return
+            done.put((n, outcome))
+            with changed:
+                turn.value = n + 1
+                changed.notify_all()
 
 
 def rejected_report(summary: ImportSummary) -> str:

@@ -1,0 +1,120 @@
+"""`credithub import`: batches are checked and written by two processes in turn, committed in
+file order; a batch that fails, or a process that dies, stops the import after the batches
+before it, and the summary says how far it got."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from credithub.db import db
+from credithub.records import intake
+from credithub.records.models import Record, RecordChange
+from tests.records.samples import ZHUJIAN, make_uscc, sgs_csv, sgs_row
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def department(make_token: Callable[..., Headers]) -> Headers:
+    return make_token("department", uscc=ZHUJIAN, name="zhujian")
+
+
+def _file(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
+    path = tmp_path / "处罚信息.csv"
+    path.write_bytes(sgs_csv(rows, "gbk"))
+    return path
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_batches_are_committed_in_file_order(
+    app: Flask,
+    run_cli: Callable[..., Any],
+    department: Headers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    processes: int,
+) -> None:
+    """A decision sent twice in a file ends as its later row says, across batches written by
+    different processes, and the change log lists the rows in file order."""
+    monkeypatch.setattr(intake, "_IMPORT_PROCESSES", processes)
+    again = make_uscc("91150700", "T0000001")
+    rows = [sgs_row(i) for i in range(1, 10)]
+    rows[1] = sgs_row(2, uscc=again, CF_NR_FK="1")
+    rows.append(sgs_row(2, uscc=again, CF_NR_FK="2"))  # row 10, in the last batch: corrects row 2
+    result = run_cli(
+        "import", str(_file(tmp_path, rows)), "--client", "zhujian", "--batch-size", "2"
+    )
+    assert result.exit_code == 0, result.output
+    assert "rows 10: created 9, updated 1, unchanged 0, rejected 0" in result.output
+
+    with app.app_context():
+        corrected = db.session.scalars(select(Record).where(Record.subject.has(uscc=again))).one()
+        assert (corrected.version, corrected.content["fine_yuan"]) == (2, "20000.00")
+        by_position = db.session.execute(
+            select(Record.ref, RecordChange.version)
+            .join(Record, Record.id == RecordChange.record_id)
+            .order_by(RecordChange.position)
+        ).all()
+    numbers = [int(ref.split("〕")[1].rstrip("号")) for ref, _ in by_position]
+    assert numbers == [*range(1, 10), 2]
+    assert [version for _, version in by_position] == [1] * 9 + [2]
+
+
+def test_a_batch_that_fails_stops_the_import_after_the_batches_before_it(
+    app: Flask,
+    run_cli: Callable[..., Any],
+    department: Headers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write = intake.write_rows
+
+    def failing(session: Any, rows: intake.RowBatch, actor: Any) -> Any:
+        if any(index == 6 for index, _, _ in rows.rows):  # the fourth batch (rows 7 and 8)
+            raise RuntimeError("the disk is full")
+        return write(session, rows, actor)
+
+    monkeypatch.setattr(intake, "write_rows", failing)  # the processes are forked: they see it
+    path = _file(tmp_path, [sgs_row(i) for i in range(1, 11)])
+    result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "2")
+    assert result.exit_code != 0
+    assert "RuntimeError: the disk is full; the first 6 rows were imported" in result.output
+    with app.app_context():
+        refs = db.session.scalars(select(Record.ref)).all()
+    assert sorted(int(ref.split("〕")[1].rstrip("号")) for ref in refs) == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.skipif(os.cpu_count() == 1, reason="one core: the batches are imported in-process")
+def test_a_process_killed_mid_batch_leaves_the_batches_before_it(
+    app: Flask,
+    run_cli: Callable[..., Any],
+    department: Headers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process killed outright while writing: its batch is not half-written, the import
+    reports how far it got, and the other process stops."""
+    write = intake.write_rows
+
+    def dying(session: Any, rows: intake.RowBatch, actor: Any) -> Any:
+        result = write(session, rows, actor)  # written, not committed
+        if any(index == 4 for index, _, _ in rows.rows):  # the third batch (rows 5 and 6)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    monkeypatch.setattr(intake, "write_rows", dying)
+    path = _file(tmp_path, [sgs_row(i) for i in range(1, 11)])
+    result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "2")
+    assert result.exit_code != 0
+    assert f"died (exit {-signal.SIGKILL}); the first 4 rows were imported" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Record)) == 4
+        assert db.session.scalar(select(func.count()).select_from(RecordChange)) == 4
