@@ -8,9 +8,11 @@ never later finds a change with a smaller position appear.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -101,3 +103,10 @@ class ChangeHead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger)
+
+
+def content_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A record row's content; a row about to be written carries it encoded (`JsonText`)."""
+    content = row["content"]
+    found: dict[str, Any] = orjson.loads(str(content)) if isinstance(content, str) else content
+    return found

@@ -78,15 +78,21 @@ class Prepared:
     # What the content digest covers besides the subjects, as canonical JSON (sorted keys).
     body: bytes = b""
     record_id: str = ""  # the id the record gets if it is new
+    # The content and the raw row as stored (JSON text), encoded here rather than by the writer.
+    content_json: str = ""
+    raw_json: str | None = None
 
     def __post_init__(self) -> None:
         if not self.record_id:
             self.record_id = new_id()
+        if not self.content_json:
+            self.content_json = _canonical(self.content).decode()
         if not self.body:
-            self.body = orjson.dumps(
-                [self.content, self.domains, self.severity, _iso(self.publish_until)],
-                option=orjson.OPT_SORT_KEYS,
-            )
+            # What orjson makes of [content, domains, severity, publish_until] with sorted keys.
+            rest = orjson.dumps([self.domains, self.severity, _iso(self.publish_until)])
+            self.body = b"[" + self.content_json.encode() + b"," + rest[1:]
+        if self.raw is not None and self.raw_json is None:
+            self.raw_json = orjson.dumps(self.raw, option=orjson.OPT_NON_STR_KEYS).decode()
 
     def content_hash(self, subject_id: str, legal_rep_id: str | None) -> str:
         """The digest that tells a changed record from one sent again unchanged."""
@@ -102,16 +108,15 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
+def _decimal(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _canonical(content: dict[str, Any]) -> bytes:
+    """Content as canonical JSON: sorted keys, dates in ISO form, amounts as plain decimals."""
+    return orjson.dumps(content, default=_decimal, option=orjson.OPT_SORT_KEYS)
 
 
 Loader = Callable[[Any], dict[str, Any]]
@@ -266,6 +271,7 @@ def _normal_form(
     content.pop("domains", None)
     content.pop("severity", None)
     content.pop("publish_until", None)
+    content_json = _canonical(content)
     return Prepared(
         index=index,
         kind=kind,
@@ -275,7 +281,8 @@ def _normal_form(
         decided_on=decided_on,
         subject=subject,
         legal_rep=legal_rep,
-        content=_jsonable(content),
+        content=orjson.loads(content_json),
+        content_json=content_json.decode(),
         domains=domains,
         severity=severity,
         publish_until=publish_until,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from credithub import audit
 from credithub.db import (
+    JsonText,
     bulk_insert,
     keep_statistics_fresh,
     new_id,
@@ -34,7 +35,7 @@ from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from credithub.records import apart
 from credithub.records.changes import log_change, preserve
-from credithub.records.models import Record, RecordChange
+from credithub.records.models import Record, RecordChange, content_of
 from credithub.records.prepare import (
     Actor,
     Loader,
@@ -423,20 +424,29 @@ def _write(
     # subject created by this batch has no records but the batch's: they are not read back,
     # and its forecast standing holds if it was made from exactly the records written for it.
     affected = {c[4] for c in changed} | {b["subject_id"] for b in superseded.values()}
-    known: dict[str, list[RecordFacts]] = {sid: [] for sid in new_subjects}
+    written: dict[str, list[dict[str, Any]]] = {sid: [] for sid in new_subjects}
     for row in [*inserts, *updates.values()]:
-        if row["subject_id"] in known:
-            known[row["subject_id"]].append(standing.record_facts(row))
+        if row["subject_id"] in written:
+            written[row["subject_id"]].append(row)
     forecasts: dict[str, standing.Forecast] = {}
     if batch_forecasts:
         keys: dict[str, set[tuple[str, str]]] = {}
         for p, sid, _ in ready:
             keys.setdefault(sid, set()).add(p.subject.lookup_keys()[0])
-        for sid, facts in known.items():
+        for sid, rows in written.items():
             named = keys.get(sid, set())
             found = batch_forecasts.get(next(iter(named))) if len(named) == 1 else None
-            if found is not None and found.record_ids == frozenset(f.id for f in facts):
+            if found is not None and found.record_ids == frozenset(r["id"] for r in rows):
                 forecasts[sid] = found
+    # Their records' facts, but where the forecast stands and no record names them as legal
+    # representative (an organization's standing shows its representative's).
+    representatives = set(rep_ids.values())
+    known = {
+        sid: []
+        if sid in forecasts and sid not in representatives
+        else [standing.record_facts(r) for r in rows]
+        for sid, rows in written.items()
+    }
     standing.refresh(session, affected, known=known, forecasts=forecasts)
     created = len(inserts)
     keep_statistics_fresh(
@@ -518,9 +528,9 @@ def _new_row(
         "starts_on": p.starts_on,
         "ends_on": p.ends_on,
         "domains": p.domains,
-        "content": p.content,
+        "content": JsonText(p.content_json),
         "content_hash": digest,
-        "raw": p.raw,
+        "raw": None if p.raw_json is None else JsonText(p.raw_json),
         "origin_hub": origin["hub"],
         "origin_id": origin["id"],
         "origin_version": origin["version"],
@@ -568,9 +578,9 @@ def _apply_update(
         starts_on=p.starts_on,
         ends_on=p.ends_on,
         domains=p.domains,
-        content=p.content,
+        content=JsonText(p.content_json),
         content_hash=digest,
-        raw=p.raw if p.raw is not None else row["raw"],
+        raw=JsonText(p.raw_json) if p.raw_json is not None else row["raw"],
         version=row["version"] + 1,
         received_from=actor.name,
         updated_at=now,
@@ -654,7 +664,7 @@ def to_output(
     (`as_stored`) carry the status the record has at its version, so a peer stores what its
     origin stores, and an expiry reaches it as its own change.
     """
-    out: dict[str, Any] = {"id": row["id"], **row["content"]}
+    out: dict[str, Any] = {"id": row["id"], **content_of(row)}
     subject = dict(subjects[row["subject_id"]])
     rep = out.pop("legal_rep", None)
     if rep is not None or row.get("legal_rep_id"):

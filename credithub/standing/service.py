@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, one_of, utcnow
+from credithub.db import JsonText, bulk_insert, one_of, utcnow
 from credithub.entities.models import Subject
-from credithub.records.models import Record
+from credithub.records.models import Record, content_of
 from credithub.rules import active_pack
 from credithub.rules.pack import RulePack
 from credithub.standing.compute import RecordFacts, Standing, compute_standing
@@ -40,7 +40,7 @@ def _chunks(values: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]
 
 def record_facts(row: Mapping[Any, Any]) -> RecordFacts:
     """The facts of one record row (stored, or about to be written by the caller)."""
-    content = row["content"]
+    content = content_of(row)
     fine = content.get("fine_yuan")
     return RecordFacts(
         id=row["id"], kind=row["kind"], ref=row["ref"], authority_uscc=row["authority_uscc"],
@@ -174,7 +174,7 @@ class Forecast:
     computed_at: datetime
     valid_until: datetime | None
     pack_digest: str
-    data: dict[str, Any]
+    data: JsonText  # the stored form, encoded where the forecast is made
 
 
 def forecast(records: Sequence[RecordFacts], now: datetime) -> Forecast:
@@ -188,7 +188,7 @@ def forecast(records: Sequence[RecordFacts], now: datetime) -> Forecast:
         now,
         standing.valid_until,
         pack.digest,
-        _stored_form(standing, []),
+        JsonText.of(_stored_form(standing, [])),
     )
 
 
@@ -222,7 +222,7 @@ def refresh(
     ordered = sorted(ids)
     pack, now = active_pack(), now or utcnow()
     ahead = {sid: forecasts[sid] for sid in ordered if sid in forecasts and sid in known}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "subject_id": sid,
             "computed_at": f.computed_at,
