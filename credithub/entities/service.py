@@ -116,8 +116,11 @@ def uscc_allow_list() -> frozenset[str]:
     return allow
 
 
-def parse_subject(data: Any, prefix: str = "subject") -> tuple[SubjectRef, list[str]]:
-    """Validate and normalise a subject object; raise Invalid naming each bad field."""
+def parse_subject(
+    data: Any, prefix: str = "subject", allow: frozenset[str] | None = None
+) -> tuple[SubjectRef, list[str]]:
+    """Validate and normalise a subject object; raise Invalid naming each bad field. `allow`:
+    the USCC allow-list (`uscc_allow_list()`, looked up here if not given)."""
     if not isinstance(data, Mapping):
         raise Invalid(f"{prefix} must be an object", {prefix: ["must be an object"]})
     errors: dict[str, list[str]] = {}
@@ -140,7 +143,7 @@ def parse_subject(data: Any, prefix: str = "subject") -> tuple[SubjectRef, list[
     uscc = data.get("uscc")
     if uscc not in (None, ""):
         try:
-            parsed, found = parse_uscc(str(uscc), uscc_allow_list())
+            parsed, found = parse_uscc(str(uscc), uscc_allow_list() if allow is None else allow)
             ref.uscc, ref.uscc_exception = parsed.code, parsed.exception
             warnings.extend(found)
             if stype == "person":

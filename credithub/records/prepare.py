@@ -6,6 +6,7 @@ resolved and written in bulk by the service.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import orjson
 from marshmallow import ValidationError
 
 from credithub.db import new_id
-from credithub.entities.identifiers import IdentifierError, parse_uscc
+from credithub.entities.identifiers import IdentifierError, Uscc, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
 from credithub.errors import Invalid
 from credithub.rules.pack import RulePack, add_months
@@ -30,7 +31,14 @@ _FAST = compile_loader(_SCHEMA)
 _DATE_FIELDS = ("decided_on", "occurred_on", "listed_on", "awarded_on")
 _ALL_DATES = (*_DATE_FIELDS, "valid_until", "publish_until", "expires_on")
 # What storage holds, whichever edge the record came through.
-_LIMITS = (("subject.name", 300), ("authority.name", 200), ("subject.legal_rep.name", 100))
+_LIMITS = tuple(
+    (path, path.split("."), limit)
+    for path, limit in (
+        ("subject.name", 300),
+        ("authority.name", 200),
+        ("subject.legal_rep.name", 100),
+    )
+)
 
 
 def today_in_china() -> date:
@@ -169,9 +177,12 @@ def prepare(
     today: date,
     raw: dict[str, Any] | None = None,
     loader: Loader = load_api_record,
+    allow: frozenset[str] | None = None,
 ) -> Prepared:
-    """Validate and normalise one record; raise Invalid (or Refused) naming each bad field."""
+    """Validate and normalise one record; raise Invalid (or Refused) naming each bad field.
+    `allow`: the USCC allow-list, if the caller has it at hand."""
     data = loader(item)
+    allow = uscc_allow_list() if allow is None else allow
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
     _check_storage_limits(data, errors)
@@ -184,13 +195,13 @@ def prepare(
 
     subject: SubjectRef | None = None
     try:
-        subject, found = parse_subject(data["subject"])
+        subject, found = parse_subject(data["subject"], allow=allow)
         warnings.extend(found)
     except Invalid as exc:
         _merge(errors, exc.errors)
     legal_rep = _legal_rep(data["subject"].get("legal_rep"), errors)
 
-    authority_uscc, authority_name = _authority(data, actor, errors, warnings)
+    authority_uscc, authority_name = _authority(data, actor, errors, warnings, allow)
     _check_codes(data, pack, errors)
     if errors:
         raise Invalid("the record is not valid", errors)
@@ -299,16 +310,20 @@ def _normal_form(
 
 
 def _check_storage_limits(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    for path, limit in _LIMITS:
+    for path, parts, limit in _LIMITS:
         value: Any = data
-        for part in path.split("."):
+        for part in parts:
             value = value.get(part) if isinstance(value, dict) else None
         if isinstance(value, str) and len(value) > limit:
             errors.setdefault(path, []).append(f"at most {limit} characters")
 
 
 def _authority(
-    data: dict[str, Any], actor: Actor, errors: dict[str, list[str]], warnings: list[str]
+    data: dict[str, Any],
+    actor: Actor,
+    errors: dict[str, list[str]],
+    warnings: list[str],
+    allow: frozenset[str],
 ) -> tuple[str, str]:
     given = data.get("authority") or {}
     uscc = given.get("uscc")
@@ -320,7 +335,7 @@ def _authority(
             return "", ""
         return actor.uscc, given.get("name") or actor.name
     try:
-        parsed, found = parse_uscc(uscc, uscc_allow_list())
+        parsed, found = _authority_uscc(uscc, allow)
     except IdentifierError as exc:
         errors.setdefault("authority.uscc", []).append(exc.reason)
         return "", ""
@@ -328,6 +343,12 @@ def _authority(
     return parsed.code, given.get("name") or (
         actor.name if parsed.code == actor.uscc else parsed.code
     )
+
+
+@functools.lru_cache(maxsize=256)  # a batch names the same few authorities row after row
+def _authority_uscc(code: str, allow: frozenset[str]) -> tuple[Uscc, tuple[str, ...]]:
+    parsed, found = parse_uscc(code, allow)
+    return parsed, tuple(found)
 
 
 def _legal_rep(rep: dict[str, Any] | None, errors: dict[str, list[str]]) -> SubjectRef | None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -31,7 +32,7 @@ from credithub.db import (
     utcnow,
 )
 from credithub.entities.models import Subject
-from credithub.entities.service import ensure_subjects_collect
+from credithub.entities.service import ensure_subjects_collect, uscc_allow_list
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from credithub.records import apart
 from credithub.records.changes import log_change, preserve
@@ -46,6 +47,7 @@ from credithub.records.prepare import (
     today_in_china,
 )
 from credithub.rules import active_pack
+from credithub.rules.pack import RulePack
 from credithub.standing import service as standing
 from credithub.standing.compute import RecordFacts
 
@@ -136,7 +138,7 @@ def prepare_batch(
     With `forecast`, also compute the standing each subject would have if it is new to the hub
     (see `_forecast`): worth it where preparing runs beside the writer (an import's worker).
     """
-    pack, today = active_pack(), today_in_china()
+    pack, today, allow = active_pack(), today_in_china(), uscc_allow_list()
     batch = Batch(list(early) if early else [None] * len(items), [], [], today, atomic)
     results = batch.results
     for i, item in enumerate(items):
@@ -144,7 +146,7 @@ def prepare_batch(
             continue
         try:
             batch.prepared.append(
-                prepare(i, item, actor, pack, today, raws[i] if raws else None, loader)
+                prepare(i, item, actor, pack, today, raws[i] if raws else None, loader, allow)
             )
         except Refused as exc:
             results[i] = ItemResult(i, "rejected", errors=exc.errors)
@@ -152,11 +154,13 @@ def prepare_batch(
         except Invalid as exc:
             results[i] = ItemResult(i, "rejected", errors=exc.errors)
     if forecast:
-        batch.forecasts = _forecast(batch.prepared)
+        batch.forecasts = _forecast(batch.prepared, pack)
     return batch
 
 
-def _forecast(prepared: Sequence[Prepared]) -> dict[tuple[str, str], standing.Forecast]:
+def _forecast(
+    prepared: Sequence[Prepared], pack: RulePack
+) -> dict[tuple[str, str], standing.Forecast]:
     """The standing of each subject from the batch's records alone, which is its standing if
     the hub does not know it yet (a first import: most subjects). The writer uses a forecast
     only for a subject it creates and only if it writes exactly the forecast's records for it.
@@ -169,19 +173,20 @@ def _forecast(prepared: Sequence[Prepared]) -> dict[tuple[str, str], standing.Fo
     for key, items in groups.items():
         if any(p.legal_rep is not None for p in items):
             continue
-        out[key] = standing.forecast([_facts(p) for p in items], now)
+        out[key] = standing.forecast([_facts(p) for p in items], now, pack)
     return out
 
 
 def _facts(p: Prepared) -> RecordFacts:
-    return standing.record_facts(
-        {
-            "id": p.record_id, "kind": p.kind, "ref": p.ref, "authority_uscc": p.authority_uscc,
-            "authority_name": p.authority_name, "decided_on": p.decided_on,
-            "starts_on": p.starts_on, "ends_on": p.ends_on, "code": p.code,
-            "domains": p.domains, "severity": p.severity, "status": p.status,
-            "revoked_at": _state(p)["revoked_at"], "content": p.content, "legal_rep_id": None,
-        }
+    """What `standing.record_facts` reads of the row `p` becomes."""
+    fine = p.content.get("fine_yuan")
+    return RecordFacts(
+        id=p.record_id, kind=p.kind, ref=p.ref, authority_uscc=p.authority_uscc,
+        authority_name=p.authority_name, decided_on=p.decided_on, starts_on=p.starts_on,
+        ends_on=p.ends_on, code=p.code, categories=tuple(p.content.get("categories") or ()),
+        fine_yuan=Decimal(fine) if fine is not None else None, domains=tuple(p.domains),
+        severity=p.severity, status=p.status, revoked_at=_state(p)["revoked_at"],
+        basis=p.content.get("basis") or "", legal_rep_id=None,
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ no database: every answer is a pure function of the pack and its arguments.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -26,6 +27,7 @@ class RulePackError(Exception):
     """The rule pack cannot be used; the message names the file and the entry."""
 
 
+@functools.lru_cache(maxsize=8192)  # pure; a batch asks for the same few dates again and again
 def add_months(d: date, months: int) -> date:
     """`d` plus `months` calendar months, clamped to the target month's last day."""
     index = d.year * 12 + d.month - 1 + months

@@ -177,11 +177,10 @@ class Forecast:
     data: JsonText  # the stored form, encoded where the forecast is made
 
 
-def forecast(records: Sequence[RecordFacts], now: datetime) -> Forecast:
+def forecast(records: Sequence[RecordFacts], now: datetime, pack: RulePack) -> Forecast:
     """The standing these records alone give, with no related parties: the standing of a
     subject they would be the only records of. Pure, so it can be made where the records are
-    prepared and stored later by `refresh` if it holds."""
-    pack = active_pack()
+    prepared and stored later by `refresh` if it holds. `pack`: the active rule pack."""
     standing = compute_standing(records, pack, now)
     return Forecast(
         frozenset(r.id for r in records),
