@@ -8,6 +8,7 @@ file converges (the rows already in are `unchanged`).
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import multiprocessing
@@ -272,8 +273,13 @@ def import_rows(
         )
         for me in range(processes)
     ]
+    # The rows read and the app are shared with the processes until written to: a collection
+    # in a process would write to every object it scans (and copy its page). Objects made so far
+    # are left out of collections; each process pauses the collector while it imports.
+    gc.freeze()
     for worker in workers:
         worker.start()
+    gc.unfreeze()
     try:
         yield from _in_order(batches, done, workers)
     finally:
@@ -329,6 +335,8 @@ def _take_turns(
 ) -> None:
     """One importing process: batches me, me + of, ...; each checked, then written in turn."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    gc.freeze()  # what the parent made is never garbage here (see import_rows)
+    gc.disable()  # a batch makes few reference cycles; what it leaves is collected after it
     with app.app_context():
         batches = (len(rows) + batch_size - 1) // batch_size
         for n in range(me, batches, of):
@@ -359,6 +367,8 @@ def _take_turns(
             with changed:
                 turn.value = n + 1
                 changed.notify_all()
+            del batch, outcome
+            gc.collect()
 
 
 def rejected_report(summary: ImportSummary) -> str:
