@@ -19,7 +19,6 @@ from typing import Any, NamedTuple, cast
 
 import orjson
 from flask import Flask, current_app, g
-from psycopg.types.json import set_json_loads
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -396,7 +395,10 @@ def make_engine(url: str, echo: bool = False, pool_size: int = 5) -> Engine:
 
 
 def _pg_json(dbapi_conn: Any, _record: Any) -> None:
-    # psycopg decodes json/jsonb itself; the same fast decoder as on SQLite.
+    # psycopg decodes json/jsonb itself; the same fast decoder as on SQLite. (Imported here: a
+    # hub on SQLite never loads the driver.)
+    from psycopg.types.json import set_json_loads
+
     set_json_loads(orjson.loads, dbapi_conn)
 
 

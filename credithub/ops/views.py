@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint
 from sqlalchemy import text
 
-from credithub import migrate
 from credithub.db import db
 
 bp = Blueprint("ops", __name__)
@@ -25,6 +24,8 @@ def readyz() -> tuple[dict[str, Any], int]:
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
+        from credithub import migrate  # Alembic: loaded only where a revision is asked for
+
         current, head = migrate.current_revision(db.engine), migrate.head_revision()
         checks["schema"] = "ok" if current == head else f"at {current}, head is {head}; run init-db"
     except Exception as exc:
