@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -347,9 +348,12 @@ def utcnow() -> datetime:
 
 
 def new_id() -> str:
-    """A random 128-bit id as 32 hex digits (uuid4's text without its fixed version bits,
-    at a seventh of the cost: an import makes three per record)."""
-    return os.urandom(16).hex()
+    """A 128-bit id as 32 hex digits: the time in milliseconds (48 bits), then 80 random bits
+    (a UUIDv7's layout without its version bits; uuid4 cost seven times as much, and an import
+    makes three ids per record). Ids made one after another sort together, so the indexes keyed
+    by them grow at one end: a batch of new records dirties a few pages of each index, where
+    random ids dirtied about one page per record (each written again at commit)."""
+    return (time.time_ns() // 1_000_000).to_bytes(6, "big").hex() + os.urandom(10).hex()
 
 
 class JsonText(str):
