@@ -235,6 +235,9 @@ class ImportSummary:
         self.rejected.extend(batch.rejected)
 
 
+_IMPORT_PROCESSES = 2  # one checks while the other writes (see import_rows)
+
+
 class ImportFailed(RuntimeError):
     """A batch of an import could not be checked or written (or its process died); the
     batches before it are committed, it and those after it are not."""
@@ -291,9 +294,6 @@ def import_rows(
             if worker.is_alive():
                 worker.terminate()
                 worker.join()
-
-
-_IMPORT_PROCESSES = 2
 
 
 def _import_batch(rows: SgsRows, n: int, batch_size: int, actor: Actor) -> BatchOutcome:

@@ -33,6 +33,26 @@ def _file(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+def _import_ten_rows_in_pairs(
+    run_cli: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    after_writing: Callable[[list[int]], None],
+) -> Any:
+    """Import rows 1-10 in batches of two, `after_writing` called with each batch's row
+    positions once it is written (not yet committed)."""
+    write = intake.write_rows
+
+    def watched(session: Any, rows: intake.RowBatch, actor: Any) -> Any:
+        result = write(session, rows, actor)
+        after_writing([index for index, _, _ in rows.rows])
+        return result
+
+    monkeypatch.setattr(intake, "write_rows", watched)  # the processes are forked: they see it
+    path = _file(tmp_path, [sgs_row(i) for i in range(1, 11)])
+    return run_cli("import", str(path), "--client", "zhujian", "--batch-size", "2")
+
+
 @pytest.mark.parametrize("processes", [1, 2])
 def test_batches_are_committed_in_file_order(
     app: Flask,
@@ -68,53 +88,47 @@ def test_batches_are_committed_in_file_order(
     assert [version for _, version in by_position] == [1] * 9 + [2]
 
 
-def test_a_batch_that_fails_stops_the_import_after_the_batches_before_it(
+def _fail_at_row_7(positions: list[int]) -> None:
+    if 6 in positions:  # the fourth batch (rows 7 and 8)
+        raise RuntimeError("the disk is full")
+
+
+def _die_at_row_5(positions: list[int]) -> None:
+    if 4 in positions:  # the third batch (rows 5 and 6), written and not committed
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("stop", "said", "kept"),
+    [
+        (_fail_at_row_7, "RuntimeError: the disk is full; the first 6 rows were imported", 6),
+        pytest.param(
+            _die_at_row_5,
+            f"died (exit {-signal.SIGKILL}); the first 4 rows were imported",
+            4,
+            marks=pytest.mark.skipif(
+                os.cpu_count() == 1, reason="one core: the batches are imported in-process"
+            ),
+        ),
+    ],
+)
+def test_a_batch_that_fails_or_a_killed_process_stops_the_import_after_the_batches_before_it(
     app: Flask,
     run_cli: Callable[..., Any],
     department: Headers,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    stop: Callable[[list[int]], None],
+    said: str,
+    kept: int,
 ) -> None:
-    write = intake.write_rows
-
-    def failing(session: Any, rows: intake.RowBatch, actor: Any) -> Any:
-        if any(index == 6 for index, _, _ in rows.rows):  # the fourth batch (rows 7 and 8)
-            raise RuntimeError("the disk is full")
-        return write(session, rows, actor)
-
-    monkeypatch.setattr(intake, "write_rows", failing)  # the processes are forked: they see it
-    path = _file(tmp_path, [sgs_row(i) for i in range(1, 11)])
-    result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "2")
+    """A batch that fails, or a process killed outright while writing: that batch is not
+    half-written, the import reports how far it got, and the other process stops."""
+    result = _import_ten_rows_in_pairs(run_cli, tmp_path, monkeypatch, stop)
     assert result.exit_code != 0
-    assert "RuntimeError: the disk is full; the first 6 rows were imported" in result.output
+    assert said in result.output
     with app.app_context():
         refs = db.session.scalars(select(Record.ref)).all()
-    assert sorted(int(ref.split("〕")[1].rstrip("号")) for ref in refs) == [1, 2, 3, 4, 5, 6]
-
-
-@pytest.mark.skipif(os.cpu_count() == 1, reason="one core: the batches are imported in-process")
-def test_a_process_killed_mid_batch_leaves_the_batches_before_it(
-    app: Flask,
-    run_cli: Callable[..., Any],
-    department: Headers,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A process killed outright while writing: its batch is not half-written, the import
-    reports how far it got, and the other process stops."""
-    write = intake.write_rows
-
-    def dying(session: Any, rows: intake.RowBatch, actor: Any) -> Any:
-        result = write(session, rows, actor)  # written, not committed
-        if any(index == 4 for index, _, _ in rows.rows):  # the third batch (rows 5 and 6)
-            os.kill(os.getpid(), signal.SIGKILL)
-        return result
-
-    monkeypatch.setattr(intake, "write_rows", dying)
-    path = _file(tmp_path, [sgs_row(i) for i in range(1, 11)])
-    result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "2")
-    assert result.exit_code != 0
-    assert f"died (exit {-signal.SIGKILL}); the first 4 rows were imported" in result.output
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Record)) == 4
-        assert db.session.scalar(select(func.count()).select_from(RecordChange)) == 4
+        changes = db.session.scalar(select(func.count()).select_from(RecordChange))
+    assert sorted(int(ref.split("〕")[1].rstrip("号")) for ref in refs) == list(range(1, kept + 1))
+    assert changes == kept
