@@ -385,8 +385,8 @@ class SgsRows:
         return len(self._raws)
 
     def __iter__(self) -> Iterator[SgsRow]:
-        for start in range(0, len(self._raws), 1000):
-            yield from self.take(start, start + 1000)
+        plan, day = self._plan, self._day
+        return (_map(i, raw, raw, plan, day) for i, raw in enumerate(self._raws))
 
     def take(self, start: int, stop: int) -> list[SgsRow]:
         """Rows start..stop-1 (by position among the data rows), checked."""

@@ -261,7 +261,7 @@ def import_rows(
     db.session.close()  # nothing read so far may hold a lock while the batches commit
     if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for n in range(batches):
-            yield _import_batch(rows, n, batch_size, actor)
+            yield _committed(_checked(rows, n, batch_size, actor), actor)
         return
     context = multiprocessing.get_context("fork")
     turn = context.Value("q", 0)  # the batch to be written next; -1: stop
@@ -296,10 +296,21 @@ def import_rows(
                 worker.join()
 
 
-def _import_batch(rows: SgsRows, n: int, batch_size: int, actor: Actor) -> BatchOutcome:
-    batch = prepare_rows(rows.take(n * batch_size, (n + 1) * batch_size), actor)
+def _checked(
+    rows: SgsRows, n: int, batch_size: int, actor: Actor, forecast: bool = False
+) -> RowBatch:
+    """Batch n of the rows, checked (reads no database)."""
+    return prepare_rows(rows.take(n * batch_size, (n + 1) * batch_size), actor, forecast=forecast)
+
+
+def _committed(batch: RowBatch, actor: Actor) -> BatchOutcome:
+    """A checked batch written and committed in its own transaction."""
     with db.transaction() as session:
         return BatchOutcome.of(batch, write_rows(session, batch, actor))
+
+
+def _failure(exc: Exception) -> ImportFailed:
+    return ImportFailed(f"{type(exc).__name__}: {exc}")
 
 
 def _in_order(batches: int, done: Any, workers: Sequence[Any]) -> Iterator[BatchOutcome]:
@@ -335,18 +346,15 @@ def _take_turns(
 ) -> None:
     """One importing process: batches me, me + of, ...; each checked, then written in turn."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
-    gc.freeze()  # what the parent made is never garbage here (see import_rows)
     gc.disable()  # a batch makes few reference cycles; what it leaves is collected after it
     with app.app_context():
         batches = (len(rows) + batch_size - 1) // batch_size
         for n in range(me, batches, of):
             try:
                 # Standings forecast here, while the other process writes, spare the writing.
-                batch = prepare_rows(
-                    rows.take(n * batch_size, (n + 1) * batch_size), actor, forecast=True
-                )
+                batch: RowBatch | None = _checked(rows, n, batch_size, actor, forecast=True)
             except Exception as exc:
-                batch, failure = None, ImportFailed(f"{type(exc).__name__}: {exc}")
+                batch, failure = None, _failure(exc)
             with changed:
                 while turn.value != n:
                     if turn.value < 0 or os.getppid() != parent:
@@ -356,12 +364,9 @@ def _take_turns(
                 done.put((n, failure))
                 return
             try:
-                with db.transaction() as session:
-                    outcome: BatchOutcome | ImportFailed = BatchOutcome.of(
-                        batch, write_rows(session, batch, actor)
-                    )
+                outcome = _committed(batch, actor)
             except Exception as exc:  # the parent reports it; we stop, and so does the other
-                done.put((n, ImportFailed(f"{type(exc).__name__}: {exc}")))
+                done.put((n, _failure(exc)))
                 return
             done.put((n, outcome))
             with changed:

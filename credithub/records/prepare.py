@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from marshmallow import ValidationError
 
-from credithub.db import new_id
+from credithub.db import JsonText, new_id
 from credithub.entities.identifiers import IdentifierError, Uscc, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
 from credithub.errors import Invalid
@@ -71,6 +71,7 @@ class Prepared:
     subject: SubjectRef
     legal_rep: SubjectRef | None
     content: dict[str, Any]  # the record's own fields, JSON-ready (no subject identifiers)
+    content_json: str  # the content as stored: canonical JSON (sorted keys), encoded here
     domains: list[str]
     severity: str | None
     publish_until: date | None
@@ -78,29 +79,19 @@ class Prepared:
     starts_on: date
     ends_on: date | None
     origin: dict[str, Any] | None
-    raw: dict[str, Any] | None
+    raw_json: JsonText | None  # the row as received (a 双公示 row), as stored
     # The record's state at its origin (peer records only): status and revocation.
     status: str = "active"
     revoked: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    record_id: str = field(default_factory=new_id)  # the id the record gets if it is new
     # What the content digest covers besides the subjects, as canonical JSON (sorted keys).
-    body: bytes = b""
-    record_id: str = ""  # the id the record gets if it is new
-    # The content and the raw row as stored (JSON text), encoded here rather than by the writer.
-    content_json: str = ""
-    raw_json: str | None = None
+    body: bytes = field(init=False)
 
     def __post_init__(self) -> None:
-        if not self.record_id:
-            self.record_id = new_id()
-        if not self.content_json:
-            self.content_json = _canonical(self.content).decode()
-        if not self.body:
-            # What orjson makes of [content, domains, severity, publish_until] with sorted keys.
-            rest = orjson.dumps([self.domains, self.severity, _iso(self.publish_until)])
-            self.body = b"[" + self.content_json.encode() + b"," + rest[1:]
-        if self.raw is not None and self.raw_json is None:
-            self.raw_json = orjson.dumps(self.raw, option=orjson.OPT_NON_STR_KEYS).decode()
+        # What orjson makes of [content, domains, severity, publish_until] with sorted keys.
+        rest = orjson.dumps([self.domains, self.severity, _iso(self.publish_until)])
+        self.body = b"[" + self.content_json.encode() + b"," + rest[1:]
 
     def content_hash(self, subject_id: str, legal_rep_id: str | None) -> str:
         """The digest that tells a changed record from one sent again unchanged."""
@@ -301,7 +292,7 @@ def _normal_form(
         starts_on=starts_on,
         ends_on=ends_on,
         origin=origin,
-        raw=raw,
+        raw_json=None if raw is None else JsonText.of(raw),
         warnings=warnings,
         # A peer's record keeps the state it has at its origin, an expiry included.
         status=data.get("status", "active"),

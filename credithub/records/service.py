@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -178,15 +177,15 @@ def _forecast(
 
 
 def _facts(p: Prepared) -> RecordFacts:
-    """What `standing.record_facts` reads of the row `p` becomes."""
-    fine = p.content.get("fine_yuan")
-    return RecordFacts(
-        id=p.record_id, kind=p.kind, ref=p.ref, authority_uscc=p.authority_uscc,
-        authority_name=p.authority_name, decided_on=p.decided_on, starts_on=p.starts_on,
-        ends_on=p.ends_on, code=p.code, categories=tuple(p.content.get("categories") or ()),
-        fine_yuan=Decimal(fine) if fine is not None else None, domains=tuple(p.domains),
-        severity=p.severity, status=p.status, revoked_at=_state(p)["revoked_at"],
-        basis=p.content.get("basis") or "", legal_rep_id=None,
+    """The facts of the row `p` becomes."""
+    return standing.record_facts(
+        {
+            "id": p.record_id, "kind": p.kind, "ref": p.ref, "authority_uscc": p.authority_uscc,
+            "authority_name": p.authority_name, "decided_on": p.decided_on,
+            "starts_on": p.starts_on, "ends_on": p.ends_on, "code": p.code,
+            "domains": p.domains, "severity": p.severity, "status": p.status,
+            "revoked_at": _state(p)["revoked_at"], "content": p.content, "legal_rep_id": None,
+        }
     )  # fmt: skip
 
 
@@ -535,7 +534,7 @@ def _new_row(
         "domains": p.domains,
         "content": JsonText(p.content_json),
         "content_hash": digest,
-        "raw": None if p.raw_json is None else JsonText(p.raw_json),
+        "raw": p.raw_json,
         "origin_hub": origin["hub"],
         "origin_id": origin["id"],
         "origin_version": origin["version"],
@@ -585,7 +584,7 @@ def _apply_update(
         domains=p.domains,
         content=JsonText(p.content_json),
         content_hash=digest,
-        raw=JsonText(p.raw_json) if p.raw_json is not None else row["raw"],
+        raw=p.raw_json if p.raw_json is not None else row["raw"],
         version=row["version"] + 1,
         received_from=actor.name,
         updated_at=now,
