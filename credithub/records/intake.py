@@ -236,6 +236,7 @@ class ImportSummary:
 
 
 _IMPORT_PROCESSES = 2  # one checks while the other writes (see import_rows)
+_LOG_LIMIT = 128 << 20  # SQLite: the log is taken back to its start when it passes this
 
 
 class ImportFailed(RuntimeError):
@@ -348,6 +349,9 @@ def _take_turns(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     gc.disable()  # a batch makes few reference cycles; what it leaves is collected after it
     with app.app_context():
+        # Copying the log into the database file is this process's work after its turn (while
+        # the other writes), not the committer's while the other waits to write.
+        db.checkpoints_apart()
         batches = (len(rows) + batch_size - 1) // batch_size
         for n in range(me, batches, of):
             try:
@@ -369,9 +373,11 @@ def _take_turns(
                 done.put((n, _failure(exc)))
                 return
             done.put((n, outcome))
+            db.restart_log(over=_LOG_LIMIT)  # before the other may write
             with changed:
                 turn.value = n + 1
                 changed.notify_all()
+            db.checkpoint()
             del batch, outcome
             gc.collect()
 

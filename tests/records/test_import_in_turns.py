@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from credithub.db import db
 from credithub.records import intake
 from credithub.records.models import Record, RecordChange
+from tests.conftest import PG_URL
 from tests.records.samples import ZHUJIAN, make_uscc, sgs_csv, sgs_row
 
 Headers = dict[str, str]
@@ -132,3 +133,49 @@ def test_a_batch_that_fails_or_a_killed_process_stops_the_import_after_the_batch
         changes = db.session.scalar(select(func.count()).select_from(RecordChange))
     assert sorted(int(ref.split("〕")[1].rstrip("号")) for ref in refs) == list(range(1, kept + 1))
     assert changes == kept
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite's write-ahead log")
+@pytest.mark.skipif(os.cpu_count() == 1, reason="one core: the batches are imported in-process")
+def test_the_write_ahead_log_is_copied_apart_and_taken_back_to_its_start(
+    app: Flask,
+    run_cli: Callable[..., Any],
+    department: Headers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+) -> None:
+    """The importing processes copy the log into the database file after their turn to write,
+    not as they commit; a log that keeps growing is taken back to its start once it passes
+    the limit, so it stays near the limit however long the file."""
+    wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
+    seen = tmp_path / "log-sizes"
+    write = intake.write_rows
+
+    def watched(session: Any, rows: intake.RowBatch, actor: Any) -> Any:
+        result = write(session, rows, actor)
+        with seen.open("a") as out:  # the processes are forked: they report through a file
+            out.write(f"{wal.stat().st_size}\n")
+        return result
+
+    monkeypatch.setattr(intake, "write_rows", watched)
+    monkeypatch.setattr(intake, "_LOG_LIMIT", 256 << 10)
+
+    def largest_log(name: str) -> int:
+        seen.write_text("")
+        rows = [sgs_row(i, uscc=make_uscc("91150700", f"{name}{i:07d}")) for i in range(1, 61)]
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(sgs_csv(rows, "gbk"))
+        result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "2")
+        assert result.exit_code == 0, result.output
+        assert "created 60," in result.output
+        return max(int(line) for line in seen.read_text().split())
+
+    bounded = largest_log("A")
+    with monkeypatch.context() as no_copies:  # commits alone never copy the log: it grows
+        no_copies.setattr(db, "checkpoint", lambda: None)
+        no_copies.setattr(db, "restart_log", lambda **_: None)
+        unbounded = largest_log("B")
+    assert bounded < 1 << 20 < unbounded  # about 0.3 MiB against 3
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Record)) == 120
