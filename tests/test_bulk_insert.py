@@ -1,0 +1,71 @@
+"""`bulk_insert` stores exactly what SQLAlchemy's own insert stores: dates, UTC instants and
+JSON (encoded ahead or not) read back the same, as values and as the database's text."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import insert, text
+
+from credithub.db import JsonText, bulk_insert, db, table_of
+from credithub.entities.models import Subject, SubjectName
+from credithub.standing.models import StandingRow
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def _subject(sid: str, at: datetime) -> dict[str, Any]:
+    return {
+        "id": sid, "type": "organization", "name": f"公司{sid}", "uscc": None, "org_code": None,
+        "uscc_exception": False, "id_type": None, "id_hash": None, "id_cipher": None,
+        "id_masked": None, "created_at": at, "updated_at": at,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 3, 1, 8, 0, 0, tzinfo=CHINA),  # no fraction of a second, not in UTC
+        datetime(2026, 3, 1, 0, 0, 0, 123456, tzinfo=UTC),
+    ],
+)
+def test_bulk_insert_stores_what_sqlalchemy_stores(app: Flask, at: datetime) -> None:
+    data = {"restrictions": [], "score": 98.5, "名称": "警告"}
+    with app.app_context(), db.transaction() as session:
+        bulk_insert(session, Subject, [_subject("a", at)])
+        session.execute(insert(table_of(Subject)), [_subject("b", at)])
+        names = [
+            {"subject_id": sid, "name": "甲", "first_seen": date(2026, 1, 2), "last_seen": day}
+            for sid, day in (("a", date(2026, 12, 31)), ("b", date(2026, 12, 31)))
+        ]
+        bulk_insert(session, SubjectName, names[:1])
+        session.execute(insert(table_of(SubjectName)), names[1:])
+        standings = [
+            {"subject_id": sid, "computed_at": at, "valid_until": until, "pack_digest": "d",
+             "data": value}
+            for sid, until, value in (("a", None, JsonText.of(data)), ("b", None, data))
+        ]  # fmt: skip
+        bulk_insert(session, StandingRow, standings[:1])
+        session.execute(insert(table_of(StandingRow)), standings[1:])
+    with app.app_context():
+        conn = db.session.connection()
+        stored = {
+            sid: (created, first, last, computed, until, body)
+            for sid, created, first, last, computed, until, body in conn.execute(
+                text(
+                    "SELECT s.id, CAST(s.created_at AS TEXT), CAST(n.first_seen AS TEXT), "
+                    "CAST(n.last_seen AS TEXT), CAST(t.computed_at AS TEXT), "
+                    "CAST(t.valid_until AS TEXT), CAST(t.data AS TEXT) FROM subjects s "
+                    "JOIN subject_names n ON n.subject_id = s.id "
+                    "JOIN standings t ON t.subject_id = s.id"
+                )
+            )
+        }
+        assert stored["a"] == stored["b"]
+        row = db.session.get(StandingRow, "a")
+        assert row is not None and row.data == data and row.computed_at == at
+        subject = db.session.get(Subject, "a")
+        assert subject is not None and subject.created_at == at
