@@ -140,6 +140,8 @@ def hub_env(work: Path, db_url: str | None) -> dict[str, str]:
         "CREDITHUB_LOGGING_LEVEL": "WARNING",
     }
     env.pop("CREDITHUB_DATABASE_URL", None)
+    # As installed: the hub's own modules are compiled once, not at every start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if db_url:
         env["CREDITHUB_DATABASE_URL"] = db_url
     cli(env, "init-db")

@@ -66,6 +66,8 @@ def test_bulk_insert_stores_what_sqlalchemy_stores(app: Flask, at: datetime) -> 
         }
         assert stored["a"] == stored["b"]
         row = db.session.get(StandingRow, "a")
-        assert row is not None and row.data == data and row.computed_at == at
+        assert row is not None
+        assert (row.data, row.computed_at) == (data, at)
         subject = db.session.get(Subject, "a")
-        assert subject is not None and subject.created_at == at
+        assert subject is not None
+        assert subject.created_at == at

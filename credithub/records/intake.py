@@ -257,13 +257,14 @@ def import_rows(
     they inherit the app and the rows read; without `fork` (or with one core) the batches are
     imported in this process.
     """
-    batches = (len(rows) + batch_size - 1) // batch_size
-    processes = min(_IMPORT_PROCESSES, os.cpu_count() or 1, batches)
+    whole = (len(rows) + batch_size - 1) // batch_size
+    processes = min(_IMPORT_PROCESSES, os.cpu_count() or 1, whole)
     db.session.close()  # nothing read so far may hold a lock while the batches commit
     if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for n in range(batches):
-            yield _committed(_checked(rows, n, batch_size, actor), actor)
+        for bounds in _batches(len(rows), batch_size, ramp=False):
+            yield _committed(_checked(rows, bounds, actor), actor)
         return
+    batches = _batches(len(rows), batch_size, ramp=True)
     context = multiprocessing.get_context("fork")
     turn = context.Value("q", 0)  # the batch to be written next; -1: stop
     changed = context.Condition(turn.get_lock())
@@ -272,7 +273,7 @@ def import_rows(
     workers = [
         context.Process(
             target=_take_turns,
-            args=(app, rows, actor, batch_size, me, processes, turn, changed, done, os.getpid()),
+            args=(app, rows, actor, batches, me, processes, turn, changed, done, os.getpid()),
             daemon=True,
         )
         for me in range(processes)
@@ -285,7 +286,7 @@ def import_rows(
         worker.start()
     gc.unfreeze()
     try:
-        yield from _in_order(batches, done, workers)
+        yield from _in_order(len(batches), done, workers)
     finally:
         with changed:
             turn.value = -1
@@ -297,11 +298,28 @@ def import_rows(
                 worker.join()
 
 
+# Where two processes take turns, the first batches are smaller: writing waits for the first
+# batch to be checked, and the other process, its own first batch checked, waits for that write.
+_RAMP = (500, 1000, 2000, 4000)
+
+
+def _batches(count: int, batch_size: int, ramp: bool) -> list[tuple[int, int]]:
+    """The rows of each batch, (start, stop), at most `batch_size` each."""
+    sizes = iter(_RAMP if ramp else ())
+    out: list[tuple[int, int]] = []
+    start = 0
+    while start < count:
+        stop = min(start + min(next(sizes, batch_size), batch_size), count)
+        out.append((start, stop))
+        start = stop
+    return out
+
+
 def _checked(
-    rows: SgsRows, n: int, batch_size: int, actor: Actor, forecast: bool = False
+    rows: SgsRows, bounds: tuple[int, int], actor: Actor, forecast: bool = False
 ) -> RowBatch:
-    """Batch n of the rows, checked (reads no database)."""
-    return prepare_rows(rows.take(n * batch_size, (n + 1) * batch_size), actor, forecast=forecast)
+    """The rows start..stop-1, checked as a batch (reads no database)."""
+    return prepare_rows(rows.take(*bounds), actor, forecast=forecast)
 
 
 def _committed(batch: RowBatch, actor: Actor) -> BatchOutcome:
@@ -337,7 +355,7 @@ def _take_turns(
     app: Flask,
     rows: SgsRows,
     actor: Actor,
-    batch_size: int,
+    batches: Sequence[tuple[int, int]],
     me: int,
     of: int,
     turn: Any,
@@ -352,11 +370,10 @@ def _take_turns(
         # Copying the log into the database file is this process's work after its turn (while
         # the other writes), not the committer's while the other waits to write.
         db.checkpoints_apart()
-        batches = (len(rows) + batch_size - 1) // batch_size
-        for n in range(me, batches, of):
+        for n in range(me, len(batches), of):
             try:
                 # Standings forecast here, while the other process writes, spare the writing.
-                batch: RowBatch | None = _checked(rows, n, batch_size, actor, forecast=True)
+                batch: RowBatch | None = _checked(rows, batches[n], actor, forecast=True)
             except Exception as exc:
                 batch, failure = None, _failure(exc)
             with changed:

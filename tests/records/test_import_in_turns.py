@@ -4,6 +4,7 @@ before it, and the summary says how far it got."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 from collections.abc import Callable
@@ -179,3 +180,18 @@ def test_the_write_ahead_log_is_copied_apart_and_taken_back_to_its_start(
     assert bounded < 1 << 20 < unbounded  # about 0.3 MiB against 3
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Record)) == 120
+
+
+@pytest.mark.parametrize(("count", "size"), [(1, 5000), (12_345, 5000), (9, 2), (4_000, 700)])
+@pytest.mark.parametrize("ramp", [False, True])
+def test_batches_cover_every_row_once_in_order_and_none_is_larger_than_asked(
+    count: int, size: int, ramp: bool
+) -> None:
+    """Where two processes take turns the first batches are smaller (writing can begin
+    sooner); every batch holds at most --batch-size rows either way."""
+    batches = intake._batches(count, size, ramp)
+    assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(batches))
+    assert (batches[0][0], batches[-1][1]) == (0, count)
+    assert all(0 < stop - start <= size for start, stop in batches)
+    if ramp and count > 10_000:
+        assert [stop - start for start, stop in batches[:5]] == [500, 1000, 2000, 4000, 4845]
