@@ -7,11 +7,11 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from schemas.sgs_fields import (
     ABSENT,
@@ -84,7 +84,7 @@ _HEADER_SEARCH = 5  # title rows above the header that a template may carry
 
 def detect_and_read(
     data: bytes, content_type: str | None = None
-) -> tuple[list[str], Iterator[dict[str, str]]]:
+) -> tuple[list[str], Iterable[dict[str, str]]]:
     """Read an xlsx, JSON or CSV 双公示 file into (header as received, raw rows)."""
     # content_type is accepted for the caller's convenience only: uploads are often mislabelled
     # (xlsx sent as application/octet-stream, GBK sent as charset=utf-8), so the bytes decide.
@@ -151,13 +151,67 @@ def _reject_utf8_lines(data: bytes, utf8_at: int) -> None:
         offset += len(line) + 1
 
 
-def _read_csv(text: str, start: int) -> tuple[list[str], Iterator[dict[str, str]]]:
-    """Split CSV or TSV text; the delimiter is whichever of tab and comma the header uses more."""
-    end = text.find("\n", start)
-    header_line = text[start : end if end >= 0 else len(text)]
-    delimiter = "\t" if header_line.count("\t") > header_line.count(",") else ","
+def _read_csv(text: str, start: int) -> tuple[list[str], Iterable[dict[str, str]]]:
+    """Split CSV or TSV text; the delimiter is whichever of tab and comma the lines where the
+    header may be (title rows, then the header) use more."""
+    head = text[start:].split("\n", _HEADER_SEARCH + 1)[: _HEADER_SEARCH + 1]
+    tabs, commas = (sum(line.count(c) for line in head) for c in "\t,")
+    delimiter = "\t" if tabs > commas else ","
+    if _one_row_a_line(text):
+        return _CsvLines.of(text, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     return _tabular(reader, pad_short=False, strip=True)
+
+
+def _one_row_a_line(text: str) -> bool:
+    """Whether each line is one row and no cell can fail to read: no quotes (so no cell spans
+    lines), no NUL, no line ended by a lone CR, no line longer than a cell may be."""
+    return (
+        '"' not in text
+        and "\0" not in text
+        and text.count("\r") == text.count("\r\n")
+        and max(map(len, text.split("\n"))) <= csv.field_size_limit()
+    )
+
+
+class _CsvLines(Sequence[dict[str, str]]):
+    """The data rows of a CSV file whose lines are its rows (see `_one_row_a_line`), each read
+    when it is asked for: the file is split into lines at once, and its rows read a range at a
+    time where they are checked (an import's processes read their own batches)."""
+
+    def __init__(self, header: list[str], lines: list[str], delimiter: str) -> None:
+        self._header, self._lines, self._delimiter = header, lines, delimiter
+
+    @classmethod
+    def of(cls, text: str, delimiter: str) -> tuple[list[str], _CsvLines]:
+        lines = text.split("\n")
+        reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
+        header, _ = _tabular(reader, pad_short=False, strip=True)
+        # What the reader skips: lines of nothing but spaces and delimiters.
+        rest = [line for line in lines[reader.line_num :] if line.replace(delimiter, "").strip()]
+        first = next(csv.reader(rest[:1], delimiter=delimiter, skipinitialspace=True), [])
+        if rest and all(resolve(c) for c in map(str.strip, first) if c):
+            rest = rest[1:]  # a row of codes under the row of Chinese names
+        return header, cls(header, rest, delimiter)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return self._rows(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
+        if isinstance(index, slice):
+            return list(self._rows(self._lines[index]))
+        return next(self._rows([self._lines[index]]))
+
+    def _rows(self, lines: list[str], codes_row: bool = False) -> Iterator[dict[str, str]]:
+        reader = csv.reader(lines, delimiter=self._delimiter, skipinitialspace=True)
+        return _dict_rows(self._header, reader, pad_short=False, strip=True, codes_row=codes_row)
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[dict[str, str]]]:
@@ -259,11 +313,16 @@ def _tabular(
 
 
 def _dict_rows(
-    header: list[str], rows: Iterator[list[str]], pad_short: bool, strip: bool
+    header: list[str],
+    rows: Iterator[list[str]],
+    pad_short: bool,
+    strip: bool,
+    codes_row: bool = True,
 ) -> Iterator[dict[str, str]]:
-    """Yield data rows as dicts keyed by the header; rows of the wrong width are flagged."""
+    """Yield data rows as dicts keyed by the header; rows of the wrong width are flagged.
+    `codes_row`: the first row may be a row of codes under the header, to be skipped."""
     width = len(header)
-    first = True
+    first = codes_row
     try:
         for cells in rows:
             if strip:
@@ -371,14 +430,15 @@ def parse_rows(
     mapping, warnings = map_header(header)
     # The whole file is read here, so a damaged one (a CSV cut inside a quoted cell, a broken
     # sheet) is refused before any row is taken; checking the rows is left to the consumer.
-    return warnings, SgsRows(list(raw_rows), _Plan.of(mapping), today or date.today())
+    raws = raw_rows if isinstance(raw_rows, _CsvLines) else list(raw_rows)
+    return warnings, SgsRows(raws, _Plan.of(mapping), today or date.today())
 
 
 class SgsRows:
     """A file's data rows, read; each is checked (`SgsRow`) when it is taken, whether in order
     or a range at a time (an import's processes each take their own batches)."""
 
-    def __init__(self, raws: list[dict[str, str]], plan: _Plan, day: date) -> None:
+    def __init__(self, raws: Sequence[dict[str, str]], plan: _Plan, day: date) -> None:
         self._raws, self._plan, self._day = raws, plan, day
 
     def __len__(self) -> int:
@@ -390,9 +450,10 @@ class SgsRows:
 
     def take(self, start: int, stop: int) -> list[SgsRow]:
         """Rows start..stop-1 (by position among the data rows), checked."""
-        plan, day, raws = self._plan, self._day, self._raws
+        plan, day = self._plan, self._day
         # The readers already strip every cell, so each row is its own lookup table.
-        return [_map(i, raws[i], raws[i], plan, day) for i in range(start, min(stop, len(raws)))]
+        raws = self._raws[start:stop]
+        return [_map(i, raw, raw, plan, day) for i, raw in enumerate(raws, start)]
 
 
 def map_row(index: int, raw: dict[str, str], mapping: dict[str, str], today: date) -> SgsRow:

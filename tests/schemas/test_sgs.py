@@ -879,3 +879,51 @@ def test_id_numbers_never_appear_in_messages() -> None:
     with pytest.raises(SgsFormatError) as caught:
         parse(f"王建华,{ID_NUMBER},自然人\r\n".encode())
     assert "1231002" not in str(caught.value)
+
+
+def _unquoted_and_quoted(lines: list[list[str]], delimiter: str, end: str) -> tuple[str, str]:
+    texts = []
+    for quoting in (csv.QUOTE_NONE, csv.QUOTE_ALL):
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=delimiter, lineterminator=end, quoting=quoting)
+        writer.writerows(lines)
+        texts.append(out.getvalue())
+    return texts[0], texts[1]
+
+
+@pytest.mark.parametrize(("delimiter", "end"), [(",", "\r\n"), (",", "\n"), ("\t", "\r\n")])
+def test_a_file_reads_the_same_rows_with_and_without_quotes(delimiter: str, end: str) -> None:
+    """A file with no quote has one row a line, and its rows are read as they are taken; what
+    is read is what the full CSV reader reads: title rows, the row of codes under the names,
+    blank lines, trimmed cells, rows too short or too long, trailing empty cells."""
+    names = [CHINESE[c] for c in CODES]
+
+    def cells(**changes: str) -> list[str]:  # no delimiter inside a cell: no need to quote
+        return [org_row(**changes).get(c, "").replace(",", "，") for c in CODES]
+
+    row = cells()
+    short = row[:5]
+    long = [*row, "多出的一格"]
+    trailing = [*row, "", ""]
+    spaced = [f"  {cell} " if cell else cell for cell in row]
+    lines = [
+        ["某市行政处罚信息公示"], [], names, CODES, row, [""] * 3, short, [" "], long,
+        trailing, spaced, cells(CF_WSH="伊住建罚〔2025〕13号"), [],
+    ]  # fmt: skip
+    plain, quoted = _unquoted_and_quoted(lines, delimiter, end)
+    assert '"' not in plain
+    assert '"' in quoted
+    read = [detect_and_read(text.encode("gbk")) for text in (plain, quoted)]
+    assert read[0][0] == read[1][0] == names
+    rows = [list(raws) for _, raws in read]
+    assert rows[0] == rows[1]
+    assert [type(r).__name__ for r in rows[0]] == [
+        "dict",
+        "_Misaligned",
+        "_Misaligned",
+        *["dict"] * 3,
+    ]
+    taken = [parse_rows(text.encode("gbk"), today=TODAY)[1] for text in (plain, quoted)]
+    assert len(taken[0]) == len(taken[1]) == 6
+    assert taken[0].take(1, 5) == taken[1].take(1, 5)
+    assert [r.record is not None for r in taken[0]] == [True, False, False, True, True, True]
