@@ -542,11 +542,11 @@ class Database:
         writer (PASSIVE). No-op on other databases."""
         self._wal_checkpoint("PASSIVE")
 
-    def restart_log(self, over: int, patience: float = 5.0) -> None:
-        """SQLite: if the log has grown past `over` bytes, copy it all and take it back to its
-        start (RESTART), waiting up to `patience` seconds for another process's checkpoint.
-        Call it between transactions while no other process writes: a log that is never
-        wholly copied when a writer begins is never reused, and grows without end."""
+    def truncate_log(self, over: int, patience: float = 5.0) -> None:
+        """SQLite: if the log has grown past `over` bytes, copy it all and empty it (TRUNCATE),
+        waiting up to `patience` seconds for another process's checkpoint. Call it between
+        transactions while no other process writes: a log that is never wholly copied when a
+        writer begins is never reused, and grows without end."""
         engine = self.engine
         if engine.dialect.name != "sqlite" or not engine.url.database:
             return
@@ -555,7 +555,7 @@ class Database:
             return
         deadline = time.monotonic() + patience
         # SQLite does not wait for another checkpoint to end (it answers busy at once).
-        while self._wal_checkpoint("RESTART") and time.monotonic() < deadline:
+        while self._wal_checkpoint("TRUNCATE") and time.monotonic() < deadline:
             time.sleep(0.005)
 
     def _wal_checkpoint(self, mode: str) -> bool:

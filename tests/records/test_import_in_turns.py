@@ -138,7 +138,7 @@ def test_a_batch_that_fails_or_a_killed_process_stops_the_import_after_the_batch
 
 @pytest.mark.skipif(bool(PG_URL), reason="SQLite's write-ahead log")
 @pytest.mark.skipif(os.cpu_count() == 1, reason="one core: the batches are imported in-process")
-def test_the_write_ahead_log_is_copied_apart_and_taken_back_to_its_start(
+def test_the_write_ahead_log_is_copied_apart_and_emptied_past_a_limit(
     app: Flask,
     run_cli: Callable[..., Any],
     department: Headers,
@@ -147,8 +147,8 @@ def test_the_write_ahead_log_is_copied_apart_and_taken_back_to_its_start(
     database_url: str,
 ) -> None:
     """The importing processes copy the log into the database file after their turn to write,
-    not as they commit; a log that keeps growing is taken back to its start once it passes
-    the limit, so it stays near the limit however long the file."""
+    not as they commit; a log that keeps growing is emptied once it passes the limit, so it
+    stays near the limit however long the file."""
     wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
     seen = tmp_path / "log-sizes"
     write = intake.write_rows
@@ -162,7 +162,7 @@ def test_the_write_ahead_log_is_copied_apart_and_taken_back_to_its_start(
     monkeypatch.setattr(intake, "write_rows", watched)
     monkeypatch.setattr(intake, "_LOG_LIMIT", 256 << 10)
 
-    def largest_log(name: str) -> int:
+    def log_sizes(name: str) -> list[int]:
         seen.write_text("")
         rows = [sgs_row(i, uscc=make_uscc("91150700", f"{name}{i:07d}")) for i in range(1, 61)]
         path = tmp_path / f"{name}.csv"
@@ -170,14 +170,16 @@ def test_the_write_ahead_log_is_copied_apart_and_taken_back_to_its_start(
         result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "2")
         assert result.exit_code == 0, result.output
         assert "created 60," in result.output
-        return max(int(line) for line in seen.read_text().split())
+        return [int(line) for line in seen.read_text().split()]
 
-    bounded = largest_log("A")
+    bounded = log_sizes("A")
     with monkeypatch.context() as no_copies:  # commits alone never copy the log: it grows
         no_copies.setattr(db, "checkpoint", lambda: None)
-        no_copies.setattr(db, "restart_log", lambda **_: None)
-        unbounded = largest_log("B")
-    assert bounded < 1 << 20 < unbounded  # about 0.3 MiB against 3
+        no_copies.setattr(db, "truncate_log", lambda **_: None)
+        unbounded = log_sizes("B")
+    assert max(bounded) < 1 << 20 < max(unbounded)  # about 0.3 MiB against 3
+    # Emptied, not only rewound: the file shrinks again (a rewound one keeps its size).
+    assert any(later < earlier for earlier, later in itertools.pairwise(bounded))
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Record)) == 120
 
