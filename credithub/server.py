@@ -38,10 +38,20 @@ def run(app: Flask, host: str, port: int, workers: int) -> None:
             "accesslog": None,  # the app logs every request itself, as JSON
             "timeout": 120,
             "graceful_timeout": 20,
+            "post_fork": lambda _arbiter, _worker: _worker_starts(app),
             # A worker that ends in order writes the check-log rows it still buffers.
             "worker_exit": lambda _arbiter, _worker: _close_check_log(app),
         },
     ).run()
+
+
+def _worker_starts(app: Flask) -> None:
+    """SQLite: the worker's commits leave copying the log to a thread of the worker."""
+    from credithub.db import db
+
+    with app.app_context():
+        db.checkpoints_apart()
+        db.checkpoint_behind()
 
 
 def _close_check_log(app: Flask) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,8 +16,11 @@ import requests
 from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_URL
+from tests.records.samples import ZHUJIAN, penalty
 
 BIN = Path(sys.executable).parent / "credithub"
+AUTHORITY = {"uscc": ZHUJIAN, "name": "呼伦贝尔市住房和城乡建设局"}
+PUSHED = "呼住建罚〔2026〕检"  # the refs of the records pushed to the server
 
 
 def free_port() -> int:
@@ -91,6 +96,21 @@ def test_init_demo_serve_and_fetch(tmp_path: Path) -> None:
             ("914403001922038216", "construction"): "clear",
             ("914403001922038216", "procurement"): "barred",
         }
+        # A worker's commits leave copying the log into the database file to a thread of the
+        # worker: a small push (far below SQLite's own 4 MiB trigger) reaches the file itself.
+        pushed = requests.post(
+            f"{base}/api/v1/records",
+            json={"records": [penalty(f"{PUSHED}{n}号", authority=AUTHORITY) for n in (1, 2, 3)]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert pushed.status_code == 200, pushed.text
+        assert pushed.json()["accepted"] == 3
+        database = tmp_path / "instance" / "credithub.db"
+        deadline = time.monotonic() + 10
+        while _records_in_the_file_alone(database, tmp_path) < 3:
+            assert time.monotonic() < deadline, "the log was not copied into the database file"
+            time.sleep(0.2)
     finally:
         server.terminate()
         _out, err = server.communicate(timeout=30)
@@ -105,3 +125,16 @@ def test_init_demo_serve_and_fetch(tmp_path: Path) -> None:
     assert sorted((code, domain, verdict) for code, domain, verdict in logged) == sorted(
         (code, domain, verdict) for (code, domain), verdict in verdicts.items()
     )
+
+
+def _records_in_the_file_alone(database: Path, tmp_path: Path) -> int:
+    """Pushed records the database file holds without its log (a copy read alone)."""
+    alone = tmp_path / "alone.db"
+    shutil.copyfile(database, alone)
+    connection = sqlite3.connect(alone)
+    try:
+        query = "SELECT count(*) FROM records WHERE ref LIKE ?"
+        return int(connection.execute(query, (f"{PUSHED}%",)).fetchone()[0])
+    finally:
+        connection.close()
+        alone.unlink()

@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Request
 from sqlalchemy.orm import Session
 
-from credithub.db import db
+from credithub.db import LOG_LIMIT, db
 from credithub.errors import Invalid
 from credithub.records.prepare import Actor, load_checked_record, today_in_china
 from credithub.records.service import (
@@ -236,7 +236,7 @@ class ImportSummary:
 
 
 _IMPORT_PROCESSES = 2  # one checks while the other writes (see import_rows)
-_LOG_LIMIT = 128 << 20  # SQLite: the log is emptied when it passes this
+_LOG_LIMIT = LOG_LIMIT  # SQLite: the log is emptied when it passes this
 
 
 class ImportFailed(RuntimeError):
