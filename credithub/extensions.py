@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -11,7 +12,8 @@ import orjson
 from flask import Response, current_app
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 
 class Api(_Api):
@@ -31,6 +33,22 @@ class _Parser(FlaskParser):
     # webargs drops unknown query parameters by default; let each schema's Meta.unknown decide
     # (RAISE on every input schema), so a misspelt filter is an error, not a silent no-op.
     DEFAULT_UNKNOWN_BY_LOCATION = dict.fromkeys(FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION)
+
+    def _raw_load_json(self, req: Any) -> Any:
+        """The JSON body read by orjson (the standard decoder took about 3 µs of a pushed
+        record's time). An empty body is no body, as webargs has it; anything unreadable is
+        invalid JSON (webargs answers 400), NaN and bytes that are not UTF-8 included."""
+        if not is_json_request(req):
+            return missing
+        data = req.get_data(cache=True)
+        if not data:
+            raise json.JSONDecodeError("Expecting value", "", 0)
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            # orjson leaves the document empty when the bytes are not UTF-8: webargs would
+            # take that for no body at all.
+            raise json.JSONDecodeError(str(exc), exc.doc or repr(data[:40]), exc.pos) from None
 
 
 class Blueprint(_Blueprint):

@@ -71,13 +71,34 @@ def test_auth_comes_before_validation(client: FlaskClient) -> None:
     assert_error(client.post("/api/v1/entities/resolve", json={"bogus": 1}), 401)
 
 
-def test_malformed_json_is_400(client: FlaskClient, make_token: Callable[..., dict]) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b'{"records": [\xff]}',
+        b'{"records": NaN}',
+        b"  ",
+        b'{"records": [{"kind": "pe',
+    ],
+    ids=["not-json", "not-utf8", "nan", "blank", "truncated"],
+)
+@pytest.mark.parametrize("path", ["/api/v1/entities/resolve", "/api/v1/records"])
+def test_malformed_json_is_400(
+    client: FlaskClient, make_token: Callable[..., dict], path: str, body: bytes
+) -> None:
     resp = client.post(
-        "/api/v1/entities/resolve",
-        data="{not json",
-        headers={**make_token(), "Content-Type": "application/json"},
+        path, data=body, headers={**make_token(), "Content-Type": "application/json"}
     )
-    assert_error(resp, 400)
+    assert assert_error(resp, 400)["errors"] == ["Invalid JSON body."]
+
+
+def test_an_empty_body_is_a_missing_one(
+    client: FlaskClient, make_token: Callable[..., dict]
+) -> None:
+    resp = client.post(
+        "/api/v1/records", data=b"", headers={**make_token(), "Content-Type": "application/json"}
+    )
+    assert assert_error(resp, 422)["errors"] == {"records": ["Missing data for required field."]}
 
 
 def test_wrong_content_type_is_415(client: FlaskClient, make_token: Callable[..., dict]) -> None:
