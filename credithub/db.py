@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
-from operator import itemgetter
+from itertools import repeat
+from operator import is_, itemgetter
 from typing import Any, NamedTuple, cast
 
 import orjson
@@ -88,9 +89,6 @@ write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 def table_of(model: type[Base]) -> Table:
     """The Core table of a mapped class, for bulk statements (executemany, no ORM overhead)."""
     return cast(Table, model.__table__)
-
-
-_UNSET = object()
 
 
 def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
@@ -169,20 +167,21 @@ def bulk_insert(
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    values: list[tuple[Any, ...]] = []
-    # A batch's rows share values (the instant it is written at, the same lists): each value
-    # is processed once per run of the same object in a column.
-    last_in: list[Any] = [_UNSET] * len(columns)
-    last_out: list[Any] = [None] * len(columns)
     pick = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
-    for row in rows:
-        item = list(pick(row))
+    values: list[tuple[Any, ...]] = list(map(pick, rows))
+    if processors:
+        # Column by column, so the values go through their processor in C's loop (map); a
+        # column holding one object throughout (the instant a batch is written at) is
+        # processed once.
+        by_column = list(zip(*values, strict=True))
         for i, proc in processors:
-            value = item[i]
-            if value is not last_in[i]:
-                last_in[i], last_out[i] = value, proc(value)
-            item[i] = last_out[i]
-        values.append(tuple(item))
+            column = by_column[i]
+            first = column[0]
+            if all(map(is_, column, repeat(first))):
+                by_column[i] = (proc(first),) * len(column)
+            else:
+                by_column[i] = tuple(map(proc, column))
+        values = list(zip(*by_column, strict=True))
     if dialect.name == "postgresql":
         cursor: Any = conn.connection.cursor()  # psycopg's, in this transaction
         try:

@@ -235,7 +235,9 @@ def _find_candidates(
             for ident in s.identifiers:
                 found[(ident.scheme, ident.value)] = s
 
-    base = select(Subject).options(selectinload(Subject.identifiers))
+    # First the ids of the subjects named (plain queries), then those subjects as objects: an
+    # import's batch names mostly subjects the hub does not know, for which no object is built.
+    ids: set[str] = set()
     org_codes = sorted(v for s, v in aliases if s == "org_code")
     by_column = (
         (sorted(usccs), Subject.uscc),
@@ -244,7 +246,8 @@ def _find_candidates(
     )
     for values, column in by_column:
         for i in range(0, len(values), chunk):
-            index(session.scalars(base.where(one_of(session, column, values[i : i + chunk]))))
+            part = values[i : i + chunk]
+            ids.update(session.scalars(select(Subject.id).where(one_of(session, column, part))))
     # By the (scheme, value) index: scheme equal, values in a list. (A row-value IN list would
     # scan the table on SQLite.)
     by_scheme: dict[str, list[str]] = {}
@@ -252,11 +255,15 @@ def _find_candidates(
         by_scheme.setdefault(scheme, []).append(value)
     for scheme, values in by_scheme.items():
         for i in range(0, len(values), chunk):
-            ids = select(SubjectIdentifier.subject_id).where(
+            named = select(SubjectIdentifier.subject_id).where(
                 SubjectIdentifier.scheme == scheme,
                 one_of(session, SubjectIdentifier.value, values[i : i + chunk]),
             )
-            index(session.scalars(base.where(Subject.id.in_(ids))))
+            ids.update(session.scalars(named))
+    base = select(Subject).options(selectinload(Subject.identifiers))
+    known = sorted(ids)
+    for i in range(0, len(known), chunk):
+        index(session.scalars(base.where(one_of(session, Subject.id, known[i : i + chunk]))))
     return found
 
 
