@@ -157,21 +157,20 @@ def _read_csv(text: str, start: int) -> tuple[list[str], Iterable[dict[str, str]
     head = text[start:].split("\n", _HEADER_SEARCH + 1)[: _HEADER_SEARCH + 1]
     tabs, commas = (sum(line.count(c) for line in head) for c in "\t,")
     delimiter = "\t" if tabs > commas else ","
-    if _one_row_a_line(text):
-        return _CsvLines.of(text, delimiter)
+    lines = _one_row_a_line(text)
+    if lines is not None:
+        return _CsvLines.of(lines, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     return _tabular(reader, pad_short=False, strip=True)
 
 
-def _one_row_a_line(text: str) -> bool:
-    """Whether each line is one row and no cell can fail to read: no quotes (so no cell spans
-    lines), no NUL, no line ended by a lone CR, no line longer than a cell may be."""
-    return (
-        '"' not in text
-        and "\0" not in text
-        and text.count("\r") == text.count("\r\n")
-        and max(map(len, text.split("\n"))) <= csv.field_size_limit()
-    )
+def _one_row_a_line(text: str) -> list[str] | None:
+    """The text's lines if each is one row and no cell can fail to read: no quotes (so no cell
+    spans lines), no NUL, no line ended by a lone CR, no line longer than a cell may be."""
+    if '"' in text or "\0" in text or text.count("\r") != text.count("\r\n"):
+        return None
+    lines = text.split("\n")
+    return lines if max(map(len, lines)) <= csv.field_size_limit() else None
 
 
 class _CsvLines(Sequence[dict[str, str]]):
@@ -183,8 +182,7 @@ class _CsvLines(Sequence[dict[str, str]]):
         self._header, self._lines, self._delimiter = header, lines, delimiter
 
     @classmethod
-    def of(cls, text: str, delimiter: str) -> tuple[list[str], _CsvLines]:
-        lines = text.split("\n")
+    def of(cls, lines: list[str], delimiter: str) -> tuple[list[str], _CsvLines]:
         reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
         header, _ = _tabular(reader, pad_short=False, strip=True)
         # What the reader skips: lines of nothing but spaces and delimiters.

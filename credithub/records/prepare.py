@@ -70,8 +70,8 @@ class Prepared:
     decided_on: date
     subject: SubjectRef
     legal_rep: SubjectRef | None
-    content: dict[str, Any]  # the record's own fields, JSON-ready (no subject identifiers)
-    content_json: str  # the content as stored: canonical JSON (sorted keys), encoded here
+    # The record's own fields (no subject identifiers) as stored: canonical JSON (sorted keys).
+    content_json: str
     domains: list[str]
     severity: str | None
     publish_until: date | None
@@ -283,7 +283,6 @@ def _normal_form(
         decided_on=decided_on,
         subject=subject,
         legal_rep=legal_rep,
-        content=orjson.loads(content_json),
         content_json=content_json.decode(),
         domains=domains,
         severity=severity,

@@ -184,7 +184,8 @@ def _facts(p: Prepared) -> RecordFacts:
             "authority_name": p.authority_name, "decided_on": p.decided_on,
             "starts_on": p.starts_on, "ends_on": p.ends_on, "code": p.code,
             "domains": p.domains, "severity": p.severity, "status": p.status,
-            "revoked_at": _state(p)["revoked_at"], "content": p.content, "legal_rep_id": None,
+            "revoked_at": _state(p)["revoked_at"], "content": JsonText(p.content_json),
+            "legal_rep_id": None,
         }
     )  # fmt: skip
 
