@@ -85,6 +85,10 @@ class Prepared:
     revoked: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     record_id: str = field(default_factory=new_id)  # the id the record gets if it is new
+    # What the standing computation reads of the content (see standing.record_facts).
+    categories: tuple[str, ...] = ()
+    fine_yuan: Decimal | None = None
+    basis: str = ""
     # What the content digest covers besides the subjects, as canonical JSON (sorted keys).
     body: bytes = field(init=False)
 
@@ -296,6 +300,9 @@ def _normal_form(
         # A peer's record keeps the state it has at its origin, an expiry included.
         status=data.get("status", "active"),
         revoked=data.get("revoked"),
+        categories=tuple(data.get("categories") or ()),
+        fine_yuan=data.get("fine_yuan"),
+        basis=data.get("basis") or "",
     )
 
 

@@ -168,25 +168,22 @@ def _forecast(
     groups: dict[tuple[str, str], list[Prepared]] = {}
     for p in prepared:
         groups.setdefault(p.subject.lookup_keys()[0], []).append(p)
-    now, out = utcnow(), {}
+    forecaster, out = standing.Forecaster(utcnow(), pack), {}
     for key, items in groups.items():
         if any(p.legal_rep is not None for p in items):
             continue
-        out[key] = standing.forecast([_facts(p) for p in items], now, pack)
+        out[key] = forecaster.forecast([_facts(p) for p in items])
     return out
 
 
 def _facts(p: Prepared) -> RecordFacts:
-    """The facts of the row `p` becomes."""
-    return standing.record_facts(
-        {
-            "id": p.record_id, "kind": p.kind, "ref": p.ref, "authority_uscc": p.authority_uscc,
-            "authority_name": p.authority_name, "decided_on": p.decided_on,
-            "starts_on": p.starts_on, "ends_on": p.ends_on, "code": p.code,
-            "domains": p.domains, "severity": p.severity, "status": p.status,
-            "revoked_at": _state(p)["revoked_at"], "content": JsonText(p.content_json),
-            "legal_rep_id": None,
-        }
+    """The facts of the row `p` becomes (as `standing.record_facts` reads them off the row)."""
+    return RecordFacts(
+        id=p.record_id, kind=p.kind, ref=p.ref, authority_uscc=p.authority_uscc,
+        authority_name=p.authority_name, decided_on=p.decided_on, starts_on=p.starts_on,
+        ends_on=p.ends_on, code=p.code, categories=p.categories, fine_yuan=p.fine_yuan,
+        domains=tuple(p.domains), severity=p.severity, status=p.status,
+        revoked_at=_state(p)["revoked_at"], basis=p.basis, legal_rep_id=None,
     )  # fmt: skip
 
 

@@ -40,6 +40,7 @@ Decisions where the rules leave room:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -52,6 +53,7 @@ from credithub.standing.score import ScoreLine, cents, explain, num
 
 __all__ = [
     "CHINA",
+    "IDENTITY",
     "RecordFacts",
     "Restriction",
     "ScoreLine",
@@ -60,6 +62,7 @@ __all__ = [
     "china_midnight",
     "compute_standing",
     "counts_at",
+    "shape",
 ]
 
 CHINA = timezone(timedelta(hours=8))
@@ -261,6 +264,8 @@ class _Rules:
             )
             for t in pack.triggers
         )
+        # The fines at which a trigger starts, ascending.
+        self.fine_steps = sorted({t.min_fine_yuan for t in pack.triggers if t.min_fine_yuan})
         self.penalty_domains = tuple(pack.default_domains("penalty"))
         self.codes = {c: (m.points, m.forgivable) for c, m in pack.misconduct.items()}
         self.window = pack.points.window_months
@@ -471,6 +476,26 @@ class _Computation:
         self.found.sort(key=lambda r: (r.start, r.measure, r.record_id or ""))
         return Standing(self.at, tuple(self.found), points, score, level, tuple(explanation),
                         self.next.result())  # fmt: skip
+
+
+# A record's identity and texts: the computation copies them into its output (which record a
+# restriction or a score line comes from, who decided it) and reads them for nothing else.
+IDENTITY = ("id", "ref", "authority_name", "basis")
+
+
+def shape(record: RecordFacts, pack: RulePack) -> tuple[Any, ...]:
+    """All the computation reads of a record but its identity (`IDENTITY`): the standings of
+    two subjects with one record each are the same but for the identity where their records
+    have the same shape (under `pack`, at the same instant). A fine is read only against the
+    fines that start triggers, unless the severity is to be classified from it."""
+    fine: Any = record.fine_yuan
+    if record.severity is not None and fine is not None:
+        fine = bisect_right(_rules(pack).fine_steps, fine)
+    return (
+        record.kind, record.authority_uscc, record.decided_on, record.starts_on, record.ends_on,
+        record.code, record.categories, fine, record.domains, record.severity, record.status,
+        record.revoked_at, record.legal_rep_id,
+    )  # fmt: skip
 
 
 def compute_standing(records: Sequence[RecordFacts], pack: RulePack, at: datetime) -> Standing:

@@ -7,12 +7,14 @@ else (a past instant, a later one, another pack) is computed from the records on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +23,13 @@ from credithub.entities.models import Subject
 from credithub.records.models import Record, content_of
 from credithub.rules import active_pack
 from credithub.rules.pack import RulePack
-from credithub.standing.compute import RecordFacts, Standing, compute_standing
+from credithub.standing.compute import (
+    IDENTITY,
+    RecordFacts,
+    Standing,
+    compute_standing,
+    shape,
+)
 from credithub.standing.models import StandingRow
 
 CHUNK = 500
@@ -189,6 +197,80 @@ def forecast(records: Sequence[RecordFacts], now: datetime, pack: RulePack) -> F
         pack.digest,
         JsonText.of(_stored_form(standing, [])),
     )
+
+
+# Stand-ins for the identity while a shape is computed: strings no record or pack holds, and
+# where they stand in the encoded standing.
+_STAND_INS = {name: f"\x00{name}\x00" for name in IDENTITY}
+_ENCODED = {orjson.dumps(v)[1:-1].decode(): name for name, v in _STAND_INS.items()}
+_STAND_IN_AT = re.compile("(" + "|".join(map(re.escape, _ENCODED)) + ")")
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """The standing of a one-record shape, encoded: the text between the stand-ins (one more
+    piece than there are stand-ins) and, in order, the identity field each stands for."""
+
+    valid_until: datetime | None
+    pieces: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+class Forecaster:
+    """Forecasts made at one instant under one pack: a batch's.
+
+    Most subjects of a first import have one record, and many of those records have the same
+    shape (see `compute.shape`). The standing of a shape is computed once, encoded with
+    stand-ins for the identity, and filled in with each record's.
+    A stand-in found anywhere but as a whole value (inside a longer text, say) means the shape
+    is not shared: each record of it is computed on its own.
+    """
+
+    def __init__(self, now: datetime, pack: RulePack) -> None:
+        self.now, self.pack = now, pack
+        self._shapes: dict[tuple[Any, ...], _Shaped | None] = {}
+
+    def forecast(self, records: Sequence[RecordFacts]) -> Forecast:
+        if len(records) != 1:
+            return forecast(records, self.now, self.pack)
+        [record] = records
+        key = shape(record, self.pack)
+        if key in self._shapes:
+            shaped = self._shapes[key]
+        else:
+            shaped = self._shapes[key] = self._shape(record)
+        if shaped is None:
+            return forecast(records, self.now, self.pack)
+        values = {name: orjson.dumps(getattr(record, name))[1:-1].decode() for name in IDENTITY}
+        out = [shaped.pieces[0]]
+        for name, piece in zip(shaped.names, shaped.pieces[1:], strict=True):
+            out += (values[name], piece)
+        return Forecast(
+            frozenset((record.id,)),
+            self.now,
+            shaped.valid_until,
+            self.pack.digest,
+            JsonText("".join(out)),
+        )
+
+    def _shape(self, record: RecordFacts) -> _Shaped | None:
+        stood_in = replace(record, **_STAND_INS)  # type: ignore[arg-type]
+        standing = compute_standing([stood_in], self.pack, self.now)
+        stored = _stored_form(standing, [])
+        split = _STAND_IN_AT.split(JsonText.of(stored))
+        names = tuple(_ENCODED[token] for token in split[1::2])
+        if any(names.count(n) != _count_values(stored, v) for n, v in _STAND_INS.items()):
+            return None
+        return _Shaped(standing.valid_until, tuple(split[0::2]), names)
+
+
+def _count_values(value: Any, text: str) -> int:
+    """How many values in the decoded JSON `value` are the string `text` (keys are not)."""
+    if isinstance(value, dict):
+        return sum(_count_values(v, text) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_values(v, text) for v in value)
+    return 1 if value == text else 0
 
 
 def _stored_form(standing: Standing, related: list[dict[str, Any]]) -> dict[str, Any]:
