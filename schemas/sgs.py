@@ -154,9 +154,12 @@ def _reject_utf8_lines(data: bytes, utf8_at: int) -> None:
 def _read_csv(text: str, start: int) -> tuple[list[str], Iterable[dict[str, str]]]:
     """Split CSV or TSV text; the delimiter is whichever of tab and comma the lines where the
     header may be (title rows, then the header) use more."""
-    head = text[start:].split("\n", _HEADER_SEARCH + 1)[: _HEADER_SEARCH + 1]
-    tabs, commas = (sum(line.count(c) for line in head) for c in "\t,")
-    delimiter = "\t" if tabs > commas else ","
+    end = start
+    for _ in range(_HEADER_SEARCH + 1):  # the end of those lines, the text not copied
+        found = text.find("\n", end)
+        end = len(text) if found < 0 else found + 1
+    head = text[start:end]
+    delimiter = "\t" if head.count("\t") > head.count(",") else ","
     lines = _one_row_a_line(text)
     if lines is not None:
         return _CsvLines.of(lines, delimiter)
@@ -207,9 +210,10 @@ class _CsvLines(Sequence[dict[str, str]]):
             return list(self._rows(self._lines[index]))
         return next(self._rows([self._lines[index]]))
 
-    def _rows(self, lines: list[str], codes_row: bool = False) -> Iterator[dict[str, str]]:
+    def _rows(self, lines: list[str]) -> Iterator[dict[str, str]]:
+        # A row of codes under the header is dropped by `of`, never here.
         reader = csv.reader(lines, delimiter=self._delimiter, skipinitialspace=True)
-        return _dict_rows(self._header, reader, pad_short=False, strip=True, codes_row=codes_row)
+        return _dict_rows(self._header, reader, pad_short=False, strip=True, codes_row=False)
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[dict[str, str]]]:

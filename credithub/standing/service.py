@@ -214,6 +214,7 @@ class _Shaped:
     valid_until: datetime | None
     pieces: tuple[str, ...]
     names: tuple[str, ...]
+    used: frozenset[str]  # the identity fields that appear (the basis, say, does not)
 
 
 class Forecaster:
@@ -241,7 +242,7 @@ class Forecaster:
             shaped = self._shapes[key] = self._shape(record)
         if shaped is None:
             return forecast(records, self.now, self.pack)
-        values = {name: orjson.dumps(getattr(record, name))[1:-1].decode() for name in IDENTITY}
+        values = {n: orjson.dumps(getattr(record, n))[1:-1].decode() for n in shaped.used}
         out = [shaped.pieces[0]]
         for name, piece in zip(shaped.names, shaped.pieces[1:], strict=True):
             out += (values[name], piece)
@@ -261,7 +262,7 @@ class Forecaster:
         names = tuple(_ENCODED[token] for token in split[1::2])
         if any(names.count(n) != _count_values(stored, v) for n, v in _STAND_INS.items()):
             return None
-        return _Shaped(standing.valid_until, tuple(split[0::2]), names)
+        return _Shaped(standing.valid_until, tuple(split[0::2]), names, frozenset(names))
 
 
 def _count_values(value: Any, text: str) -> int:
