@@ -157,7 +157,7 @@ def bulk_insert(
     dialect = conn.dialect
     columns = list(rows[0])
     processors = [
-        (i, proc)
+        (i, proc, isinstance(table.c[name].type, Date | DateTime | UtcDateTime))
         for i, name in enumerate(columns)
         if (proc := _bind_processor(table.c[name].type, dialect)) is not None
     ]
@@ -172,13 +172,17 @@ def bulk_insert(
     if processors:
         # Column by column, so the values go through their processor in C's loop (map); a
         # column holding one object throughout (the instant a batch is written at) is
-        # processed once.
+        # processed once, and a column of dates or instants once per distinct value (a batch
+        # of records holds a few hundred decision dates).
         by_column = list(zip(*values, strict=True))
-        for i, proc in processors:
+        for i, proc, timely in processors:
             column = by_column[i]
             first = column[0]
             if all(map(is_, column, repeat(first))):
                 by_column[i] = (proc(first),) * len(column)
+            elif timely:
+                bound = {value: proc(value) for value in set(column)}
+                by_column[i] = tuple(map(bound.__getitem__, column))
             else:
                 by_column[i] = tuple(map(proc, column))
         values = list(zip(*by_column, strict=True))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from credithub.db import JsonText, bulk_insert, db, table_of
 from credithub.entities.models import Subject, SubjectName
@@ -71,3 +71,50 @@ def test_bulk_insert_stores_what_sqlalchemy_stores(app: Flask, at: datetime) -> 
         subject = db.session.get(Subject, "a")
         assert subject is not None
         assert subject.created_at == at
+
+
+def test_repeated_dates_and_instants_are_stored_as_each_alone(app: Flask) -> None:
+    # A batch binds each distinct date or instant once: equal instants given in two time zones,
+    # None among them, and values repeated out of order are each stored as on their own.
+    days = [date(2026, 1, 2), date(2026, 3, 4), date(2026, 1, 2), date(2026, 3, 4)]
+    instants = [
+        datetime(2026, 3, 1, 8, 0, 0, tzinfo=CHINA),
+        datetime(2026, 3, 1, 0, 0, 0, tzinfo=UTC),  # the same instant
+        None,
+        datetime(2026, 3, 2, 0, 0, 0, 1, tzinfo=UTC),
+    ]
+    with app.app_context(), db.transaction() as session:
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+        bulk_insert(session, Subject, [_subject(f"s{i}", at) for i in range(4)])
+        bulk_insert(
+            session,
+            SubjectName,
+            [
+                {"subject_id": f"s{i}", "name": "甲", "first_seen": d, "last_seen": d}
+                for i, d in enumerate(days)
+            ],
+        )
+        bulk_insert(
+            session,
+            StandingRow,
+            [
+                {"subject_id": f"s{i}", "computed_at": at, "valid_until": until,
+                 "pack_digest": "d", "data": {}}
+                for i, until in enumerate(instants)
+            ],
+        )  # fmt: skip
+    with app.app_context():
+        rows = db.session.execute(
+            select(SubjectName.subject_id, SubjectName.first_seen).order_by(SubjectName.subject_id)
+        ).all()
+        assert [d for _, d in rows] == days
+        stored = {
+            r.subject_id: r.valid_until
+            for r in db.session.scalars(select(StandingRow).order_by(StandingRow.subject_id))
+        }
+        assert [stored[f"s{i}"] for i in range(4)] == instants
+        texts = db.session.execute(
+            text("SELECT CAST(valid_until AS TEXT) FROM standings ORDER BY subject_id")
+        ).scalars()
+        first, second, *_ = texts
+        assert first == second

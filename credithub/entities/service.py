@@ -251,9 +251,10 @@ def _find_candidates(
     # By the (scheme, value) index: scheme equal, values in a list. (A row-value IN list would
     # scan the table on SQLite.)
     by_scheme: dict[str, list[str]] = {}
-    for scheme, value in sorted(aliases):
+    for scheme, value in aliases:
         by_scheme.setdefault(scheme, []).append(value)
-    for scheme, values in by_scheme.items():
+    for scheme, values in sorted(by_scheme.items()):
+        values.sort()
         for i in range(0, len(values), chunk):
             named = select(SubjectIdentifier.subject_id).where(
                 SubjectIdentifier.scheme == scheme,
@@ -317,18 +318,23 @@ def ensure_subjects_collect(
     refs: Sequence[SubjectRef],
     as_of: Sequence[date],
     created: set[str] | None = None,
+    new_ids: Sequence[str] | None = None,
 ) -> list[str | Conflict]:
     """Find or create the subject of each ref, adding the aliases and names it brings.
 
     `as_of` is the date each ref was true (the record's decision date), so a late-arriving old
     record does not overwrite a newer name. A ref whose identifiers name two different
     subjects gets a Conflict in its place; the others go ahead. New subjects are inserted in
-    bulk: this is the hot path of every import.
+    bulk: this is the hot path of every import. `new_ids`: the id each ref's subject gets if
+    it is created from that ref (made beforehand, see records.prepare.Prepared); by default
+    a new one.
     """
     found: dict[tuple[str, str], Any] = dict(_find_candidates(session, refs))
     new: list[_New] = []
     result: list[str | Conflict] = []
+    ids = iter(new_ids) if new_ids is not None else None
     for ref, when in zip(refs, as_of, strict=True):
+        made = next(ids) if ids is not None else None
         try:
             subject = _match(ref, found)
         except Conflict as exc:
@@ -336,7 +342,12 @@ def ensure_subjects_collect(
             continue
         if subject is None:
             subject = _New(
-                new_id(), ref, ref.name, when, set(ref.legacy.items()), {ref.name: [when, when]}
+                made or new_id(),
+                ref,
+                ref.name,
+                when,
+                set(ref.legacy.items()),
+                {ref.name: [when, when]},
             )
             new.append(subject)
         elif isinstance(subject, _New):

@@ -85,20 +85,32 @@ class Prepared:
     revoked: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     record_id: str = field(default_factory=new_id)  # the id the record gets if it is new
+    subject_id: str = field(default_factory=new_id)  # the id its subject gets if it is new
     # What the standing computation reads of the content (see standing.record_facts).
     categories: tuple[str, ...] = ()
     fine_yuan: Decimal | None = None
     basis: str = ""
     # What the content digest covers besides the subjects, as canonical JSON (sorted keys).
     body: bytes = field(init=False)
+    # The digest if the subject is new (it gets `subject_id`) and no legal representative is
+    # named: an import's records, digested where they are checked, beside the writer.
+    new_subject_digest: str | None = field(init=False)
 
     def __post_init__(self) -> None:
         # What orjson makes of [content, domains, severity, publish_until] with sorted keys.
         rest = orjson.dumps([self.domains, self.severity, _iso(self.publish_until)])
         self.body = b"[" + self.content_json.encode() + b"," + rest[1:]
+        self.new_subject_digest = (
+            self._digest(self.subject_id, None) if self.legal_rep is None else None
+        )
 
     def content_hash(self, subject_id: str, legal_rep_id: str | None) -> str:
         """The digest that tells a changed record from one sent again unchanged."""
+        if legal_rep_id is None and subject_id == self.subject_id and self.new_subject_digest:
+            return self.new_subject_digest
+        return self._digest(subject_id, legal_rep_id)
+
+    def _digest(self, subject_id: str, legal_rep_id: str | None) -> str:
         who = f"\n{subject_id}\n{legal_rep_id or ''}".encode()
         return hashlib.sha256(self.body + who).hexdigest()
 

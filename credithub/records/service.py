@@ -328,7 +328,11 @@ def _write(
         return
     new_subjects: set[str] = set()
     subject_ids = ensure_subjects_collect(
-        session, [p.subject for p in prepared], [p.decided_on for p in prepared], new_subjects
+        session,
+        [p.subject for p in prepared],
+        [p.decided_on for p in prepared],
+        new_subjects,
+        [p.subject_id for p in prepared],
     )
     reps = [p for p in prepared if p.legal_rep is not None]
     rep_ids = dict(

@@ -13,7 +13,12 @@ from sqlalchemy import select
 
 from credithub.db import db
 from credithub.entities.models import Subject
-from credithub.entities.service import ensure_subjects, find_subjects, parse_subject
+from credithub.entities.service import (
+    ensure_subjects,
+    ensure_subjects_collect,
+    find_subjects,
+    parse_subject,
+)
 from credithub.errors import Conflict, Invalid
 from credithub.privacy import personal_data
 
@@ -150,6 +155,23 @@ def test_a_batch_naming_one_subject_twice_creates_it_once(app: Flask) -> None:
     assert ids[2] == ids[3]
     with app.app_context():
         assert len(db.session.scalars(select(Subject)).all()) == 2
+
+
+def test_a_new_subject_takes_the_id_made_for_its_first_ref(app: Flask) -> None:
+    # An import makes each record's would-be subject id while checking it, beside the writer;
+    # a subject the hub knows keeps its id, one named twice takes its first ref's.
+    [known] = ensure(app, PERSON)
+    with app.app_context(), db.transaction() as session:
+        refs = [parse_subject(s)[0] for s in (ORG, PERSON, ORG)]
+        made = ["0" * 31 + "a", "0" * 31 + "b", "0" * 31 + "c"]
+        created: set[str] = set()
+        ids = ensure_subjects_collect(session, refs, [date(2026, 1, 1)] * 3, created, made)
+    assert ids == [made[0], known, made[0]]
+    assert created == {made[0]}
+    with app.app_context():
+        org = db.session.get(Subject, made[0])
+        assert org is not None
+        assert org.uscc == ORG["uscc"]
 
 
 def test_person_id_number_is_encrypted_hashed_and_masked(app: Flask) -> None:
