@@ -332,9 +332,8 @@ def ensure_subjects_collect(
     found: dict[tuple[str, str], Any] = dict(_find_candidates(session, refs))
     new: list[_New] = []
     result: list[str | Conflict] = []
-    ids = iter(new_ids) if new_ids is not None else None
-    for ref, when in zip(refs, as_of, strict=True):
-        made = next(ids) if ids is not None else None
+    made_ids: Sequence[str | None] = [None] * len(refs) if new_ids is None else new_ids
+    for ref, when, made in zip(refs, as_of, made_ids, strict=True):
         try:
             subject = _match(ref, found)
         except Conflict as exc:
