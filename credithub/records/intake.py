@@ -236,7 +236,6 @@ class ImportSummary:
 
 
 _IMPORT_PROCESSES = 2  # one checks while the other writes (see import_rows)
-_LOG_LIMIT = LOG_LIMIT  # SQLite: the log is emptied when it passes this
 
 
 class ImportFailed(RuntimeError):
@@ -390,7 +389,7 @@ def _take_turns(
                 done.put((n, _failure(exc)))
                 return
             done.put((n, outcome))
-            db.truncate_log(over=_LOG_LIMIT)  # before the other may write
+            db.truncate_log(over=LOG_LIMIT)  # before the other may write
             with changed:
                 turn.value = n + 1
                 changed.notify_all()

@@ -160,7 +160,7 @@ def test_the_write_ahead_log_is_copied_apart_and_emptied_past_a_limit(
         return result
 
     monkeypatch.setattr(intake, "write_rows", watched)
-    monkeypatch.setattr(intake, "_LOG_LIMIT", 256 << 10)
+    monkeypatch.setattr(intake, "LOG_LIMIT", 256 << 10)
 
     def log_sizes(name: str) -> list[int]:
         seen.write_text("")
