@@ -60,7 +60,7 @@ def _single_check(view: Callable[..., Any]) -> Callable[..., Any]:
         blp.response(200, CheckResultSchema)(view)
     )
 
-    @wraps(view)
+    @wraps(parsed)  # the documentation the decorators gave `parsed` goes with it
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         query = dict(request.args.lists())
         usual = "domain" in query and query.keys() <= {"domain", "at"}
@@ -75,7 +75,6 @@ def _single_check(view: Callable[..., Any]) -> Callable[..., Any]:
                 return view(*args, found, **kwargs)  # where webargs puts them
         return parsed(*args, **kwargs)
 
-    wrapper._apidoc = parsed._apidoc  # type: ignore[attr-defined]
     return wrapper
 
 
