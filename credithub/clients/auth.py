@@ -39,7 +39,10 @@ def _authenticate_request() -> Caller:
 
 
 def require_scope(*scopes: str) -> Callable[[F], F]:
-    """Run the view only for a client granted one of `scopes` (401 without token, else 403)."""
+    """Run the view only for a client granted one of `scopes` (401 without token, else 403).
+
+    The OpenAPI document asks every operation for a bearer token (credithub.extensions.Api).
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -52,7 +55,6 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
                 db.begin_writing()
             return view(*args, **kwargs)
 
-        # The OpenAPI document says so for every operation (credithub.extensions.Api).
         return cast(F, wrapper)
 
     return decorator
