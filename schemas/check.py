@@ -56,6 +56,9 @@ class CheckBatchSchema(CheckArgs):
 
 
 class RestrictionSchema(Schema):
+    """A restriction in an answer: the one definition of its fields and their order (the
+    standing's Restriction.to_dict writes them, the check copies them from stored standings)."""
+
     measure = fields.String()
     title = fields.String()
     effect = fields.String(metadata={"enum": ["bar", "caution"]})
@@ -66,6 +69,11 @@ class RestrictionSchema(Schema):
     record_id = fields.String(allow_none=True)
     authority = fields.String()
     reason = fields.String()
+
+
+RESTRICTION_KEYS: tuple[str, ...] = tuple(
+    field.data_key or name for name, field in RestrictionSchema().fields.items()
+)
 
 
 class RelatedSchema(Schema):

@@ -29,17 +29,18 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
 class Decline(Exception):
-    """The fast path cannot vouch for this item: load it with the schema."""
+    """The fast path cannot vouch for this item: load it with the schema.
 
-
-_DECLINE = Decline()
+    Raised as the class, so each decline is a new instance that goes with its traceback once
+    caught (one shared instance would chain every raise's frames onto its traceback).
+    """
 
 
 def compile_loader(schema: Schema) -> Callable[[Any], dict[str, Any]] | None:
     """A loader equal to `schema.load` on the input it accepts (see the module), or None."""
     if schema.unknown != RAISE or schema.many or schema.partial:
         return None
-    hooks = schema._hooks  # marshmallow's resolved decorators
+    hooks = type(schema).resolve_hooks()  # the schema's pre/post-load hooks and validators
     if hooks[PRE_LOAD] or hooks[POST_LOAD] or hooks[VALIDATES]:
         return None
     validators: list[Callable[..., Any]] = []
@@ -60,22 +61,22 @@ def compile_loader(schema: Schema) -> Callable[[Any], dict[str, Any]] | None:
 
     def load(item: Any) -> dict[str, Any]:
         if type(item) is not dict:
-            raise _DECLINE
+            raise Decline
         out: dict[str, Any] = {}
         for name, required, check in plan:
             value = item.get(name, missing)
             if value is missing:
                 if required:
-                    raise _DECLINE
+                    raise Decline
                 continue
             out[name] = check(value)
         if len(out) != len(item):  # a key the schema does not know
-            raise _DECLINE
+            raise Decline
         for validator in validators:
             try:
                 validator(out, partial=None, many=False, unknown=RAISE)
             except ValidationError:
-                raise _DECLINE from None
+                raise Decline from None
         return out
 
     return load
@@ -139,7 +140,7 @@ def _run(rest: list[Callable[[Any], Any]], value: Any) -> None:
         try:
             v(value)
         except ValidationError:
-            raise _DECLINE from None
+            raise Decline from None
 
 
 def _sized(length: int, low: int | None, high: int | None) -> bool:
@@ -154,9 +155,9 @@ def _string(bounds: Bounds | None) -> Check | None:
 
     def check(value: Any) -> Any:
         if type(value) is not str or not _sized(len(value), low, high):
-            raise _DECLINE
+            raise Decline
         if choices is not None and value not in choices:
-            raise _DECLINE
+            raise Decline
         return value
 
     return check
@@ -169,7 +170,7 @@ def _integer(bounds: Bounds | None) -> Check | None:
 
     def check(value: Any) -> Any:
         if type(value) is not int:
-            raise _DECLINE
+            raise Decline
         _run(rest, value)
         return value
 
@@ -183,7 +184,7 @@ def _string_list(bounds: Bounds | None, inner: Check | None) -> Check | None:
 
     def check(value: Any) -> Any:
         if type(value) is not list or not _sized(len(value), low, high):
-            raise _DECLINE
+            raise Decline
         return [inner(v) for v in value]
 
     return check
@@ -195,11 +196,11 @@ def _date(field: fields.Field, name: str) -> Check:
 
     def check(value: Any) -> Any:
         if type(value) is not str or not _ISO_DATE.match(value):
-            raise _DECLINE
+            raise Decline
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise _DECLINE from None
+            raise Decline from None
 
     return check
 
@@ -211,11 +212,11 @@ def _nested(load: Callable[[Any], dict[str, Any]]) -> Check:
 def _generic(field: fields.Field, name: str) -> Check:
     def check(value: Any) -> Any:
         if value is None:
-            raise _DECLINE
+            raise Decline
         try:
             return field.deserialize(value, name, None)
         except ValidationError:
-            raise _DECLINE from None
+            raise Decline from None
 
     return check
 

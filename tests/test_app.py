@@ -212,6 +212,10 @@ def test_openapi_describes_endpoints_and_security(client: FlaskClient) -> None:
     assert "/api/v1/entities/{uscc}" in spec["paths"]
     assert "/api/v1/entities/resolve" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearerAuth": []}]  # every operation, unless it says not
     get = spec["paths"]["/api/v1/entities"]["get"]
-    assert get["security"] == [{"bearerAuth": []}]
+    assert "security" not in get
     assert {p["name"] for p in get["parameters"]} >= {"q", "page", "page_size"}
+    single = spec["paths"]["/api/v1/check/{uscc}"]["get"]  # its own query reader documents it
+    assert {p["name"] for p in single["parameters"]} >= {"domain", "at"}
+    assert "CheckResult" in str(single["responses"]["200"])

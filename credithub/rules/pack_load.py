@@ -11,18 +11,17 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
-from decimal import Decimal
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from credithub.rules import pack as rp
 from credithub.rules.pack import RulePackError
+from credithub.rules.toml_table import CODE, Table
 
 SHIPPED = Path(__file__).parent
 _SHIPPED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _MARKS = ("check", "note")
 _PERIOD = ("published", "min_months", "max_months")
 _REQUIRED = (
@@ -45,144 +44,8 @@ Domains = Mapping[str, rp.Domain]
 Measures = Mapping[str, rp.Measure]
 
 
-class _Table:
-    """One TOML table being read: typed access, and every error names where it is."""
-
-    def __init__(self, data: Any, where: str, keys: Iterable[str], what: str = "key") -> None:
-        if not isinstance(data, dict):
-            raise RulePackError(f"{where}: expected a table, got {data!r}")
-        allowed = set(keys)
-        unknown = [k for k in data if k not in allowed]
-        if unknown:
-            raise RulePackError(f"{where}: unknown {what} '{unknown[0]}'")
-        self.data: dict[str, Any] = data
-        self.where = where
-        self.what = what
-
-    def fail(self, message: str) -> NoReturn:
-        raise RulePackError(f"{self.where}: {message}")
-
-    def get(self, key: str, required: bool = True) -> Any:
-        if required and key not in self.data:
-            self.fail(f"missing required {self.what} '{key}'")
-        return self.data.get(key)
-
-    def text(self, key: str, required: bool = True) -> str:
-        value = self.get(key, required)
-        if value is None:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"'{key}' must be a non-empty string")
-        return value.strip()
-
-    def code(self, key: str = "code") -> str:
-        value = self.text(key)
-        if not _CODE.match(value):
-            self.fail(f"'{key}' {value!r}: letters, digits, '-' and '_' only")
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], what: str) -> str:
-        value = self.text(key)
-        if value not in choices:
-            self.fail(f"'{key}': unknown {what} {value!r} (use {', '.join(choices)})")
-        return value
-
-    def opt_count(self, key: str, minimum: int = 0) -> int | None:
-        value = self.get(key, required=False)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"'{key}' must be a whole number, got {value!r}")
-        if value < minimum:
-            self.fail(
-                f"'{key}' must not be negative" if minimum == 0 else f"'{key}' must be ≥ {minimum}"
-            )
-        return value
-
-    def count(self, key: str, minimum: int = 0) -> int:
-        self.get(key)
-        value = self.opt_count(key, minimum)
-        assert value is not None  # get() raised when missing
-        return value
-
-    def number(self, key: str) -> float:
-        value = self.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(f"'{key}' must be a number, got {value!r}")
-        if value < 0:
-            self.fail(f"'{key}' must not be negative")
-        return float(value)
-
-    def yuan(self, key: str) -> Decimal | None:
-        return None if key not in self.data else Decimal(str(self.number(key)))
-
-    def flag(self, key: str, default: bool = False) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(f"'{key}' must be true or false")
-        return value
-
-    def day(self, key: str) -> date | None:
-        value = self.data.get(key)
-        # A TOML datetime is a date subclass; only a plain date is meant here.
-        if value is not None and type(value) is not date:
-            self.fail(f"'{key}' must be a date like 2026-04-01, got {value!r}")
-        return value
-
-    def strings(self, key: str, required: bool = True) -> tuple[str, ...]:
-        value = self.get(key, required)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.fail(f"'{key}' must be a list of strings")
-        if len(set(value)) != len(value):
-            self.fail(f"'{key}' names an entry twice")
-        return tuple(value)
-
-    def refs(self, key: str, known: Mapping[str, Any], what: str) -> tuple[str, ...]:
-        refs = self.strings(key)
-        if not refs:
-            self.fail(f"'{key}' must name at least one {what}")
-        for ref in refs:
-            if ref not in known:
-                self.fail(f"{what} '{ref}' is not defined")
-        return refs
-
-    def table(
-        self, key: str, keys: Iterable[str], required: bool = True, what: str = "key"
-    ) -> _Table:
-        value = self.get(key, required)
-        return _Table({} if value is None else value, self.sub(key), keys, what)
-
-    def mapping(self, key: str, required: bool = True) -> _Table:
-        """A table whose keys are names the pack chooses (codes, categories)."""
-        value = self.get(key, required)
-        value = {} if value is None else value
-        return _Table(value, self.sub(key), value if isinstance(value, dict) else ())
-
-    def tables(self, key: str, keys: Iterable[str], required: bool = True) -> list[_Table]:
-        value = self.get(key, required)
-        if value is not None and not isinstance(value, list):
-            self.fail(f"'{key}' must be an array of tables ([[{key}]])")
-        return [
-            _Table(v, _label(f"{self.sub(key)}[{i}]", v), keys) for i, v in enumerate(value or [])
-        ]
-
-    def sub(self, key: str) -> str:
-        return key if self.where == "rule pack" else f"{self.where}.{key}"
-
-    def marks(self) -> dict[str, Any]:
-        return {"check": self.flag("check"), "note": self.text("note", required=False)}
-
-
-def _label(where: str, entry: Any) -> str:
-    """`lists[1]`, and the entry's code when it has one: `lists[1] (gp-serious)`."""
-    code = entry.get("code", entry.get("id")) if isinstance(entry, dict) else None
-    return f"{where} ({code})" if isinstance(code, str) else where
-
-
 def _domains(
-    t: _Table, key: str, domains: Domains, words: tuple[str, ...]
+    t: Table, key: str, domains: Domains, words: tuple[str, ...]
 ) -> tuple[str, tuple[str, ...]]:
     """(rule, domains) of a domains value: a list of domains, or one of `words`."""
     value = t.get(key)
@@ -195,7 +58,7 @@ def _domains(
 
 
 def _use_measures(
-    t: _Table,
+    t: Table,
     refs: tuple[str, ...],
     measures: Measures,
     runs: tuple[str, ...],
@@ -211,7 +74,7 @@ def _use_measures(
 
 
 def _entries(
-    root: _Table, key: str, build: Callable[[_Table], T], attr: str = "code"
+    root: Table, key: str, build: Callable[[Table], T], attr: str = "code"
 ) -> dict[str, T]:
     """An array of tables with unique codes, by code, in file order."""
     out: dict[str, T] = {}
@@ -226,7 +89,7 @@ def _entries(
     return out
 
 
-def _severity(root: _Table) -> tuple[dict[str, str], rp.SeverityRules]:
+def _severity(root: Table) -> tuple[dict[str, str], rp.SeverityRules]:
     t = root.table("severity", ("basis", "categories", "aliases", "fines", *_MARKS))
     cats = t.mapping("categories")
     if not cats.data:
@@ -245,7 +108,7 @@ def _severity(root: _Table) -> tuple[dict[str, str], rp.SeverityRules]:
     return categories, rp.SeverityRules(t.text("basis"), aliases, fines, **t.marks())
 
 
-def _period(t: _Table, base: rp.ClassPeriod | None) -> rp.ClassPeriod:
+def _period(t: Table, base: rp.ClassPeriod | None) -> rp.ClassPeriod:
     """A class's publication period; over `base`, only the keys given change it."""
     low = t.count("min_months") if base is None else t.opt_count("min_months")
     high = t.opt_count("max_months")
@@ -259,7 +122,7 @@ def _period(t: _Table, base: rp.ClassPeriod | None) -> rp.ClassPeriod:
     return period
 
 
-def _regime(t: _Table, sectors: Mapping[str, rp.Sector]) -> rp.Regime:
+def _regime(t: Table, sectors: Mapping[str, rp.Sector]) -> rp.Regime:
     rid = t.code("id")
     ct = t.table("classes", rp.SEVERITIES, what="severity class")
     classes = {c: _period(ct.table(c, _PERIOD), None) for c in rp.SEVERITIES}
@@ -269,7 +132,7 @@ def _regime(t: _Table, sectors: Mapping[str, rp.Sector]) -> rp.Regime:
         if name not in sectors:
             st.fail(f"sector '{name}' is not defined in [sectors]")
         s = st.table(name, (*_PERIOD, *rp.SEVERITIES, *_MARKS))
-        wide = _Table({k: v for k, v in s.data.items() if k in _PERIOD}, s.where, _PERIOD)
+        wide = Table({k: v for k, v in s.data.items() if k in _PERIOD}, s.where, _PERIOD)
         merged = {
             c: _period(s.table(c, _PERIOD, required=False), _period(wide, classes[c]))
             for c in rp.SEVERITIES
@@ -281,7 +144,7 @@ def _regime(t: _Table, sectors: Mapping[str, rp.Sector]) -> rp.Regime:
     return rp.Regime(rid, t.text("title"), starts, ends, classes, overrides, **t.marks())
 
 
-def _regimes(root: _Table, sectors: Mapping[str, rp.Sector]) -> tuple[rp.Regime, ...]:
+def _regimes(root: Table, sectors: Mapping[str, rp.Sector]) -> tuple[rp.Regime, ...]:
     regimes = list(_entries(root, "publication", lambda e: _regime(e, sectors), "id").values())
     if not regimes:
         root.fail("'publication' needs at least one regime ([[publication]])")
@@ -305,7 +168,7 @@ def _regimes(root: _Table, sectors: Mapping[str, rp.Sector]) -> tuple[rp.Regime,
     return tuple(regimes)
 
 
-def _measure(t: _Table, domains: Domains) -> rp.Measure:
+def _measure(t: Table, domains: Domains) -> rp.Measure:
     code = t.code()
     scope, refs = _domains(t, "domains", domains, ("all", "records"))
     runs = t.choice("runs", rp.RUNS, "duration")
@@ -317,7 +180,7 @@ def _measure(t: _Table, domains: Domains) -> rp.Measure:
     return rp.Measure(code, t.text("title"), effect, scope, refs, runs, months, basis, **t.marks())
 
 
-def _list(t: _Table, measures: Measures) -> rp.ListRule:
+def _list(t: Table, measures: Measures) -> rp.ListRule:
     code = t.code()
     subjects = t.strings("subjects")
     if not subjects or not set(subjects) <= set(rp.SUBJECT_TYPES):
@@ -344,7 +207,7 @@ def _list(t: _Table, measures: Measures) -> rp.ListRule:
 
 
 def _trigger(
-    t: _Table,
+    t: Table,
     categories: Mapping[str, str],
     domains: Domains,
     measures: Measures,
@@ -365,19 +228,19 @@ def _trigger(
     return rp.Trigger(code, t.text("title"), t.text("basis"), cats, fine, limit, m, **t.marks())
 
 
-def _misconduct(t: _Table, domains: Domains) -> rp.MisconductCode:
+def _misconduct(t: Table, domains: Domains) -> rp.MisconductCode:
     code, points = t.code(), t.count("points")
     _, refs = _domains(t, "domains", domains, ("all",))
     title, basis = t.text("title"), t.text("basis")
     return rp.MisconductCode(code, title, points, refs, basis, t.flag("forgivable"), **t.marks())
 
 
-def _commendation(t: _Table) -> rp.Commendation:
+def _commendation(t: Table) -> rp.Commendation:
     code, months, bonus = t.code(), t.opt_count("default_months", 1), t.number("bonus")
     return rp.Commendation(code, t.text("title"), t.text("basis"), bonus, months, **t.marks())
 
 
-def _points(root: _Table, measures: Measures) -> rp.PointsRules:
+def _points(root: Table, measures: Measures) -> rp.PointsRules:
     t = root.table("points", ("window_months", "thresholds", *_MARKS))
     window = t.count("window_months", 1)
     thresholds: list[rp.PointsThreshold] = []
@@ -392,7 +255,7 @@ def _points(root: _Table, measures: Measures) -> rp.PointsRules:
     return rp.PointsRules(window, tuple(thresholds), **t.marks())
 
 
-def _score(root: _Table) -> rp.ScoreRules:
+def _score(root: Table) -> rp.ScoreRules:
     keys = ("base", "min", "max", "decay", "decay_months", "deductions", "levels", *_MARKS)
     t = root.table("score", keys)
     low, high, base = t.number("min"), t.number("max"), t.number("base")
@@ -420,7 +283,7 @@ def _score(root: _Table) -> rp.ScoreRules:
     )
 
 
-def _defaults(root: _Table, domains: Domains) -> dict[str, rp.DomainDefault]:
+def _defaults(root: Table, domains: Domains) -> dict[str, rp.DomainDefault]:
     t = root.table("default_domains", rp.RECORD_KINDS, what="record kind")
     out: dict[str, rp.DomainDefault] = {}
     for kind in rp.RECORD_KINDS:
@@ -430,18 +293,18 @@ def _defaults(root: _Table, domains: Domains) -> dict[str, rp.DomainDefault]:
     return out
 
 
-def _named(root: _Table, key: str) -> dict[str, str]:
+def _named(root: Table, key: str) -> dict[str, str]:
     """A table of code = "title" pairs."""
     t = root.mapping(key, required=key in _REQUIRED)
     for code in t.data:
-        if not _CODE.match(code):
+        if not CODE.match(code):
             t.fail(f"code {code!r}: letters, digits, '-' and '_' only")
     return {code: t.text(code) for code in t.data}
 
 
 def parse_pack(data: Mapping[str, Any], source: str = "") -> rp.RulePack:
     """Validate parsed TOML and build the pack; RulePackError names the first problem."""
-    root = _Table(dict(data), "rule pack", _SECTIONS, what="section")
+    root = Table(dict(data), "rule pack", _SECTIONS, what="section")
     meta = root.table("pack", ("id", "version", "title", "effective", "notes"))
     domains = {c: rp.Domain(c, title) for c, title in _named(root, "domains").items()}
     if not domains:

@@ -23,14 +23,16 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, case, or_, select
 
 from credithub.db import Read, UtcDateTime, bulk_insert, db, new_id, table_of, utcnow
+from credithub.entities.identifiers import Uscc
 from credithub.entities.models import Subject
-from credithub.entities.service import SubjectRef, find_subjects
+from credithub.entities.service import SubjectRef, find_subjects, ref_for_uscc
 from credithub.rules import active_pack
 from credithub.standing.checklog import CheckLogBuffer
 from credithub.standing.compute import verdict_of
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.standing.service import CHUNK, compute_all
 from credithub.sync.service import freshness
+from schemas.check import RESTRICTION_KEYS
 
 # How long a worker reuses the freshness of its sources (`sources` in answers): a hub fed by
 # other platforms would otherwise read its sync state on every check.
@@ -65,16 +67,17 @@ class _Row(NamedTuple):
 
 _SUBJECTS, _STANDINGS = table_of(Subject), table_of(StandingRow)
 _AT = bindparam("at", type_=UtcDateTime())
-# standing.service.is_current, in SQL: stored under the active pack, computed at or before the
-# instant asked, still valid then. A standing that does not answer is computed on the spot.
-_CURRENT = and_(
+# standing.service.is_current, in SQL: stored under the active pack (`digest`), computed at or
+# before the instant asked (`at`), still valid then. A standing that does not answer is computed
+# on the spot.
+IS_CURRENT = and_(
     _STANDINGS.c.pack_digest == bindparam("digest"),
     _STANDINGS.c.computed_at <= _AT,
     or_(_STANDINGS.c.valid_until.is_(None), _STANDINGS.c.valid_until > _AT),
 )
 _JOINED = select(
     _SUBJECTS.c.id, _SUBJECTS.c.name, _SUBJECTS.c.type, _SUBJECTS.c.uscc, _SUBJECTS.c.id_hash,
-    case((_CURRENT, _STANDINGS.c.data)).label("data"),
+    case((IS_CURRENT, _STANDINGS.c.data)).label("data"),
 ).select_from(
     _SUBJECTS.outerjoin(_STANDINGS, _STANDINGS.c.subject_id == _SUBJECTS.c.id)
 )  # fmt: skip
@@ -139,13 +142,6 @@ def _compute_stale(found: list[_Found], at: datetime) -> None:
         f.standing = None if standing is None else standing.to_dict()
 
 
-# Restriction.to_dict's fields, in its order.
-_RESTRICTION_FIELDS = (
-    "measure", "title", "effect", "domains", "from", "until", "basis", "record_id", "authority",
-    "reason",
-)  # fmt: skip
-
-
 def _in_domain(restrictions: Sequence[dict[str, Any]], domain: str) -> list[dict[str, Any]]:
     return [r for r in restrictions if domain in r["domains"]]
 
@@ -166,8 +162,8 @@ def answer(found: _Found | None, asked: Asked, domain: str, at: str) -> dict[str
             "related": [],
             "at": at,
         }
-    # Straight from the standing as stored: the same fields Standing.from_dict and
-    # Restriction.to_dict would give, without building the objects for every check.
+    # Straight from the standing as stored (Standing.to_dict), without building the objects for
+    # every check: a restriction's fields are the answer's (schemas.check.RESTRICTION_KEYS).
     standing = found.standing
     restrictions = _in_domain(standing["restrictions"], domain)
     related = []
@@ -179,7 +175,7 @@ def answer(found: _Found | None, asked: Asked, domain: str, at: str) -> dict[str
         "subject": subject,
         "known": True,
         "verdict": verdict_of({r["effect"] for r in restrictions}),
-        "restrictions": [{k: r[k] for k in _RESTRICTION_FIELDS} for r in restrictions],
+        "restrictions": [{k: r[k] for k in RESTRICTION_KEYS} for r in restrictions],
         "score": {
             "value": float(standing["score"]),
             "level": standing["level"],
@@ -188,6 +184,14 @@ def answer(found: _Found | None, asked: Asked, domain: str, at: str) -> dict[str
         "related": related,
         "at": at,
     }
+
+
+def check_one(code: Uscc, domain: str, at: datetime, client: str) -> bytes:
+    """The single check, as the lane and the view answer it: the organization of a checked USCC
+    in `domain` at `at`, recorded, as the answer's JSON body."""
+    asked = Asked(ref_for_uscc(code), code.code)
+    [answer] = check([asked], domain, at, client)
+    return answers_json(answer, [answer])
 
 
 def check(asked: Sequence[Asked], domain: str, at: datetime, client: str) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ before anything is recorded, and hands any other request to Flask untouched:
 - the check log is buffered (`check.log_flush_ms` above 0; unbuffered, a check is a write
   and takes Flask's path with its commit).
 
-Its answer is the one Flask's path gives, byte for byte (the same `check`, the same encoding,
-the headers `Content-Type`, `Content-Length` and `X-Request-ID` in that order), with the same
+Its answer is the one Flask's path gives, byte for byte (the same `check.check_one`, the
+headers `Content-Type`, `Content-Length` and `X-Request-ID` in that order), with the same
 request id rule, the same access log line, the same commit of a read session if one was
 opened, and the same teardown. An error once the lane has taken a request is answered by
 Flask's own error handling in a request context of its own, as on Flask's path. The lane
@@ -39,7 +39,7 @@ from credithub.clients.cache import TokenCache
 from credithub.clients.service import hash_token
 from credithub.db import db, utcnow, write_intent
 from credithub.entities.identifiers import IdentifierError, looks_like_id_number, parse_uscc
-from credithub.entities.service import ref_for_uscc, uscc_allow_list
+from credithub.entities.service import uscc_allow_list
 from credithub.logs import log_request, request_id
 from credithub.rules import active_pack
 from credithub.standing import check as service
@@ -107,9 +107,7 @@ class CheckLane:
         g.started = time.perf_counter()
         g.client = caller
         try:
-            asked = service.Asked(ref_for_uscc(parsed), parsed.code)
-            [answer] = service.check([asked], domain, utcnow(), caller.name)
-            body = service.answers_json(answer, [answer])
+            body = service.check_one(parsed, domain, utcnow(), caller.name)
             db.commit()  # a read session, if the check opened one (middleware's commit point)
         except Exception as exc:
             return self._failed(environ, start_response, exc)

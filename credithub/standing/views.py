@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from credithub.clients.auth import current_client, require_scope
 from credithub.db import utcnow
-from credithub.entities.identifiers import IdentifierError, mask_id_number, parse_uscc
+from credithub.entities.identifiers import IdentifierError, Uscc, mask_id_number, parse_uscc
 from credithub.entities.service import parse_subject, ref_for_uscc, uscc_allow_list
 from credithub.errors import Invalid
 from credithub.extensions import Blueprint, collector_paused
@@ -34,14 +34,6 @@ blp = Blueprint(
 )
 
 
-def _json(body: dict[str, Any], answers: list[dict[str, Any]]) -> Response:
-    # The answers are built as plain JSON already; the response schemas document them, and
-    # re-serialising 10,000 of them through marshmallow would double a batch's time.
-    return current_app.response_class(
-        service.answers_json(body, answers), mimetype="application/json"
-    )
-
-
 _CHECK_ARGS = CheckArgs()
 _AT = _CHECK_ARGS.fields["at"]
 
@@ -60,7 +52,7 @@ def _single_check(view: Callable[..., Any]) -> Callable[..., Any]:
         blp.response(200, CheckResultSchema)(view)
     )
 
-    @wraps(view)
+    @wraps(parsed)  # the documentation the decorators gave `parsed` goes with it
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         query = dict(request.args.lists())
         usual = "domain" in query and query.keys() <= {"domain", "at"}
@@ -75,7 +67,6 @@ def _single_check(view: Callable[..., Any]) -> Callable[..., Any]:
                 return view(*args, found, **kwargs)  # where webargs puts them
         return parsed(*args, **kwargs)
 
-    wrapper._apidoc = parsed._apidoc  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -86,12 +77,11 @@ def _domain(value: str) -> str:
     return value
 
 
-def _asked_uscc(value: str, where: str) -> service.Asked:
+def _uscc(value: str, where: str) -> Uscc:
     try:
-        parsed = parse_uscc(value, uscc_allow_list())[0]
+        return parse_uscc(value, uscc_allow_list())[0]
     except IdentifierError as exc:
         raise Invalid(str(exc), {f"{where}.uscc": [exc.reason]}) from None
-    return service.Asked(ref_for_uscc(parsed), parsed.code)
 
 
 def _asked(item: dict[str, Any], where: str) -> service.Asked:
@@ -106,7 +96,8 @@ def _asked(item: dict[str, Any], where: str) -> service.Asked:
     if not all(isinstance(v, str) for v in item.values()):
         raise Invalid("identifiers are strings", {where: ["identifiers are strings"]})
     if "uscc" in item:
-        return _asked_uscc(item["uscc"], where)
+        parsed = _uscc(item["uscc"], where)
+        return service.Asked(ref_for_uscc(parsed), parsed.code)
     try:
         ref, _ = parse_subject(
             {
@@ -133,10 +124,10 @@ class CheckOne(MethodView):
     def get(self, args: dict[str, Any], uscc: str) -> Response:
         """May this organization take part in this domain now (or at `at`)?"""
         domain = _domain(args["domain"])
-        asked = _asked_uscc(uscc, "path")
+        code = _uscc(uscc, "path")
         at = args.get("at") or utcnow()
-        [answer] = service.check([asked], domain, at, current_client().name)
-        return _json(answer, [answer])
+        body = service.check_one(code, domain, at, current_client().name)
+        return current_app.response_class(body, mimetype="application/json")
 
 
 @blp.route("")
@@ -162,4 +153,7 @@ class CheckMany(MethodView):
             seen[key] = i
         at = body.get("at") or utcnow()
         answers = service.check(asked, domain, at, current_client().name)
-        return _json({"results": answers}, answers)
+        # Plain JSON already, which the response schema documents: re-serialising 10,000
+        # answers through marshmallow would double a batch's time.
+        encoded = service.answers_json({"results": answers}, answers)
+        return current_app.response_class(encoded, mimetype="application/json")

@@ -300,3 +300,23 @@ def test_checks_through_the_lane_are_the_usual_answers(paths: Paths, bidding: He
     assert answer["verdict"] == "barred"
     assert answer["at"] == NOW.isoformat()
     assert answer["check"]["asked_at"] == NOW.isoformat()
+
+
+def test_the_lane_and_the_view_answer_with_the_one_single_check(
+    paths: Paths, bidding: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, str]] = []
+    one = service.check_one
+
+    def counted(code: Any, domain: str, *args: Any) -> bytes:
+        calls.append((code.code, domain))
+        return one(code, domain, *args)
+
+    monkeypatch.setattr(service, "check_one", counted)
+    url = f"/api/v1/check/{SHUDAO}?domain=construction"
+    _, laned = paths.get(url, bidding)
+    assert laned
+    assert paths.flask.get(url, headers=bidding).status_code == 200
+    _, laned = paths.get(f"{url}&at=2026-07-01", bidding)  # the view's own query reader
+    assert not laned
+    assert calls == [(SHUDAO, "construction")] * 3
