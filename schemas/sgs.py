@@ -142,6 +142,8 @@ class _Plan:
         identity = not (multi or missing or legacy_format) and all(c == k for c, k in single)
         unknown = [col for col in header if col not in mapping]
         names = tuple(col for col in unknown if norm(col) in NAME_COLUMNS)
+        if names and "CF_XDR_MC" in missing:
+            missing["CF_XDR_MC"] = f"no CF_XDR_MC column, and {', '.join(names)} is empty"
         platform_ids = [col for col in unknown if norm(col) in PLATFORM_ID_COLUMNS]
         ids = tuple(col for col in mapping if resolve(col) in ID_CODES) + tuple(platform_ids)
         others = tuple(col for col in unknown if col not in platform_ids)

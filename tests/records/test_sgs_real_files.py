@@ -71,10 +71,13 @@ def test_a_row_without_cf_xdr_mc_takes_the_name_from_comp_name(
     app: Flask, client: FlaskClient, zhujian: Headers
 ) -> None:
     row = sgs_row(1, COMP_NAME="呼伦贝尔市北疆建筑工程有限公司")
-    del row["CF_XDR_MC"]
-    body = post_csv(client, zhujian, [row])
-    [item] = body["results"]
+    nameless = sgs_row(2, COMP_NAME="")
+    for r in (row, nameless):
+        del r["CF_XDR_MC"]
+    body = post_csv(client, zhujian, [row, nameless])
+    item, rejected = body["results"]
     assert item["status"] == "created", item
+    assert rejected["errors"] == {"CF_XDR_MC": ["no CF_XDR_MC column, and COMP_NAME is empty"]}
     assert any("COMP_NAME" in w and "CF_XDR_MC" in w for w in item["warnings"]), item
     assert not any("every row will fail" in w for w in body["warnings"])
     assert stored(app, row["CF_WSH"]).subject.name == "呼伦贝尔市北疆建筑工程有限公司"
@@ -90,7 +93,7 @@ def test_an_empty_cf_xdr_mc_cell_takes_the_name_from_comp_name_in_json(
     body = post_json(client, zhujian, rows)
     assert statuses(body) == ["created", "rejected"]
     assert any("COMP_NAME" in w for w in body["results"][0]["warnings"])
-    assert "CF_XDR_MC" in body["results"][1]["errors"]
+    assert body["results"][1]["errors"]["CF_XDR_MC"] == ["required value is empty"]
 
 
 # ---------------------------------------------------------------------------------------------
