@@ -158,7 +158,7 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
         if client.revoked_at is not None or "records:write" not in client.scopes:
             raise click.ClickException(f"client {client_name!r} may not write records")
         actor = Actor(name=client.name, kind=client.kind, uscc=client.uscc)
-        warnings, parsed = intake.parse(file.read_bytes(), None)
+        warnings, parsed = intake.parse(file.read_bytes(), None, actor)
         summary = intake.ImportSummary()
         try:
             # Two processes take the batches in turn: one checks while the other writes.

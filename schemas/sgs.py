@@ -1,36 +1,43 @@
-"""Edge parser of the national 双公示 administrative-penalty format (CSV, xlsx, JSON)."""
+"""Edge parser of the national 双公示 administrative-penalty format (CSV, xlsx, JSON): a file's
+rows checked one by one and turned into hub records by the field table (`schemas.sgs_table`)."""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, overload
+from datetime import date
+from typing import Any
 
 from schemas.sgs_fields import (
     ABSENT,
-    CANONICAL,
-    CURRENT_NAMES,
-    LEGACY_CODES,
     LICENSE,
-    REQUIRED,
-    SUBJECT_TYPES,
     amount_yuan,
     license_category,
-    norm,
     parse_date,
-    resolve,
     show,
     split_categories,
 )
+from schemas.sgs_fix import INFERRED, Sender, infer_2016, name_from_platform, protect
+from schemas.sgs_read import CsvLines, Misaligned, SgsFormatError, cell_text, detect_and_read
+from schemas.sgs_table import (
+    CANONICAL,
+    CURRENT_NAMES,
+    FIELDS,
+    ID_CODES,
+    LEGACY_CODES,
+    LEGACY_ONLY,
+    NAME_COLUMNS,
+    PLATFORM_ID_COLUMNS,
+    REQUIRED,
+    SUBJECT_TYPES,
+    Field,
+    norm,
+    resolve,
+)
 
 __all__ = [
+    "Sender",
     "SgsFormatError",
     "SgsRow",
     "SgsRows",
@@ -41,312 +48,16 @@ __all__ = [
 ]
 
 
-class SgsFormatError(ValueError):
-    """The file as a whole cannot be read; the message says why."""
-
-
 @dataclass(slots=True)
 class SgsRow:
-    """One data row: the hub record built from it, or the reasons it could not be built."""
+    """One data row: the hub record built from it, or the reasons it could not be built.
+    `raw` is the row as received, but with personal ID numbers masked: it may be kept."""
 
     index: int
     record: dict[str, Any] | None
     errors: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     raw: dict[str, str] = field(default_factory=dict)
-
-
-class _Misaligned(dict[str, str]):
-    """A raw row whose cell count differs from the header's; map_row turns it into a _row error."""
-
-    __slots__ = ("cells", "expected")
-
-    def __init__(self, header: list[str], cells: list[str]) -> None:
-        """Keep every cell: those past the header under their 1-based column number."""
-        super().__init__(zip(header, cells, strict=False))
-        for pos in range(len(header), len(cells)):
-            self[f"#{pos + 1}"] = cells[pos]
-        self.cells = len(cells)
-        self.expected = len(header)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading: bytes -> (header, raw rows)
-
-_NON_SPACE = re.compile(r"\S")
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),  # Excel's "Unicode text" export
-    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
-)
-_HEADER_SEARCH = 5  # title rows above the header that a template may carry
-
-
-def detect_and_read(
-    data: bytes, content_type: str | None = None
-) -> tuple[list[str], Iterable[dict[str, str]]]:
-    """Read an xlsx, JSON or CSV 双公示 file into (header as received, raw rows)."""
-    # content_type is accepted for the caller's convenience only: uploads are often mislabelled
-    # (xlsx sent as application/octet-stream, GBK sent as charset=utf-8), so the bytes decide.
-    del content_type
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data)
-    text = _decode(data)
-    first = _NON_SPACE.search(text)
-    if first is None:
-        raise SgsFormatError("empty file")
-    if first.group() in "{[":
-        return _read_json(text)
-    return _read_csv(text, first.start())
-
-
-def _decode(data: bytes) -> str:
-    """Decode CSV/JSON bytes strictly: a BOM wins, then UTF-8, then GB18030 (a superset of GBK)."""
-    for bom, codec, name in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data[len(bom) :].decode(codec)
-            except UnicodeDecodeError as exc:
-                raise SgsFormatError(
-                    f"the file starts with a {name} byte-order mark but byte offset "
-                    f"{exc.start + len(bom)} is not {name} (mixed encodings?)"
-                ) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        utf8_at = exc.start
-    try:
-        # Python's gbk and gb18030 codecs agree on every GBK sequence and gbk is the faster one;
-        # gb18030 then reads what GBK lacks (four-byte sequences) or proves the file unreadable.
-        try:
-            text = data.decode("gbk")
-        except UnicodeDecodeError:
-            text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise SgsFormatError(
-            f"the file is neither UTF-8 (invalid at byte offset {utf8_at}) nor GB18030/GBK "
-            f"(invalid at byte offset {exc.start})"
-        ) from None
-    _reject_utf8_lines(data, utf8_at)
-    return text
-
-
-def _reject_utf8_lines(data: bytes, utf8_at: int) -> None:
-    """Refuse a GB18030-decodable file that also holds UTF-8 lines: they would become mojibake."""
-    # UTF-8 Chinese often decodes as GB18030 without any error, so strictness alone cannot see a
-    # file where an editor appended UTF-8 lines to a GBK export; a whole non-ASCII line that is
-    # valid UTF-8 is that signature (real GBK text is practically never valid UTF-8).
-    offset = 0
-    for number, line in enumerate(data.split(b"\n"), 1):
-        if not line.isascii():
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-            else:
-                raise SgsFormatError(
-                    f"mixed encodings: line {number} (byte offset {offset}) is UTF-8 but byte "
-                    f"offset {utf8_at} is not; save the whole file in one encoding"
-                )
-        offset += len(line) + 1
-
-
-def _read_csv(text: str, start: int) -> tuple[list[str], Iterable[dict[str, str]]]:
-    """Split CSV or TSV text; the delimiter is whichever of tab and comma the lines where the
-    header may be (title rows, then the header) use more."""
-    end = start
-    for _ in range(_HEADER_SEARCH + 1):  # the end of those lines, the text not copied
-        found = text.find("\n", end)
-        end = len(text) if found < 0 else found + 1
-    head = text[start:end]
-    delimiter = "\t" if head.count("\t") > head.count(",") else ","
-    lines = _one_row_a_line(text)
-    if lines is not None:
-        return _CsvLines.of(lines, delimiter)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    return _tabular(reader, pad_short=False, strip=True)
-
-
-def _one_row_a_line(text: str) -> list[str] | None:
-    """The text's lines if each is one row and no cell can fail to read: no quotes (so no cell
-    spans lines), no NUL, no line ended by a lone CR, no line longer than a cell may be."""
-    if '"' in text or "\0" in text or text.count("\r") != text.count("\r\n"):
-        return None
-    lines = text.split("\n")
-    return lines if max(map(len, lines)) <= csv.field_size_limit() else None
-
-
-class _CsvLines(Sequence[dict[str, str]]):
-    """The data rows of a CSV file whose lines are its rows (see `_one_row_a_line`), each read
-    when it is asked for: the file is split into lines at once, and its rows read a range at a
-    time where they are checked (an import's processes read their own batches)."""
-
-    def __init__(self, header: list[str], lines: list[str], delimiter: str) -> None:
-        self._header, self._lines, self._delimiter = header, lines, delimiter
-
-    @classmethod
-    def of(cls, lines: list[str], delimiter: str) -> tuple[list[str], _CsvLines]:
-        reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
-        header, _ = _tabular(reader, pad_short=False, strip=True)
-        # What the reader skips: lines of nothing but spaces and delimiters.
-        rest = [line for line in lines[reader.line_num :] if line.replace(delimiter, "").strip()]
-        first = next(csv.reader(rest[:1], delimiter=delimiter, skipinitialspace=True), [])
-        if rest and all(resolve(c) for c in map(str.strip, first) if c):
-            rest = rest[1:]  # a row of codes under the row of Chinese names
-        return header, cls(header, rest, delimiter)
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
-    def __iter__(self) -> Iterator[dict[str, str]]:
-        return self._rows(self._lines)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, str]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
-    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
-        if isinstance(index, slice):
-            return list(self._rows(self._lines[index]))
-        return next(self._rows([self._lines[index]]))
-
-    def _rows(self, lines: list[str]) -> Iterator[dict[str, str]]:
-        # A row of codes under the header is dropped by `of`, never here.
-        reader = csv.reader(lines, delimiter=self._delimiter, skipinitialspace=True)
-        return _dict_rows(self._header, reader, pad_short=False, strip=True, codes_row=False)
-
-
-def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[dict[str, str]]]:
-    """Stream the first sheet of a workbook; cell values become strings."""
-    from openpyxl import load_workbook  # imported here: only xlsx uploads pay for it
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-    except Exception as exc:  # zipfile, XML and openpyxl errors alike mean "not a readable xlsx"
-        msg = f"the xlsx file cannot be opened (truncated or damaged?): {exc}"
-        raise SgsFormatError(msg) from None
-
-    def cells() -> Iterator[list[str]]:
-        try:
-            for row in sheet.iter_rows(values_only=True):
-                yield [_cell_text(value) for value in row]
-        except Exception as exc:
-            raise SgsFormatError(f"the xlsx sheet cannot be read: {exc}") from None
-        finally:
-            book.close()
-
-    return _tabular(cells(), pad_short=True, strip=False)  # _cell_text strips
-
-
-def _read_json(text: str) -> tuple[list[str], Iterator[dict[str, str]]]:
-    """Read {"rows": [...]} or a bare list of row objects; the header is the union of their keys."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        msg = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        raise SgsFormatError(msg) from None
-    rows = doc.get("rows") if isinstance(doc, dict) else doc
-    if not isinstance(rows, list):
-        raise SgsFormatError('JSON must be {"rows": [...]} or a list of row objects')
-    if not rows:
-        raise SgsFormatError("JSON has no rows")
-    header: dict[str, None] = {}
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise SgsFormatError(f"JSON rows[{i}] is not an object")
-        header.update(dict.fromkeys(row))
-    # JSON rows are never skipped, even empty ones: the API's index must match the array index.
-    return list(header), ({k: _cell_text(v) for k, v in row.items()} for row in rows)
-
-
-def _cell_text(value: object) -> str:
-    """One xlsx or JSON value as the text a CSV export would carry."""
-    if isinstance(value, str):
-        return value.strip()
-    if value is None:
-        return ""
-    if isinstance(value, datetime):  # before date: datetime is a date subclass
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return format(Decimal(repr(value)), "f")  # repr is the shortest exact form: 0.2 stays 0.2
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value).strip()
-
-
-def _tabular(
-    rows: Iterator[list[str]], pad_short: bool, strip: bool
-) -> tuple[list[str], Iterator[dict[str, str]]]:
-    """Find the header row (skipping template title rows) and turn later rows into dicts."""
-    lead: list[list[str]] = []
-    header: list[str] | None = None
-    try:
-        for cells in rows:
-            if strip:
-                cells = list(map(str.strip, cells))
-            if not any(cells):
-                continue
-            if any(resolve(c) for c in cells if c):
-                header = cells
-                break
-            lead.append(cells)
-            if len(lead) == _HEADER_SEARCH:
-                break
-    except csv.Error as exc:
-        raise SgsFormatError(f"CSV cannot be read: {exc}") from None
-    if header is None:
-        if not lead:
-            raise SgsFormatError("empty file")
-        header = lead[0]  # map_header will say it has no known column
-    while header and not header[-1]:
-        header.pop()
-    return header, _dict_rows(header, rows, pad_short, strip)
-
-
-def _dict_rows(
-    header: list[str],
-    rows: Iterator[list[str]],
-    pad_short: bool,
-    strip: bool,
-    codes_row: bool = True,
-) -> Iterator[dict[str, str]]:
-    """Yield data rows as dicts keyed by the header; rows of the wrong width are flagged.
-    `codes_row`: the first row may be a row of codes under the header, to be skipped."""
-    width = len(header)
-    first = codes_row
-    try:
-        for cells in rows:
-            if strip:
-                cells = list(map(str.strip, cells))
-            if not any(cells):
-                continue
-            if first:
-                first = False
-                # Some templates put a row of codes under the row of Chinese names: skip it.
-                if all(resolve(c) for c in cells if c):
-                    continue
-            if len(cells) != width:
-                if len(cells) > width and not any(cells[width:]):
-                    cells = cells[:width]  # trailing empty cells: a comma at each line's end
-                elif len(cells) < width and pad_short:
-                    cells = cells + [""] * (width - len(cells))  # Excel omits trailing empties
-                else:
-                    yield _Misaligned(header, cells)
-                    continue
-            yield dict(zip(header, cells, strict=False))  # widths checked above
-    except csv.Error as exc:
-        raise SgsFormatError(f"CSV cannot be read: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,7 +74,7 @@ def map_header(header: list[str]) -> tuple[dict[str, str], list[str]]:
             continue
         src = resolve(name)
         if src is None:
-            unknown.append(show(name.strip()))
+            unknown.append(name)
         elif name in mapping:
             warnings.append(f"column {show(name)} appears more than once: its last cell is kept")
         else:
@@ -371,22 +82,33 @@ def map_header(header: list[str]) -> tuple[dict[str, str], list[str]]:
     if not mapping:
         shown = ", ".join(show(h) for h in header[:8])
         raise SgsFormatError(f"header has no known 双公示 column: {shown}")
-    if unknown:
-        warnings.append("unknown columns ignored (kept in raw): " + ", ".join(unknown))
     by_code: dict[str, list[str]] = {}
     for name, code in mapping.items():
         by_code.setdefault(code, []).append(name)
-    for code, names in by_code.items():
-        if len(names) > 1 and code != "CF_CFLB":
-            shown = ", ".join(map(show, names))
+    names = [c for c in unknown if norm(c) in NAME_COLUMNS] if "CF_XDR_MC" not in by_code else []
+    if names:
+        warnings.append(f"no CF_XDR_MC column: the subject's name is taken from {names[0]}")
+        unknown = [c for c in unknown if c not in names]
+    if unknown:
+        shown = ", ".join(show(c.strip()) for c in unknown)
+        warnings.append("unknown columns ignored (kept in raw): " + shown)
+    for code, columns in by_code.items():
+        if len(columns) > 1 and code != "CF_CFLB":
+            shown = ", ".join(map(show, columns))
             warnings.append(f"columns {shown} all map to {code}; they must agree")
     missing = [code for code in REQUIRED if code not in by_code]
+    if names:
+        missing.remove("CF_XDR_MC")
+    if any(src in LEGACY_ONLY for src in map(resolve, mapping)):
+        inferred = [code for code in missing if code in INFERRED]
+        if inferred:
+            warnings.append(
+                "2016 field set: " + ", ".join(inferred) + " inferred row by row (see each row)"
+            )
+        missing = [code for code in missing if code not in INFERRED]
     if missing:
         warnings.append("header lacks required columns, every row will fail: " + ", ".join(missing))
     return mapping, warnings
-
-
-_LEGAL_REP = (("CF_FRDB", "name"), ("CF_FR_ZJLX", "id_type"), ("CF_FR_ZJHM", "id_number"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,12 +119,15 @@ class _Plan:
     multi: tuple[tuple[str, tuple[str, ...]], ...]  # (code, columns) for codes several map to
     missing: dict[str, str]  # required code absent from the header -> its error message
     sfz_column: str | None  # a 2016 CF_XDR_SFZ column: its numbers are 身份证 numbers
-    legacy: tuple[tuple[str, str], ...]  # (code, legacy_codes key) for those in the header
-    legal_rep: tuple[tuple[str, str], ...]  # (code, legal_rep key) for those in the header
     identity: bool  # one column per code, named by the code itself, every required one present
+    legacy_format: bool  # the 2016 field set: what it lacks is inferred (sgs_fix.infer_2016)
+    sender: Sender | None  # the department sending the file, if one is
+    names: tuple[str, ...]  # platform columns that may carry the subject's name (COMP_NAME …)
+    id_columns: tuple[str, ...]  # columns of ID numbers: masked in the raw row kept
+    other_columns: tuple[str, ...]  # unknown columns: any ID number in them masked
 
     @classmethod
-    def of(cls, mapping: dict[str, str]) -> _Plan:
+    def of(cls, mapping: dict[str, str], header: Sequence[str], sender: Sender | None) -> _Plan:
         """Build the plan of one header mapping."""
         columns: dict[str, list[str]] = {}
         for col, code in mapping.items():
@@ -413,10 +138,16 @@ class _Plan:
         absent = "required column is missing from the header"
         missing = {code: absent for code in REQUIRED if code not in columns}
         sfz = next((col for col in mapping if resolve(col) == "CF_XDR_SFZ"), None)
-        legacy = tuple((c, key) for c, key in LEGACY_CODES.items() if c in columns)
-        legal_rep = tuple((c, key) for c, key in _LEGAL_REP if c in columns)
-        identity = not multi and not missing and all(col == code for col, code in single)
-        return cls(single, multi, missing, sfz, legacy, legal_rep, identity)
+        legacy_format = any(resolve(col) in LEGACY_ONLY for col in mapping)
+        identity = not (multi or missing or legacy_format) and all(c == k for c, k in single)
+        unknown = [col for col in header if col not in mapping]
+        names = tuple(col for col in unknown if norm(col) in NAME_COLUMNS)
+        if names and "CF_XDR_MC" in missing:
+            missing["CF_XDR_MC"] = f"no CF_XDR_MC column, and {', '.join(names)} is empty"
+        platform_ids = [col for col in unknown if norm(col) in PLATFORM_ID_COLUMNS]
+        ids = tuple(col for col in mapping if resolve(col) in ID_CODES) + tuple(platform_ids)
+        others = tuple(col for col in unknown if col not in platform_ids)
+        return cls(single, multi, missing, sfz, identity, legacy_format, sender, names, ids, others)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,16 +155,19 @@ class _Plan:
 
 
 def parse_rows(
-    data: bytes, content_type: str | None = None, today: date | None = None
+    data: bytes,
+    content_type: str | None = None,
+    today: date | None = None,
+    sender: Sender | None = None,
 ) -> tuple[list[str], SgsRows]:
     """Parse a whole 双公示 file: (header-level warnings, the data rows, each checked as it is
-    taken)."""
+    taken). `sender`: the department sending it (a 2016 file's unit codes are its own)."""
     header, raw_rows = detect_and_read(data, content_type)
     mapping, warnings = map_header(header)
     # The whole file is read here, so a damaged one (a CSV cut inside a quoted cell, a broken
     # sheet) is refused before any row is taken; checking the rows is left to the consumer.
-    raws = raw_rows if isinstance(raw_rows, _CsvLines) else list(raw_rows)
-    return warnings, SgsRows(raws, _Plan.of(mapping), today or date.today())
+    raws = raw_rows if isinstance(raw_rows, CsvLines) else list(raw_rows)
+    return warnings, SgsRows(raws, _Plan.of(mapping, header, sender), today or date.today())
 
 
 class SgsRows:
@@ -458,28 +192,54 @@ class SgsRows:
         return [_map(i, raw, raw, plan, day) for i, raw in enumerate(raws, start)]
 
 
-def map_row(index: int, raw: dict[str, str], mapping: dict[str, str], today: date) -> SgsRow:
+def map_row(
+    index: int,
+    raw: dict[str, Any],
+    mapping: dict[str, str],
+    today: date,
+    sender: Sender | None = None,
+) -> SgsRow:
     """Validate one raw row and build its hub record (the record is None when there are errors)."""
     # Callers may hand over JSON-typed values: read them the way the JSON reader does.
-    cells = {k: _cell_text(c) for k, c in raw.items()}
-    return _map(index, raw, cells, _Plan.of(mapping), today)
+    cells = {k: cell_text(c) for k, c in raw.items()}
+    return _map(index, raw, cells, _Plan.of(mapping, list(raw), sender), today)
 
 
 _PLACEHOLDERS = ABSENT - {""}
 _DIGIT = re.compile(r"\d")
+_REQUIRED_2016 = tuple(code for code in REQUIRED if code != "CF_YXQ")  # its end date: unknown
+
+
+def _enclosing(f: Field) -> tuple[str, ...]:
+    """The objects that enclose a field's value: () for the record's own fields."""
+    return tuple(f.path.split(".")[:-1])
+
+
+# The objects of a record, the record itself first, and how each nests in another, the innermost
+# first: (its index, the index of the one that holds it, its key there).
+_OBJECTS = sorted({_enclosing(f) for f in FIELDS}, key=lambda o: (len(o), o))
+_NESTING = tuple((i, _OBJECTS.index(o[:-1]), o[-1]) for i, o in enumerate(_OBJECTS) if o)[::-1]
+_SUBJECT = _OBJECTS.index(("subject",))
+# The fields whose cell is the record's value as it is: (code, index of its object, key there).
+_TEXT = tuple(
+    (f.code, _OBJECTS.index(_enclosing(f)), f.path.rsplit(".", 1)[-1])
+    for f in FIELDS
+    if f.kind == "text"
+)
+_PATH = {f.code: f.path for f in FIELDS}
 
 
 def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, day: date) -> SgsRow:
     """map_row on stripped cells with the per-file work already done."""
-    if isinstance(raw, _Misaligned):
+    if isinstance(raw, Misaligned):
         msg = f"row has {raw.cells} cells, the header {raw.expected}: truncated or misaligned"
-        return SgsRow(index, None, {"_row": [msg]}, [], raw)
+        return SgsRow(index, None, {"_row": [msg]}, [], protect(raw, plan.id_columns, list(raw)))
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
     get = cells.get
     # v: field code -> value, where an empty value means absent. A header of current codes is
     # the usual machine export; its rows are their own table unless a placeholder needs blanking.
-    if plan.identity and _PLACEHOLDERS.isdisjoint(cells.values()):
+    if plan.identity and _PLACEHOLDERS.isdisjoint(cells.values()) and cells.get("CF_XDR_MC"):
         v = cells
     else:
         v = {code: s for col, code in plan.single if (s := get(col, "")) not in ABSENT}
@@ -491,10 +251,16 @@ def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, da
                 errors[code] = ["two columns map to this field with different values"]
             elif values:
                 v[code] = values[0]
-    if not all(map(v.get, REQUIRED)):
-        for code in REQUIRED:
-            if not v.get(code):
+        if plan.names and not v.get("CF_XDR_MC"):
+            name_from_platform(v, cells, plan.names, warnings)
+        if plan.legacy_format:
+            infer_2016(v, plan.sender, errors, warnings)
+    required = _REQUIRED_2016 if plan.legacy_format else REQUIRED
+    if not all(map(v.get, required)):
+        for code in required:
+            if not v.get(code) and code not in errors:
                 errors[code] = [plan.missing.get(code) or "required value is empty"]
+    kept = protect(raw, plan.id_columns, plan.other_columns)
 
     kind = v.get("CF_XDR_LB")
     subject_type = SUBJECT_TYPES.get(kind) if kind else None
@@ -529,61 +295,54 @@ def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, da
             errors["CF_YXQ"] = [f"{valid_until[1]} is before the decision date (CF_JDRQ)"]
         if publish_until and publish_until[0] < decided[0]:
             errors["CF_GSJZQ"] = [f"{publish_until[1]} is before the decision date (CF_JDRQ)"]
-    fine = _amount(v, "CF_NR_FK", errors)
-    confiscated = _amount(v, "CF_NR_WFFF", errors)
-    categories = _categories(v, errors, warnings)
-    if "罚款" in categories and not v.get("CF_NR_FK"):
+    typed: dict[str, Any] = {
+        "CF_NR_FK": _amount(v, "CF_NR_FK", errors),
+        "CF_NR_WFFF": _amount(v, "CF_NR_WFFF", errors),
+        "CF_CFLB": _categories(v, errors, warnings),
+    }
+    if "罚款" in typed["CF_CFLB"] and not v.get("CF_NR_FK"):
         warnings.append("处罚类别 includes 罚款 but CF_NR_FK (fine in 万元) is empty")
     if errors or decided is None or subject_type is None:
-        return SgsRow(index, None, errors, warnings, raw)
+        if errors and plan.id_columns:
+            _hide([cells[c] for c in plan.id_columns if cells.get(c)], errors)
+        return SgsRow(index, None, errors, warnings, kept)
 
-    subject: dict[str, Any] = {"type": subject_type, "name": v["CF_XDR_MC"]}
-    if v.get("CF_XDR_SHXYM"):
-        subject["uscc"] = v["CF_XDR_SHXYM"]
-    if plan.legacy:
-        legacy = {key: v[code] for code, key in plan.legacy if v.get(code)}
-        if legacy:
-            subject["legacy_codes"] = legacy
-    id_number = v.get("CF_XDR_ZJHM")
-    if id_number:
-        id_type = v.get("CF_XDR_ZJLX")
-        if not id_type and plan.sfz_column and get(plan.sfz_column) == id_number:
-            id_type = "身份证"  # the 2016 column held 居民身份证 numbers only
-        if id_type:
-            subject["id_type"] = id_type
-        subject["id_number"] = id_number
-    elif v.get("CF_XDR_ZJLX"):
-        subject["id_type"] = v["CF_XDR_ZJLX"]
-    if plan.legal_rep:
-        legal_rep = {key: v[code] for code, key in plan.legal_rep if v.get(code)}
-        if legal_rep:
-            subject["legal_rep"] = legal_rep
-    record: dict[str, Any] = {
-        "kind": "penalty",
-        "ref": v["CF_WSH"],
-        "subject": subject,
-        "authority": {"name": v["CF_CFJG"], "uscc": v["CF_CFJGDM"]},
-        "source": {"name": v["CF_SJLY"], "uscc": v["CF_SJLYDM"]},
-        "decided_on": decided[1],
-        "categories": categories,
-        "violation": v["CF_WFXW"],
-        "facts": v["CF_SY"],
-        "basis": v["CF_YJ"],
-        "content": v["CF_NR"],
-    }
-    if fine is not None:
-        record["fine_yuan"] = fine
-    if confiscated is not None:
-        record["confiscated_yuan"] = confiscated
-    if v.get("CF_NR_ZKDX"):
-        record["license_action"] = v["CF_NR_ZKDX"]
-    if valid_until:
-        record["valid_until"] = valid_until[1]
-    if publish_until:
-        record["publish_until"] = publish_until[1]
-    if v.get("BZ"):
-        record["note"] = v["BZ"]
-    return SgsRow(index, record, errors, warnings, raw)
+    typed["CF_JDRQ"] = decided[1]
+    typed["CF_YXQ"] = valid_until[1] if valid_until else None
+    typed["CF_GSJZQ"] = publish_until[1] if publish_until else None
+    record = _record(v, subject_type, typed)
+    subject = record["subject"]
+    sfz = plan.sfz_column
+    if sfz and "id_type" not in subject and get(sfz) == subject.get("id_number"):
+        subject["id_type"] = "身份证"  # the 2016 column held 居民身份证 numbers only
+    return SgsRow(index, record, errors, warnings, kept)
+
+
+def _record(v: dict[str, str], subject_type: str, typed: dict[str, Any]) -> dict[str, Any]:
+    """The hub record of a valid row's values, placed by the field table."""
+    objects: list[dict[str, Any]] = [{} for _ in _OBJECTS]
+    objects[0]["kind"] = "penalty"
+    objects[_SUBJECT]["type"] = subject_type
+    get = v.get
+    for code, at, key in _TEXT:
+        if value := get(code):
+            objects[at][key] = value
+    for code, value in typed.items():
+        if value is not None:
+            objects[0][_PATH[code]] = value
+    for at, outer, key in _NESTING:
+        if objects[at]:
+            objects[outer][key] = objects[at]
+    return objects[0]
+
+
+def _hide(secrets: list[str], errors: dict[str, list[str]]) -> None:
+    """Mask the row's ID numbers (a passport number too) wherever a message echoes them."""
+    for code, messages in errors.items():
+        for secret in secrets:
+            if len(secret) >= 4:
+                messages = [m.replace(secret, "<masked>") for m in messages]
+        errors[code] = messages
 
 
 def _date(v: dict[str, str], code: str, errors: dict[str, list[str]]) -> tuple[date, str] | None:

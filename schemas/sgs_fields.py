@@ -1,114 +1,14 @@
-"""Columns and field values of the 双公示 administrative-penalty format (domain.md §3)."""
+"""Field values of the 双公示 administrative-penalty format (domain.md §3): dates, amounts in
+万元 both ways, 处罚类别, and personal ID numbers masked."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation
 from typing import TypeVar
 
 _T = TypeVar("_T")
-
-# Current (~2020) field codes and the Chinese column names seen for them. The names are matched
-# after norm() (no spaces, half-width brackets, upper case), so list each spelling once.
-CURRENT_NAMES: dict[str, tuple[str, ...]] = {
-    "CF_XDR_MC": ("行政相对人名称", "相对人名称", "当事人名称", "行政相对人"),
-    "CF_XDR_LB": ("行政相对人类别", "相对人类别", "行政相对人类型", "相对人类型"),
-    "CF_XDR_SHXYM": (
-        "统一社会信用代码",
-        "社会信用代码",
-        "行政相对人统一社会信用代码",
-        "行政相对人代码_1",
-    ),
-    "CF_XDR_GSZC": ("工商注册号", "工商登记号", "工商登记码"),
-    "CF_XDR_ZZJG": ("组织机构代码",),
-    "CF_XDR_SWDJ": ("税务登记号",),
-    "CF_XDR_SYDW": ("事业单位证书号",),
-    "CF_XDR_SHZZ": ("社会组织登记证号",),
-    "CF_FRDB": ("法定代表人", "法定代表人姓名", "法定代表人名称"),
-    "CF_FR_ZJLX": ("法定代表人证件类型",),
-    "CF_FR_ZJHM": ("法定代表人证件号码", "法定代表人身份证号"),
-    "CF_XDR_ZJLX": ("证件类型", "行政相对人证件类型"),
-    "CF_XDR_ZJHM": ("证件号码", "行政相对人证件号码"),
-    "CF_WSH": ("行政处罚决定书文号", "处罚决定书文号", "决定书文号", "决定文书号"),
-    "CF_WFXW": ("违法行为类型", "违法行为"),
-    "CF_SY": ("违法事实", "处罚事由"),
-    "CF_YJ": ("处罚依据",),
-    "CF_CFLB": ("处罚类别",),
-    "CF_NR": ("处罚内容",),
-    "CF_NR_FK": ("罚款金额", "罚款金额(万元)"),
-    "CF_NR_WFFF": (
-        "没收违法所得、没收非法财物的金额",
-        "没收违法所得、没收非法财物的金额(万元)",
-        "没收违法所得金额",
-        "没收金额",
-    ),
-    "CF_NR_ZKDX": ("暂扣或吊销证照名称及编号", "暂扣或者吊销证照名称及编号"),
-    "CF_JDRQ": ("处罚决定日期", "处罚日期", "决定日期", "作出处罚决定日期", "作出行政处罚决定日期"),
-    "CF_YXQ": ("处罚有效期", "有效期"),
-    "CF_GSJZQ": ("公示截止期", "公示截止日期"),
-    "CF_CFJG": ("处罚机关", "处罚机关名称"),
-    "CF_CFJGDM": ("处罚机关统一社会信用代码", "处罚机关代码"),
-    "CF_SJLY": ("数据来源单位", "数据来源", "数据来源单位名称"),
-    "CF_SJLYDM": ("数据来源单位统一社会信用代码", "数据来源单位代码"),
-    "BZ": ("备注",),
-}
-
-# 2016 field set: legacy code -> (current code, Chinese names that only the 2016 template uses).
-# CF_CFLB1 and CF_CFLB2 both land on CF_CFLB; the row mapper joins them.
-LEGACY: dict[str, tuple[str, tuple[str, ...]]] = {
-    "CF_XZJG": ("CF_CFJG", ()),
-    "CF_XDR_ZDM": ("CF_XDR_ZZJG", ()),
-    "CF_XDR_GSDJ": ("CF_XDR_GSZC", ()),
-    "CF_XDR_SFZ": ("CF_XDR_ZJHM", ("居民身份证号", "身份证号", "身份证号码")),
-    "CF_FR": ("CF_FRDB", ()),
-    "CF_CFLB1": ("CF_CFLB", ("处罚类别1",)),
-    "CF_CFLB2": ("CF_CFLB", ("处罚类别2",)),
-    "CF_JG": ("CF_NR", ("处罚结果",)),
-}
-
-# Known 2016 columns the record has no place for: recognised so they are not warned as unknown.
-KNOWN_UNUSED: dict[str, tuple[str, ...]] = {
-    "CF_CFMC": ("案件名称",),
-    "CF_ZT": ("当前状态", "状态"),
-    "DFBM": ("地方编码",),
-    "SJC": ("数据更新时间戳", "时间戳"),
-}
-
-REQUIRED: tuple[str, ...] = (
-    "CF_XDR_MC",
-    "CF_XDR_LB",
-    "CF_WSH",
-    "CF_WFXW",
-    "CF_SY",
-    "CF_YJ",
-    "CF_CFLB",
-    "CF_NR",
-    "CF_JDRQ",
-    "CF_YXQ",
-    "CF_CFJG",
-    "CF_CFJGDM",
-    "CF_SJLY",
-    "CF_SJLYDM",
-)
-
-# Pre-USCC organization identifiers -> key under subject.legacy_codes.
-LEGACY_CODES: dict[str, str] = {
-    "CF_XDR_GSZC": "business_reg",
-    "CF_XDR_ZZJG": "org_code",
-    "CF_XDR_SWDJ": "tax_reg",
-    "CF_XDR_SYDW": "institution_cert",
-    "CF_XDR_SHZZ": "social_org_cert",
-}
-
-SUBJECT_TYPES: dict[str, str] = {
-    "法人及非法人组织": "organization",
-    "法人和非法人组织": "organization",
-    "法人": "organization",
-    "非法人组织": "organization",
-    "个体工商户": "individual_business",
-    "自然人": "person",
-}
 
 # 行政处罚法 (2021) art. 9.
 CATEGORIES: tuple[str, ...] = (
@@ -161,42 +61,6 @@ ABSENT: frozenset[str] = frozenset(
 )
 
 
-def norm(name: str) -> str:
-    """Normalise a column name for lookup: no BOM or spaces, half-width brackets, upper case."""
-    return "".join(name.replace("\ufeff", "").split()).replace("（", "(").replace("）", ")").upper()
-
-
-def _aliases() -> dict[str, str]:
-    """Normalised column name -> code as found in the file (current, legacy or known-unused)."""
-    table: dict[str, str] = {}
-    for code, names in CURRENT_NAMES.items():
-        for name in (code, *names):
-            table[norm(name)] = code
-    for code, (_, names) in LEGACY.items():
-        for name in (code, *names):
-            table[norm(name)] = code
-    for code, names in KNOWN_UNUSED.items():
-        for name in (code, *names):
-            table[norm(name)] = code
-    return table
-
-
-ALIASES: dict[str, str] = _aliases()
-CANONICAL: dict[str, str] = {legacy: current for legacy, (current, _) in LEGACY.items()}
-
-
-def resolve(name: str) -> str | None:
-    """Code a received column name stands for, as written (legacy codes not yet translated)."""
-    key = norm(name)
-    hit = ALIASES.get(key)
-    if hit is not None or "(" not in key:
-        return hit
-    # Template headers read "行政相对人代码_2(工商注册号)": the bracket names the field, and the
-    # numbered prefix means different things in the 2016 and 2020 templates, so try it first.
-    before, _, rest = key.partition("(")
-    return ALIASES.get(rest.rstrip(")")) or ALIASES.get(before)
-
-
 # ---------------------------------------------------------------------------------------------
 # Field values. Each parser is cached per distinct cell text: in a real file dates, amounts and
 # categories repeat a lot, and the import path must do tens of thousands of rows a second.
@@ -215,6 +79,7 @@ _TEN_THOUSAND = Decimal(10000)
 # Our own context: the thread's ambient one may have been narrowed by other code, and a fine
 # must not be rounded by whoever ran before us.
 _DECIMAL = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+_EXACT = Context(prec=100, traps=[InvalidOperation, Inexact])  # moving the exponent only
 _CACHE_SIZE = 4096
 _DATES: dict[str, tuple[date, str] | None] = {}
 _AMOUNTS: dict[str, tuple[str | None, str | None]] = {}
@@ -273,6 +138,24 @@ def amount_yuan(text: str) -> tuple[str | None, str | None]:
     return result
 
 
+def yuan_wan(value: object) -> str:
+    """An amount in yuan ("2000.00", 2000, Decimal) as exact 万元 text ("0.2"): the inverse of
+    `amount_yuan`. ValueError if it is not a non-negative decimal amount."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("not a decimal amount of yuan")
+    try:
+        # repr is a float's shortest exact form: 0.1 stays 0.1
+        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        if not amount.is_finite():
+            raise ValueError("not a decimal amount of yuan")
+        if amount < 0:
+            raise ValueError("negative amount")
+        wan = amount.scaleb(-4, _EXACT).normalize(_EXACT)
+    except (InvalidOperation, Inexact):
+        raise ValueError("not a decimal amount of yuan") from None
+    return format(wan.copy_abs(), "f")  # "-0" must not be written
+
+
 def split_categories(cell: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(known categories in order without repeats, unknown tokens) of one 处罚类别 cell."""
     hit = _CATEGORIES.get(cell)
@@ -313,3 +196,33 @@ def _remember(cache: dict[str, _T], key: str, value: _T) -> None:
     if len(cache) >= _CACHE_SIZE:
         cache.clear()
     cache[key] = value
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal ID numbers (GB 11643): kept only masked outside the subject's protected columns.
+
+_ID_RUN = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def mask_id(value: str) -> str:
+    """An ID number as shown: first 6 and last 4 characters, stars between (all stars below
+    15 characters, where showing 10 would hide too little)."""
+    number = "".join(value.split())
+    if len(number) < 15:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_id_numbers(text: str) -> str:
+    """The text with every resident ID number in it (18 characters, check character right)
+    masked; anything else, a USCC of digits included, as it was."""
+    if len(text) < 18 or _ID_RUN.search(text) is None:
+        return text
+    return _ID_RUN.sub(_masked_if_id, text)
+
+
+def _masked_if_id(match: re.Match[str]) -> str:
+    number = match.group()
+    total = sum(int(c) * w for c, w in zip(number, _ID_WEIGHTS, strict=False))
+    return mask_id(number) if number[17].upper() == "10X98765432"[total % 11] else number

@@ -6,29 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
-from schemas.sgs_fields import LEGACY_CODES, SUBJECT_TYPES
+from schemas.sgs_out import record_cells
+from schemas.sgs_table import SUBJECT_TYPES
 
 PUSH_OPS = frozenset({"upsert", "revoke", "repair", "expire"})
 PULL_OPS = frozenset({"upsert", "revoke"})
 HUB_SUBJECT_TYPES = ("organization", "individual_business", "person")
 
-# Hub subject type -> 行政相对人类别 as the national format spells it.
-SUBJECT_LABELS: dict[str, str] = {
-    "organization": "法人及非法人组织",
-    "individual_business": "个体工商户",
-    "person": "自然人",
-}
-# CF_YXQ is required; a penalty without an end date (valid_until) is 长期 in the national format,
-# which schemas.sgs reads back as "no end date".
-NO_END_DATE = "长期"
-
 _ID_LIKE = re.compile(r"\d{14,17}[\dXx]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Our own context: an exact conversion must not depend on what the thread's context was set to.
-_DECIMAL = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 
 
 def mask(text: str, limit: int = 300) -> str:
@@ -40,94 +28,19 @@ def mask(text: str, limit: int = 300) -> str:
 # Push: hub penalty record -> 双公示 row
 
 
-def wan_yuan(value: object) -> str:
-    """Yuan (e.g. "2000.00") as 万元 text ("0.2"), exactly; ValueError if not an amount."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ValueError("not a decimal amount")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("not a decimal amount") from None
-    if not amount.is_finite():
-        raise ValueError("not a decimal amount")
-    if amount < 0:
-        raise ValueError("negative amount")
-    wan = _DECIMAL.scaleb(amount, -4)  # exact: only the exponent moves
-    if wan.is_zero():
-        return "0"
-    return format(wan.normalize(_DECIMAL), "f")
-
-
-def _put(row: dict[str, Any], code: str, value: object) -> None:
-    """Set a row cell when the value is present (absent optional fields are not sent)."""
-    if value is None:
-        return
-    text = str(value).strip()
-    if text:
-        row[code] = text
-
-
 def penalty_row(op: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """The 双公示 row of one penalty change; ValueError naming the field when it cannot be built."""
     if op not in PUSH_OPS:
         raise ValueError(f"op {op!r} is not one of {', '.join(sorted(PUSH_OPS))}")
-    subject = record.get("subject")
-    if not isinstance(subject, Mapping):
+    if not isinstance(record.get("subject"), Mapping):
         raise ValueError("subject: missing")
-    label = SUBJECT_LABELS.get(str(subject.get("type")))
-    if label is None:
-        raise ValueError(f"subject.type: unknown {subject.get('type')!r}")
     origin = record.get("origin")
     if not isinstance(origin, Mapping) or not origin.get("hub") or not origin.get("id"):
         raise ValueError("origin: missing hub or id")
     version = origin.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValueError("origin.version: not a positive integer")
-
-    row: dict[str, Any] = {}
-    _put(row, "CF_XDR_MC", subject.get("name"))
-    row["CF_XDR_LB"] = label
-    _put(row, "CF_XDR_SHXYM", subject.get("uscc"))
-    legacy = subject.get("legacy_codes")
-    if isinstance(legacy, Mapping):
-        for code, key in LEGACY_CODES.items():
-            _put(row, code, legacy.get(key))
-    rep = subject.get("legal_rep")
-    if isinstance(rep, Mapping):
-        _put(row, "CF_FRDB", rep.get("name"))
-        _put(row, "CF_FR_ZJLX", rep.get("id_type"))
-        _put(row, "CF_FR_ZJHM", rep.get("id_number"))
-    _put(row, "CF_XDR_ZJLX", subject.get("id_type"))
-    _put(row, "CF_XDR_ZJHM", subject.get("id_number"))
-    _put(row, "CF_WSH", record.get("ref"))
-    _put(row, "CF_WFXW", record.get("violation"))
-    _put(row, "CF_SY", record.get("facts"))
-    _put(row, "CF_YJ", record.get("basis"))
-    categories = record.get("categories")
-    if isinstance(categories, list | tuple):
-        _put(row, "CF_CFLB", ";".join(str(c).strip() for c in categories if str(c).strip()))
-    _put(row, "CF_NR", record.get("content"))
-    for field, code in (("fine_yuan", "CF_NR_FK"), ("confiscated_yuan", "CF_NR_WFFF")):
-        value = record.get(field)
-        if value is not None and value != "":
-            try:
-                row[code] = wan_yuan(value)
-            except ValueError as exc:
-                raise ValueError(f"{field}: {exc}") from None
-    _put(row, "CF_NR_ZKDX", record.get("license_action"))
-    _put(row, "CF_JDRQ", record.get("decided_on"))
-    row["CF_YXQ"] = str(record.get("valid_until") or NO_END_DATE)
-    _put(row, "CF_GSJZQ", record.get("publish_until"))
-    authority = record.get("authority")
-    authority = authority if isinstance(authority, Mapping) else {}
-    source = record.get("source")
-    # Without a 数据来源单位 the deciding authority reported its own decision.
-    source = source if isinstance(source, Mapping) and source.get("name") else authority
-    _put(row, "CF_CFJG", authority.get("name"))
-    _put(row, "CF_CFJGDM", authority.get("uscc"))
-    _put(row, "CF_SJLY", source.get("name"))
-    _put(row, "CF_SJLYDM", source.get("uscc"))
-    _put(row, "BZ", record.get("note"))
+    row: dict[str, Any] = dict(record_cells(record))
     row["ORIGIN_HUB"] = str(origin["hub"])
     row["ORIGIN_ID"] = str(origin["id"])
     row["ORIGIN_VERSION"] = version

@@ -14,26 +14,18 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
-from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from schemas.sgs import SgsRow, map_row
-from schemas.sgs_fields import CURRENT_NAMES, LEGACY_CODES, norm, resolve
+from schemas.sgs_out import record_cells
+from schemas.sgs_table import CURRENT_NAMES, ID_CODES, LEGACY_CODES, norm, resolve
 
 CODES: tuple[str, ...] = tuple(CURRENT_NAMES)
 EXTRA: tuple[str, ...] = ("OP", "ORIGIN_HUB", "ORIGIN_ID", "ORIGIN_VERSION", "CURSOR")
 HEADER: tuple[str, ...] = CODES + EXTRA
 OPS: tuple[str, ...] = ("upsert", "revoke", "repair", "expire")
-TYPE_NAMES: dict[str, str] = {
-    "organization": "法人及非法人组织",
-    "individual_business": "个体工商户",
-    "person": "自然人",
-}
-NO_END = "长期"  # CF_YXQ is required; the parser reads a text without digits as "no end date"
 _MAPPING: dict[str, str] = {code: code for code in CODES}
-_ID_CODES = frozenset({"CF_XDR_ZJHM", "CF_FR_ZJHM", "CF_XDR_SFZ"})
 _ID_LIKE = re.compile(r"\d{14,17}[\dXx]")
-_EXACT = Context(prec=100, traps=[InvalidOperation])  # no rounding, whoever set the ambient one
 _CHINA = timezone(timedelta(hours=8))
 
 
@@ -59,103 +51,33 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return format(Decimal(repr(value)), "f")
-    return str(value)
-
-
-def _clear(value: Any) -> str:
-    """An ID number as written; a masked one (110105********002X) is not a number: left empty."""
-    text = _text(value)
-    return "" if "*" in text else text
-
-
-def _obj(value: Any, name: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise RowError(f"{name}: must be an object")
-    return value
-
-
-def wan(yuan: Any, name: str) -> str:
-    """An amount in yuan as exact 万元 text: "2000.00" -> "0.2"; empty stays empty."""
-    if yuan is None or yuan == "":
-        return ""
-    if isinstance(yuan, bool):
-        raise RowError(f"{name}: not a decimal number of yuan")
-    try:
-        amount = Decimal(repr(yuan)) if isinstance(yuan, float) else Decimal(str(yuan).strip())
-    except InvalidOperation:
-        raise RowError(f"{name}: not a decimal number of yuan") from None
-    if not amount.is_finite() or amount < 0:
-        raise RowError(f"{name}: not a non-negative decimal number of yuan")
-    result = amount.scaleb(-4, _EXACT).normalize(_EXACT)
-    return format(result.copy_abs(), "f")  # "-0" must not be written
+    return "" if value is None else str(value)
 
 
 def record_row(change: Mapping[str, Any], today: date) -> dict[str, str]:
     """The 双公示 row of one penalty change; RowError when it cannot be one."""
-    record = _obj(change.get("record"), "record")
-    subject = _obj(record.get("subject"), "subject")
-    type_name = TYPE_NAMES.get(_text(subject.get("type")))
-    if type_name is None:
-        raise RowError("subject.type: expected organization, individual_business or person")
+    record = change.get("record")
+    if not isinstance(record, Mapping):
+        raise RowError("record: must be an object")
     op = _text(change.get("op")) or "upsert"
     if op not in OPS:
         raise RowError(f"op: expected one of {', '.join(OPS)}")
-    legacy = _obj(subject.get("legacy_codes"), "subject.legacy_codes")
-    rep = _obj(subject.get("legal_rep"), "subject.legal_rep")
-    authority = _obj(record.get("authority"), "authority")
-    source = _obj(record.get("source"), "source")
-    origin = _obj(record.get("origin"), "origin")
-    categories = record.get("categories")
-    if isinstance(categories, list | tuple):
-        category_text = ";".join(_text(c) for c in categories)
-    else:
-        category_text = _text(categories)
+    origin = record.get("origin") or {}
+    if not isinstance(origin, Mapping):
+        raise RowError("origin: must be an object")
+    try:
+        cells = record_cells(record)
+    except ValueError as exc:
+        raise RowError(str(exc)) from None
     row = dict.fromkeys(HEADER, "")
+    row.update(cells)
     row.update(
-        CF_XDR_MC=_text(subject.get("name")),
-        CF_XDR_LB=type_name,
-        CF_XDR_SHXYM=_text(subject.get("uscc")),
-        CF_FRDB=_text(rep.get("name")),
-        CF_FR_ZJLX=_text(rep.get("id_type")),
-        CF_FR_ZJHM=_clear(rep.get("id_number")),
-        CF_XDR_ZJLX=_text(subject.get("id_type")),
-        CF_XDR_ZJHM=_clear(subject.get("id_number")),
-        CF_WSH=_text(record.get("ref")),
-        CF_WFXW=_text(record.get("violation")),
-        CF_SY=_text(record.get("facts")),
-        CF_YJ=_text(record.get("basis")),
-        CF_CFLB=category_text,
-        CF_NR=_text(record.get("content")),
-        CF_NR_FK=wan(record.get("fine_yuan"), "fine_yuan"),
-        CF_NR_WFFF=wan(record.get("confiscated_yuan"), "confiscated_yuan"),
-        CF_NR_ZKDX=_text(record.get("license_action")),
-        CF_JDRQ=_text(record.get("decided_on")),
-        CF_YXQ=_text(record.get("valid_until")) or NO_END,
-        CF_GSJZQ=_text(record.get("publish_until")),
-        CF_CFJG=_text(authority.get("name")),
-        CF_CFJGDM=_text(authority.get("uscc")),
-        # 数据来源 is required in the format; a record without one came from its authority.
-        CF_SJLY=_text(source.get("name")) or _text(authority.get("name")),
-        CF_SJLYDM=_text(source.get("uscc")) or _text(authority.get("uscc")),
-        BZ=_text(record.get("note")),
         OP=op,
         ORIGIN_HUB=_text(origin.get("hub")),
         ORIGIN_ID=_text(origin.get("id")),
         ORIGIN_VERSION=_text(origin.get("version")),
         CURSOR=_text(change.get("cursor")),
     )
-    for code, key in LEGACY_CODES.items():
-        row[code] = _text(legacy.get(key))
     checked = map_row(0, row, _MAPPING, today)
     if checked.errors:
         reasons = "; ".join(f"{code}: {', '.join(msgs)}" for code, msgs in checked.errors.items())
@@ -210,7 +132,7 @@ class Columns:
             key = norm(name)
             if key in EXTRA:
                 self.extra.setdefault(key, name)
-            elif resolve(name) in _ID_CODES:
+            elif resolve(name) in ID_CODES:
                 self.ids.append(name)
         self._seen.update(raw)
 

@@ -34,34 +34,11 @@ from credithub.records.service import (
     write_batch,
 )
 from schemas.records import MAX_BATCH
-from schemas.sgs import SgsFormatError, SgsRow, SgsRows, parse_rows
+from schemas.sgs import Sender, SgsFormatError, SgsRow, SgsRows, parse_rows
+from schemas.sgs_table import CODE_OF_PATH
 
 # Errors found after parsing are named by the hub's field; a department thinks in 双公示 codes.
-FIELD_TO_CODE = {
-    "ref": "CF_WSH",
-    "decided_on": "CF_JDRQ",
-    "categories": "CF_CFLB",
-    "fine_yuan": "CF_NR_FK",
-    "confiscated_yuan": "CF_NR_WFFF",
-    "valid_until": "CF_YXQ",
-    "publish_until": "CF_GSJZQ",
-    "subject.name": "CF_XDR_MC",
-    "subject.type": "CF_XDR_LB",
-    "subject.uscc": "CF_XDR_SHXYM",
-    "subject.id_number": "CF_XDR_ZJHM",
-    "subject.id_type": "CF_XDR_ZJLX",
-    "subject.legal_rep.id_number": "CF_FR_ZJHM",
-    "subject.legal_rep.id_type": "CF_FR_ZJLX",
-    "subject.legacy_codes.business_reg": "CF_XDR_GSZC",
-    "subject.legacy_codes.org_code": "CF_XDR_ZZJG",
-    "subject.legacy_codes.tax_reg": "CF_XDR_SWDJ",
-    "subject.legacy_codes.institution_cert": "CF_XDR_SYDW",
-    "subject.legacy_codes.social_org_cert": "CF_XDR_SHZZ",
-    "authority.uscc": "CF_CFJGDM",
-    "authority.name": "CF_CFJG",
-    "source.uscc": "CF_SJLYDM",
-    "violation": "CF_WFXW",
-}
+FIELD_TO_CODE = CODE_OF_PATH
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -78,9 +55,19 @@ def read_upload(request: Request) -> tuple[bytes, str | None]:
     return data, request.mimetype
 
 
-def parse(data: bytes, content_type: str | None) -> tuple[list[str], SgsRows]:
+def sender(actor: Actor) -> Sender | None:
+    """The sending department, as the 双公示 parser knows it (a 2016 file's unit codes)."""
+    if actor.kind != "department" or not actor.uscc:
+        return None
+    return Sender(actor.name, actor.uscc)
+
+
+def parse(
+    data: bytes, content_type: str | None, actor: Actor | None = None
+) -> tuple[list[str], SgsRows]:
+    """A file's rows, parsed as sent by `actor`; Invalid (422) if the file cannot be read."""
     try:
-        return parse_rows(data, content_type, today_in_china())
+        return parse_rows(data, content_type, today_in_china(), sender(actor) if actor else None)
     except SgsFormatError as exc:
         raise Invalid(f"the file cannot be read: {exc}", {"file": [str(exc)]}) from None
 
@@ -177,7 +164,7 @@ def ingest_sgs(
         if isinstance(payload, dict) and set(payload) - {"rows"}:
             extra = sorted(set(payload) - {"rows"})
             raise Invalid("unknown fields", {k: ["Unknown field."] for k in extra})
-    header_warnings, parsed = parse(data, content_type)
+    header_warnings, parsed = parse(data, content_type, actor)
     if len(parsed) > MAX_BATCH:
         raise Invalid(
             f"at most {MAX_BATCH} rows per request; use `credithub import` or split the file",

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from connectors.base import MASK
 from connectors.creditchina import CreditChinaConnector
-from connectors.creditchina.mapping import wan_yuan
 from connectors.errors import ConnectorConfigError
-from schemas.sgs_fields import amount_yuan
 from tests.connectors.creditchina.samples import APP_SECRET
 
 BASE: dict[str, Any] = {
@@ -73,30 +70,6 @@ def test_whole_seconds_are_a_valid_backoff() -> None:
         assert isinstance(connector.config["backoff_seconds"], float)
     finally:
         connector.close()
-
-
-@pytest.mark.parametrize(
-    ("yuan", "wan"),
-    [
-        ("2000.00", "0.2"),
-        ("12345.67", "1.234567"),
-        ("0.01", "0.000001"),
-        ("20000000.00", "2000"),
-        ("2500000", "250"),
-        ("0.00", "0"),
-        (Decimal("99999999999999.99"), "9999999999.999999"),
-        (3000, "0.3"),
-    ],
-)
-def test_yuan_to_wan_is_exact_and_reads_back(yuan: object, wan: str) -> None:
-    assert wan_yuan(yuan) == wan
-    assert amount_yuan(wan) == (f"{Decimal(str(yuan)):.2f}", None)
-
-
-@pytest.mark.parametrize("bad", ["abc", "-1", "NaN", "Infinity", None, True, [1]])
-def test_non_amounts_are_refused(bad: object) -> None:
-    with pytest.raises(ValueError, match="amount"):
-        wan_yuan(bad)
 
 
 def test_the_connector_imports_neither_flask_nor_the_app() -> None:

@@ -141,7 +141,7 @@ def test_a_row_that_cannot_be_built_is_not_sent(
     items = [penalty_item(fine_yuan="two thousand"), penalty_item(), penalty_item(origin=None)]
     results = make_connector().push(items)
     assert [(r.ok, r.retriable) for r in results] == [(False, False), (True, False), (False, False)]
-    assert results[0].error == "not sent: fine_yuan: not a decimal amount"
+    assert results[0].error == "not sent: fine_yuan: not a decimal amount of yuan"
     assert "origin" in (results[2].error or "")
     assert len(standin.received) == 1
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.filedrop import FileDropConnector
-from schemas.sgs_fields import CURRENT_NAMES
+from schemas.sgs_table import CURRENT_NAMES
 
 AUTHORITY = {"name": "呼伦贝尔市住房和城乡建设局", "uscc": "11230500001755309F"}
 ORG_USCC = "91230500MA1B3N1N2M"

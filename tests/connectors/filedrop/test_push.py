@@ -13,7 +13,6 @@ import pytest
 from connectors.base import PushResult
 from connectors.errors import ConnectorConfigError
 from connectors.filedrop import FileDropConnector
-from connectors.filedrop.rows import RowError, wan
 from tests.connectors.filedrop.support import (
     CODES,
     EXTRA,
@@ -110,30 +109,6 @@ def test_source_defaults_to_the_authority(tmp_path: Path) -> None:
         "呼伦贝尔市住房和城乡建设局",
         "11230500001755309F",
     )
-
-
-@pytest.mark.parametrize(
-    ("yuan", "expected"),
-    [
-        ("2000.00", "0.2"),
-        ("2000", "0.2"),
-        (2000, "0.2"),
-        ("1234.56", "0.123456"),
-        ("0.01", "0.000001"),
-        ("50000.00", "5"),
-        ("123456789012345678901234567890.12", "12345678901234567890123456.789012"),
-        ("0.00", "0"),
-        (None, ""),
-    ],
-)
-def test_yuan_to_wan_is_exact(yuan: Any, expected: str) -> None:
-    assert wan(yuan, "fine_yuan") == expected
-
-
-@pytest.mark.parametrize("bad", ["abc", "-1", "NaN", "1e3x", True])
-def test_bad_amounts_are_refused(bad: Any) -> None:
-    with pytest.raises(RowError, match="fine_yuan"):
-        wan(bad, "fine_yuan")
 
 
 def test_person_id_in_clear_in_the_file_but_never_in_an_error(tmp_path: Path) -> None:
