@@ -8,8 +8,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from credithub import db as dbmod
-from credithub.db import db, keep_statistics_fresh
+from credithub.db import db, keep_statistics_fresh, statistics
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="statistics are refreshed on PostgreSQL only")
@@ -27,7 +26,7 @@ def test_two_writers_analysing_at_once_do_not_deadlock(
     """ANALYZE in a transaction holds its table's lock until the commit: if one writer analysed
     records and then subjects while the other analysed subjects, the first would wait for the
     second for ever (a deadlock once the second waits too). Only one analyses at a time."""
-    monkeypatch.setattr(dbmod, "_grown_since_analyze", {})
+    monkeypatch.setattr(statistics, "_grown_since_analyze", {})
     with app.app_context():
         first, second = Session(db.engine), Session(db.engine)
         try:
