@@ -42,7 +42,7 @@ def _plain(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, date | time):  # a datetime is a date
-        return value.isoformat()
+        return value.isoformat()  # as orjson writes them itself
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
@@ -57,9 +57,7 @@ def _floats(value: Any) -> Iterator[float]:
             yield from _floats(item)
 
 
-# Dates and instants go through `_plain` too (as the standard encoder's `default`), not
-# orjson's own form.
-_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_OPTIONS = orjson.OPT_SORT_KEYS
 _STANDARD = json.JSONEncoder(
     sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
 )
