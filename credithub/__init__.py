@@ -97,7 +97,9 @@ def configure_database(app: Flask, settings: Settings) -> None:
     if settings.database_url.startswith("sqlite:///"):
         settings.instance_path.mkdir(parents=True, exist_ok=True)
     d = settings.database
-    speed = Speed(d.bulk_binds, d.prepared_reads, d.analyze_after_growth, d.checkpoints_apart)
+    speed = Speed(
+        d.bulk_binds, d.array_lookups, d.prepared_reads, d.analyze_after_growth, d.checkpoints_apart
+    )
     db.init_app(app, settings.database_url, d.echo, d.pool_size, speed)
 
 

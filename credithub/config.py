@@ -33,6 +33,7 @@ class DatabaseSettings:
     pool_size: int = 5
     # Speed mechanisms of the database layer (docs/performance.md); false: the plain path.
     bulk_binds: bool = True
+    array_lookups: bool = True
     prepared_reads: bool = True
     analyze_after_growth: bool = True
     checkpoints_apart: bool = True

@@ -23,6 +23,7 @@ class Speed:
     each takes the plain path, which its test compares it with."""
 
     bulk_binds: bool = True  # bulk_insert binds at the driver (COPY on PostgreSQL)
+    array_lookups: bool = True  # one_of sends a list of keys as one array parameter
     prepared_reads: bool = True  # db.Read runs on a thread's own DBAPI connection
     analyze_after_growth: bool = True  # PostgreSQL: ANALYZE a table a write has doubled
     checkpoints_apart: bool = True  # SQLite: a thread of a served process copies the log
