@@ -92,11 +92,15 @@ def configure_logging(app: Flask, settings: Settings) -> None:
 
 
 def configure_database(app: Flask, settings: Settings) -> None:
-    from credithub.db import db
+    from credithub.db import Speed, db
 
     if settings.database_url.startswith("sqlite:///"):
         settings.instance_path.mkdir(parents=True, exist_ok=True)
-    db.init_app(app, settings.database_url, settings.database.echo, settings.database.pool_size)
+    d = settings.database
+    speed = Speed(
+        d.bulk_binds, d.array_lookups, d.prepared_reads, d.analyze_after_growth, d.checkpoints_apart
+    )
+    db.init_app(app, settings.database_url, d.echo, d.pool_size, speed)
 
 
 def configure_check_log(app: Flask, settings: Settings) -> None:

@@ -31,6 +31,12 @@ class DatabaseSettings:
     url: str = ""  # empty: SQLite file in the instance folder
     echo: bool = False
     pool_size: int = 5
+    # Speed mechanisms of the database layer (docs/performance.md); false: the plain path.
+    bulk_binds: bool = True
+    array_lookups: bool = True
+    prepared_reads: bool = True
+    analyze_after_growth: bool = True
+    checkpoints_apart: bool = True
 
 
 @dataclass

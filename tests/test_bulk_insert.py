@@ -1,18 +1,21 @@
 """`bulk_insert` stores exactly what SQLAlchemy's own insert stores: dates, UTC instants and
-JSON (encoded ahead or not) read back the same, as values and as the database's text."""
+JSON (encoded ahead or not) read back the same, as values and as the database's text; switched
+off, it is SQLAlchemy's insert."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from credithub.db import JsonText, bulk_insert, db, table_of
 from credithub.entities.models import Subject, SubjectName
 from credithub.standing.models import StandingRow
+from tests.conftest import PG_URL
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -118,3 +121,35 @@ def test_repeated_dates_and_instants_are_stored_as_each_alone(app: Flask) -> Non
         ).scalars()
         first, second, *_ = texts
         assert first == second
+
+
+@pytest.mark.parametrize("bulk_binds", [True, False])
+def test_the_switch_takes_sqlalchemys_own_insert(
+    app_factory: Callable[..., Flask], bulk_binds: bool
+) -> None:
+    """`database.bulk_binds` off: bulk_insert is SQLAlchemy's compiled insert (the plain path);
+    on, the rows go to the driver (an executemany of its own, or COPY), and read back alike."""
+    app = app_factory(database={"bulk_binds": bulk_binds})
+    at = datetime(2026, 3, 1, 8, 0, 0, tzinfo=CHINA)
+    compiled: list[bool] = []
+
+    def seen(_conn: Any, _cursor: Any, sql: str, _params: Any, context: Any, _many: bool) -> None:
+        if sql.lstrip().upper().startswith("INSERT"):
+            compiled.append(context.compiled is not None)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", seen)
+        with db.transaction() as session:
+            bulk_insert(session, Subject, [_subject("a", at), _subject("b", at)])
+            data = {"名称": "警告", "score": 98.5}
+            bulk_insert(
+                session,
+                StandingRow,
+                [{"subject_id": "a", "computed_at": at, "valid_until": None, "pack_digest": "d",
+                  "data": JsonText.of(data)}],
+            )  # fmt: skip
+        event.remove(db.engine, "before_cursor_execute", seen)
+        row = db.session.get(StandingRow, "a")
+        assert row is not None
+        assert (row.data, row.computed_at) == (data, at)
+    assert compiled == ([] if bulk_binds and PG_URL else [not bulk_binds] * 2)

@@ -9,7 +9,6 @@ short sealing step, and the chain order is the commit order.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from credithub.audit.models import AuditEntry, AuditHead
 from credithub.db import (
     after_outcome,
     bulk_insert,
+    canonical_json,
     locked_head,
     on_before_commit,
     tx_state,
@@ -33,7 +33,7 @@ _PENDING = "audit_pending"
 
 
 def canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return canonical_json(data).decode()
 
 
 def _digest(text: str) -> str:

@@ -14,10 +14,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from marshmallow import ValidationError
 
-from credithub.db import JsonText, new_id
+from credithub.db import JsonText, canonical_json, new_id
 from credithub.entities.identifiers import IdentifierError, Uscc, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
 from credithub.errors import Invalid
@@ -97,8 +96,8 @@ class Prepared:
     new_subject_digest: str | None = field(init=False)
 
     def __post_init__(self) -> None:
-        # What orjson makes of [content, domains, severity, publish_until] with sorted keys.
-        rest = orjson.dumps([self.domains, self.severity, _iso(self.publish_until)])
+        # The canonical JSON of [content, domains, severity, publish_until].
+        rest = canonical_json([self.domains, self.severity, _iso(self.publish_until)], floats=())
         self.body = b"[" + self.content_json.encode() + b"," + rest[1:]
         self.new_subject_digest = (
             self._digest(self.subject_id, None) if self.legal_rep is None else None
@@ -123,15 +122,9 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _decimal(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
 def _canonical(content: dict[str, Any]) -> bytes:
     """Content as canonical JSON: sorted keys, dates in ISO form, amounts as plain decimals."""
-    return orjson.dumps(content, default=_decimal, option=orjson.OPT_SORT_KEYS)
+    return canonical_json(content, floats=())  # no floats: amounts are decimals
 
 
 Loader = Callable[[Any], dict[str, Any]]

@@ -8,7 +8,6 @@ decides who may bid, so a typo must never be silently ignored or half applied.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+from credithub.db import canonical_json
 from credithub.rules import pack as rp
 from credithub.rules.pack import RulePackError
 from credithub.rules.toml_table import CODE, Table
@@ -343,8 +343,7 @@ def parse_pack(data: Mapping[str, Any], source: str = "") -> rp.RulePack:
 
 def digest(data: Mapping[str, Any]) -> str:
     """sha256 of the parsed content: a comment or layout change is not a rule change."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(data)).hexdigest()
 
 
 def resolve(name_or_path: str) -> Path:

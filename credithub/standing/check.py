@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import orjson
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, or_, select
 
-from credithub.db import Read, UtcDateTime, bulk_insert, db, new_id, table_of, utcnow
+from credithub.db import Read, UtcDateTime, bulk_insert, canonical, db, new_id, table_of, utcnow
 from credithub.entities.identifiers import Uscc
 from credithub.entities.models import Subject
 from credithub.entities.service import SubjectRef, find_subjects, ref_for_uscc
@@ -216,10 +215,8 @@ def _sources() -> list[dict[str, Any]]:
     return sources
 
 
-# The canonical JSON an answer's digest is taken of, as the standard encoder writes it (one
-# encoder: json.dumps with options builds a new one per call). The answers' body is the same
-# without sorted keys.
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# The answers' body as the standard encoder writes it (one encoder: json.dumps with options
+# builds a new one per call); the digest's JSON is db.canonical_json, with sorted keys.
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -234,19 +231,15 @@ def _orjson_writes_alike(answers: Sequence[dict[str, Any]]) -> bool:
         score = answer.get("score")
         if score is not None:
             value = score["value"]
-            if not (value == 0 or 1e-4 <= abs(value) < math.inf):
+            if not canonical.writes_alike(value):
                 return False
     return True
 
 
 def canonical_json(answer: dict[str, Any]) -> bytes:
     """The answer as canonical JSON (sorted keys, no spaces, UTF-8): what its digest is of."""
-    if _orjson_writes_alike((answer,)):
-        try:
-            return orjson.dumps(answer, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:
-            pass  # an integer beyond 64 bits: the standard encoder writes it
-    return _CANONICAL.encode(answer).encode()
+    score = answer.get("score")
+    return canonical.canonical_json(answer, floats=() if score is None else (score["value"],))
 
 
 def answers_json(body: dict[str, Any], answers: Sequence[dict[str, Any]]) -> bytes:

@@ -285,7 +285,7 @@ def test_the_lane_stands_in_for_these_request_hooks(app: Flask) -> None:
     assert {k: names(v) for k, v in app.teardown_request_funcs.items()} == {
         None: ["credithub.middleware.init_app.<locals>._reset"]
     }
-    assert names(app.teardown_appcontext_funcs) == ["credithub.db.Database._teardown"]
+    assert names(app.teardown_appcontext_funcs) == ["credithub.db.session.Database._teardown"]
     assert not any(app.url_value_preprocessors.values())
     from flask import signals
 
