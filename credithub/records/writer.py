@@ -208,9 +208,13 @@ def _apply(
         bulk_insert(session, Record, list(inserts.values()))
     if updates:
         session.execute(update(Record), list(updates.values()))
-    # In the same transaction: a check right after this commit already sees the change.
+    # In the same transaction: a check right after this commit already sees the change. Also
+    # the organizations a legal representative named here represents: the batch may have
+    # renamed the person, and their standings name their representative.
     touched = {c.subject_id for c in changes} | {r["subject_id"] for r in superseded.values()}
-    standing.refresh(session, touched)
+    written = (*inserts.values(), *updates.values())
+    named = sorted({rep for row in written if (rep := row["legal_rep_id"]) is not None})
+    standing.refresh(session, touched | standing.represented_by(session, named))
     keep_statistics_fresh(
         session,
         {
