@@ -213,8 +213,8 @@ def _apply(
     # renamed the person, and their standings name their representative.
     touched = {c.subject_id for c in changes} | {r["subject_id"] for r in superseded.values()}
     written = (*inserts.values(), *updates.values())
-    named = sorted({rep for row in written if (rep := row["legal_rep_id"]) is not None})
-    standing.refresh(session, touched | standing.represented_by(session, named))
+    reps = sorted({rep for row in written if (rep := row["legal_rep_id"]) is not None})
+    standing.refresh(session, touched | standing.represented_by(session, reps))
     keep_statistics_fresh(
         session,
         {
