@@ -1,9 +1,9 @@
 """A helper process that checks incoming records while this process writes.
 
-Checking and normalising a record (schema, identifiers, the rule pack, the standing a new
-subject will have) costs about as much CPU as writing it, and a database takes one writer at a
-time. A large push is therefore checked part by part in a helper process while this process
-writes the parts before it (`records.service.ingest`, in parts): one request uses both cores.
+Checking and normalising a record (schema, identifiers, the rule pack) costs about as much
+CPU as writing it, and a database takes one writer at a time. A large push is therefore
+checked part by part in a helper process while this process writes the parts before it
+(`records.service.ingest`, in parts): one request uses both cores.
 
 Each process that serves requests gets one helper, forked on first use and kept: it inherits
 the app (configuration, rule pack) and so needs nothing but the items sent to it. It never

@@ -116,13 +116,11 @@ def _items(rows: Sequence[SgsRow]) -> _Items:
     return out
 
 
-def prepare_rows(
-    rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False, forecast: bool = False
-) -> RowBatch:
+def prepare_rows(rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False) -> RowBatch:
     """Check and normalise parsed rows as one batch (see records.service.prepare_batch);
     reads no database."""
     parsed = _items(rows)
-    batch = prepare_batch(parsed.items, actor, atomic=atomic, forecast=forecast, **parsed.args())
+    batch = prepare_batch(parsed.items, actor, atomic=atomic, **parsed.args())
     return RowBatch(batch, parsed.rows)
 
 
@@ -301,11 +299,9 @@ def _batches(count: int, batch_size: int, ramp: bool) -> list[tuple[int, int]]:
     return out
 
 
-def _checked(
-    rows: SgsRows, bounds: tuple[int, int], actor: Actor, forecast: bool = False
-) -> RowBatch:
+def _checked(rows: SgsRows, bounds: tuple[int, int], actor: Actor) -> RowBatch:
     """The rows start..stop-1, checked as a batch (reads no database)."""
-    return prepare_rows(rows.take(*bounds), actor, forecast=forecast)
+    return prepare_rows(rows.take(*bounds), actor)
 
 
 def _committed(batch: RowBatch, actor: Actor) -> BatchOutcome:
@@ -358,8 +354,7 @@ def _take_turns(
         db.checkpoints_apart()
         for n in range(me, len(batches), of):
             try:
-                # Standings forecast here, while the other process writes, spare the writing.
-                batch: RowBatch | None = _checked(rows, batches[n], actor, forecast=True)
+                batch: RowBatch | None = _checked(rows, batches[n], actor)
             except Exception as exc:
                 batch, failure = None, _failure(exc)
             with changed:

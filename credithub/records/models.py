@@ -53,7 +53,7 @@ class Record(Base):
     decided_on: Mapped[date] = mapped_column(Date)
     # Lifecycle state: active | disputed | repaired | revoked | expired. The expiry job stores
     # `expired` for this hub's records whose term has ended; until it has, reading derives it
-    # from `ends_on` (records.service.effective_status).
+    # from `ends_on` (records.read.effective_status).
     status: Mapped[str] = mapped_column(String(12), default="active")
     version: Mapped[int] = mapped_column(Integer, default=1)
     severity: Mapped[str | None] = mapped_column(String(8))

@@ -85,10 +85,6 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     record_id: str = field(default_factory=new_id)  # the id the record gets if it is new
     subject_id: str = field(default_factory=new_id)  # the id its subject gets if it is new
-    # What the standing computation reads of the content (see standing.record_facts).
-    categories: tuple[str, ...] = ()
-    fine_yuan: Decimal | None = None
-    basis: str = ""
     # What the content digest covers besides the subjects, as canonical JSON (sorted keys).
     body: bytes = field(init=False)
     # The digest if the subject is new (it gets `subject_id`) and no legal representative is
@@ -112,10 +108,6 @@ class Prepared:
     def _digest(self, subject_id: str, legal_rep_id: str | None) -> str:
         who = f"\n{subject_id}\n{legal_rep_id or ''}".encode()
         return hashlib.sha256(self.body + who).hexdigest()
-
-
-class Refused(Invalid):
-    """The item is well-formed but this actor may not write it (audited)."""
 
 
 def _iso(value: date | None) -> str | None:
@@ -179,7 +171,7 @@ def prepare(
     loader: Loader = load_api_record,
     allow: frozenset[str] | None = None,
 ) -> Prepared:
-    """Validate and normalise one record; raise Invalid (or Refused) naming each bad field.
+    """Validate and normalise one record; raise Invalid naming each bad field.
     `allow`: the USCC allow-list, if the caller has it at hand."""
     data = loader(item)
     allow = uscc_allow_list() if allow is None else allow
@@ -207,14 +199,8 @@ def prepare(
         raise Invalid("the record is not valid", errors)
     assert subject is not None
 
-    if actor.kind == "department" and authority_uscc != actor.uscc:
-        raise Refused(
-            "a department writes only records it decided",
-            {"authority.uscc": [f"{authority_uscc} is not this department ({actor.uscc})"]},
-        )
+    # Who may send what (records.decide.refusal) is asked of the prepared record.
     origin = data.get("origin")
-    if origin is not None and actor.kind not in ("peer", "admin"):
-        raise Refused("only peer hubs send origin", {"origin": ["only peer hubs send origin"]})
     if origin is None and ("status" in data or "revoked" in data):
         raise Invalid(
             "status and revoked come only with origin (from peer hubs)",
@@ -305,9 +291,6 @@ def _normal_form(
         # A peer's record keeps the state it has at its origin, an expiry included.
         status=data.get("status", "active"),
         revoked=data.get("revoked"),
-        categories=tuple(data.get("categories") or ()),
-        fine_yuan=data.get("fine_yuan"),
-        basis=data.get("basis") or "",
     )
 
 

@@ -40,7 +40,6 @@ Decisions where the rules leave room:
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -49,11 +48,11 @@ from typing import Any
 
 from credithub.rules.pack import Measure, RulePack, add_months
 from credithub.standing import points as pts
+from credithub.standing.rules import Rules, rules_for
 from credithub.standing.score import ScoreLine, cents, explain, num
 
 __all__ = [
     "CHINA",
-    "IDENTITY",
     "RecordFacts",
     "Restriction",
     "ScoreLine",
@@ -62,7 +61,6 @@ __all__ = [
     "china_midnight",
     "compute_standing",
     "counts_at",
-    "shape",
 ]
 
 CHINA = timezone(timedelta(hours=8))
@@ -230,94 +228,6 @@ def counts_at(record: RecordFacts, at: datetime) -> bool:
     return record.decided_on <= china_date(at) and not _revoked_by(record, at)
 
 
-# --- the pack, prepared once -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Trigger:
-    code: str
-    title: str
-    categories: frozenset[str]
-    min_fine: Decimal | None
-    domains: frozenset[str] | None  # None: penalties in any domain
-    measures: tuple[Measure, ...]
-
-
-class _Rules:
-    """What compute_standing needs of a pack, looked up once per pack."""
-
-    def __init__(self, pack: RulePack) -> None:
-        self.pack = pack
-        self.domain_order = {d: i for i, d in enumerate(pack.domains)}
-        self.lists = {
-            code: (rule, tuple(pack.list_measures(code)), rule.default_months)
-            for code, rule in pack.lists.items()
-        }
-        self.triggers = tuple(
-            _Trigger(
-                t.code,
-                t.title,
-                frozenset(t.categories),
-                t.min_fine_yuan,
-                None if t.penalty_domains is None else frozenset(t.penalty_domains),
-                tuple(pack.measures[m] for m in t.measures),
-            )
-            for t in pack.triggers
-        )
-        # The fines at which a trigger starts, ascending.
-        self.fine_steps = sorted({t.min_fine_yuan for t in pack.triggers if t.min_fine_yuan})
-        self.penalty_domains = tuple(pack.default_domains("penalty"))
-        self.codes = {c: (m.points, m.forgivable) for c, m in pack.misconduct.items()}
-        self.window = pack.points.window_months
-        measures = [pack.measures[t.measure] for t in pack.points.thresholds]
-        self.threshold_measures = {
-            t.min_points: m for t, m in zip(pack.points.thresholds, measures, strict=True)
-        }
-        self.thresholds = tuple(
-            (t.min_points, m.runs, m.months)
-            for t, m in zip(pack.points.thresholds, measures, strict=True)
-        )
-        self.score = pack.score
-        self._defaults: dict[tuple[str, str | None], tuple[str, ...]] = {}
-
-    def domains_of(self, record: RecordFacts) -> tuple[str, ...]:
-        """The record's domains, or its kind's default domains when it names none."""
-        if record.domains:
-            return record.domains
-        key = (record.kind, record.code)
-        if key not in self._defaults:
-            try:
-                self._defaults[key] = tuple(self.pack.default_domains(record.kind, record.code))
-            except ValueError:
-                self._defaults[key] = ()
-        return self._defaults[key]
-
-    def ordered(self, domains: set[str] | tuple[str, ...]) -> tuple[str, ...]:
-        """Domains in the pack's order (unknown ones last, by name)."""
-        last = len(self.domain_order)
-        return tuple(sorted(set(domains), key=lambda d: (self.domain_order.get(d, last), d)))
-
-    def severity_of(self, record: RecordFacts) -> str:
-        if record.severity:
-            return record.severity
-        try:
-            return self.pack.classify_penalty(record.categories, record.fine_yuan)
-        except ValueError:
-            return "general"
-
-
-_PREPARED: dict[int, _Rules] = {}
-
-
-def _rules(pack: RulePack) -> _Rules:
-    rules = _PREPARED.get(id(pack))
-    if rules is None or rules.pack is not pack:
-        if len(_PREPARED) >= 8:
-            _PREPARED.clear()
-        rules = _PREPARED[id(pack)] = _Rules(pack)
-    return rules
-
-
 # --- the computation -----------------------------------------------------------------------
 
 
@@ -347,7 +257,7 @@ class _Next:
 class _Computation:
     """One subject at one instant: gathers restrictions, score lines and the next change."""
 
-    def __init__(self, rules: _Rules, at: datetime) -> None:
+    def __init__(self, rules: Rules, at: datetime) -> None:
         self.rules, self.at = rules, at
         self.day = china_date(at)
         self.next = _Next(self.day, at)
@@ -478,29 +388,9 @@ class _Computation:
                         self.next.result())  # fmt: skip
 
 
-# A record's identity and texts: the computation copies them into its output (which record a
-# restriction or a score line comes from, who decided it) and reads them for nothing else.
-IDENTITY = ("id", "ref", "authority_name", "basis")
-
-
-def shape(record: RecordFacts, pack: RulePack) -> tuple[Any, ...]:
-    """All the computation reads of a record but its identity (`IDENTITY`): the standings of
-    two subjects with one record each are the same but for the identity where their records
-    have the same shape (under `pack`, at the same instant). A fine is read only against the
-    fines that start triggers, unless the severity is to be classified from it."""
-    fine: Any = record.fine_yuan
-    if record.severity is not None and fine is not None:
-        fine = bisect_right(_rules(pack).fine_steps, fine)
-    return (
-        record.kind, record.authority_uscc, record.decided_on, record.starts_on, record.ends_on,
-        record.code, record.categories, fine, record.domains, record.severity, record.status,
-        record.revoked_at, record.legal_rep_id,
-    )  # fmt: skip
-
-
 def compute_standing(records: Sequence[RecordFacts], pack: RulePack, at: datetime) -> Standing:
     """The standing the records (all of one subject) give at `at` under `pack`."""
-    run = _Computation(_rules(pack), at)
+    run = _Computation(rules_for(pack), at)
     day = run.day
     misconduct: list[RecordFacts] = []
     for rec in records:

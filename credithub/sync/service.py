@@ -265,11 +265,10 @@ def _pull(connector: Connector, result: RunResult) -> None:
             page = ahead
 
 
-def _prepare_page(changes: list[dict[str, Any]], actor: Actor, forecast: bool) -> Batch:
-    """A page's records checked and normalised; a malformed one is rejected in the batch.
-    With `forecast`, also the standings of subjects new to the hub (see prepare_batch)."""
+def _prepare_page(changes: list[dict[str, Any]], actor: Actor) -> Batch:
+    """A page's records checked and normalised; a malformed one is rejected in the batch."""
     records = [change.get("record") for change in changes]
-    return prepare_batch(records, actor, forecast=forecast)
+    return prepare_batch(records, actor)
 
 
 class _Preparer:
@@ -285,14 +284,11 @@ class _Preparer:
     def prepare(self, changes: list[dict[str, Any]]) -> Callable[[], Batch]:
         """The page's batch, when asked for."""
         if len(changes) >= self.APART_FROM:
-            # Standings forecast there are work the writer is spared.
-            future = apart.submit(_prepare_page, changes, self._actor, True)
+            future = apart.submit(_prepare_page, changes, self._actor)
             if future is not None:
                 self._pending.append(future)
-                return lambda: apart.outcome(
-                    future, lambda: _prepare_page(changes, self._actor, False)
-                )
-        batch = _prepare_page(changes, self._actor, False)
+                return lambda: apart.outcome(future, lambda: _prepare_page(changes, self._actor))
+        batch = _prepare_page(changes, self._actor)
         return lambda: batch
 
     def __enter__(self) -> _Preparer:

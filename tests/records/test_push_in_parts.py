@@ -108,8 +108,8 @@ def test_a_push_in_parts_answers_as_one_batch(
 def test_standings_after_a_push_in_parts_are_those_the_records_give(
     app: Flask, client: FlaskClient, zhujian: Headers
 ) -> None:
-    """The helper forecasts new subjects' standings; each stored standing is still the one
-    its stored records give, a subject met in several parts included."""
+    """Each stored standing is the one its stored records give, a subject met in several
+    parts included."""
     assert push(client, zhujian, mixed()).status_code == 200
     with app.app_context():
         stored = {s.subject_id: s for s in db.session.scalars(select(StandingRow))}

@@ -283,6 +283,24 @@ def test_a_later_listing_of_the_legal_representative_reaches_the_organization(
     assert related["restrictions"][0]["measure"]
 
 
+def test_a_legal_representative_renamed_is_named_so_for_every_organization_represented(
+    client: FlaskClient, zhujian: Headers, bidding: Headers
+) -> None:
+    person = samples.person_subject()
+    push(
+        client,
+        zhujian,
+        listing("HMD-REP", subject=person),
+        penalty("P-1", subject=samples.represented()),
+    )
+    other = samples.represented(SHUDAO, "四川蜀道路桥建设有限公司")
+    other["legal_rep"]["name"] = "张建民"  # as a later decision names him
+    push(client, zhujian, penalty("P-2", uscc=SHUDAO, subject=other, decided_on="2026-07-01"))
+    for uscc in (BEIJIANG, SHUDAO):
+        [related] = check(client, bidding, uscc, "construction")["related"]
+        assert related["name"] == "张建民", uscc
+
+
 def test_a_peer_moving_a_record_to_another_subject_lifts_it_from_the_first(
     client: FlaskClient, make_token: Callable[..., Headers], bidding: Headers
 ) -> None:

@@ -141,8 +141,8 @@ def test_a_big_page_is_prepared_apart_from_the_writer(
 def test_a_new_subjects_standing_is_the_one_its_records_give(
     app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, apart_from: int
 ) -> None:
-    """Prepared apart, a new subject's standing is forecast from the page: it must be the one
-    its stored records give, a peer's revocation (with its time at the origin) included."""
+    """Prepared apart or not, a new subject's stored standing is the one its stored records
+    give, a peer's revocation (with its time at the origin) included."""
     monkeypatch.setattr(service._Preparer, "APART_FROM", apart_from)
     app = app_factory(hub={"id": "city"})
     uscc = make_uscc("91150700", "77777777")

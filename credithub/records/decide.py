@@ -1,0 +1,189 @@
+"""What happens to one arriving record: every rule of the write path in one pure function.
+
+`decide(stored, arrived, hub, today)` answers Insert, Update, Unchanged or Rejected from what
+the hub holds under the record's key, the record as checked (with its subjects resolved), this
+hub's id and the day in China. `refusal(prepared, actor)` answers who may send what; it is
+asked when a batch is checked, before anything is looked up, so a refused record creates no
+subject and its refusal is audited. Nothing here reads a database or the app: the writer
+(`records.writer`) looks up, applies and logs.
+
+The rules, each a row of tests/records/test_decide.py:
+- scoping: a department writes only records it decided; only peer hubs (and the joint office)
+  send a record's origin;
+- the record's key: its natural key (authority, kind, ref, subject), else its origin;
+- a new record is inserted with its origin (ours: this hub, its id, version 1); our own
+  record coming back from a peer that we no longer hold under its key is never recreated;
+- a peer's change applies only if it is newer at its origin; our own records coming back
+  are never applied; it brings its state at the origin (status, revocation);
+- a revoked record is not changed by its department: it sends a new ref;
+- the same content (digest) is unchanged;
+- a correction keeps the record's state (disputed, repaired), except that one extending an
+  expired record's term past today makes it run again;
+- the op a change is logged with is the state it moves the record into (`revoke`, `repair`,
+  `expire`), else `upsert`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any, TypeVar
+
+from credithub.records.prepare import Actor, Prepared
+
+# The op (the feed's `op`) of a change that moves a record into one of these states. A change
+# applied from a peer is logged the same way, from the state it brings: a hub between two
+# others passes an expiry on as an `expire`, a revocation as a `revoke`.
+_STATUS_OPS = {"revoked": "revoke", "repaired": "repair", "expired": "expire"}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record was created, and its version there."""
+
+    hub: str
+    id: str
+    version: int
+
+    @classmethod
+    def of(cls, origin: Mapping[str, Any]) -> Origin:
+        return cls(str(origin["hub"]), str(origin["id"]), int(origin["version"]))
+
+
+@dataclass(frozen=True)
+class State:
+    """A record's lifecycle columns."""
+
+    status: str  # active | disputed | expired | revoked | repaired
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None
+    revoked_by: str | None = None
+
+    @classmethod
+    def arrived(cls, p: Prepared) -> State:
+        """A peer's record carries its state at its origin; ours start active."""
+        revoked = p.revoked or {}
+        return cls(p.status, revoked.get("at"), revoked.get("reason"), revoked.get("by"))
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the decision reads of the record the hub holds under an arriving record's key."""
+
+    id: str
+    version: int
+    content_hash: str
+    origin: Origin
+    state: State
+
+
+@dataclass(frozen=True)
+class Arrived:
+    """A checked record with its subjects resolved: what its row would hold."""
+
+    prepared: Prepared
+    subject_id: str
+    legal_rep_id: str | None
+
+    @cached_property
+    def digest(self) -> str:
+        """The content digest that tells a changed record from one sent again unchanged."""
+        return self.prepared.content_hash(self.subject_id, self.legal_rep_id)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """The natural key: authority, kind, ref, subject."""
+        p = self.prepared
+        return (p.authority_uscc, p.kind, p.ref, self.subject_id)
+
+    @property
+    def origin(self) -> Origin | None:
+        origin = self.prepared.origin
+        return None if origin is None else Origin.of(origin)
+
+
+@dataclass(frozen=True)
+class Insert:
+    origin: Origin
+    state: State
+    op: str
+
+
+@dataclass(frozen=True)
+class Update:
+    version: int
+    origin_version: int
+    state: State  # after the change
+    op: str
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    pass
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+    errors: dict[str, list[str]]
+
+
+Decision = Insert | Update | Unchanged | Rejected
+
+
+def lookup(
+    arrived: Arrived, by_key: Mapping[tuple[str, ...], T], by_origin: Mapping[tuple[str, str], T]
+) -> T | None:
+    """What the hub holds under the arriving record's key: its natural key, else its origin."""
+    found = by_key.get(arrived.key)
+    origin = arrived.prepared.origin
+    if found is None and origin is not None:
+        found = by_origin.get((origin["hub"], origin["id"]))
+    return found
+
+
+def refusal(p: Prepared, actor: Actor) -> Rejected | None:
+    """Why this actor may not send this record (audited), or None."""
+    if actor.kind == "department" and p.authority_uscc != actor.uscc:
+        return Rejected(
+            "a department writes only records it decided",
+            {"authority.uscc": [f"{p.authority_uscc} is not this department ({actor.uscc})"]},
+        )
+    if p.origin is not None and actor.kind not in ("peer", "admin"):
+        return Rejected("only peer hubs send origin", {"origin": ["only peer hubs send origin"]})
+    return None
+
+
+def decide(stored: Stored | None, arrived: Arrived, hub: str, today: date) -> Decision:
+    """What to do with `arrived`, given what the hub holds under its key (`stored`)."""
+    p, origin = arrived.prepared, arrived.origin
+    if stored is None:
+        if origin is not None and origin.hub == hub:
+            return Unchanged()  # our own record, no longer held under this key: never recreated
+        state = State.arrived(p)
+        return Insert(origin or Origin(hub, p.record_id, 1), state, _op("active", state.status))
+    held = stored.state.status
+    if origin is not None:
+        if origin.hub == hub or origin.version <= stored.origin.version:
+            return Unchanged()
+        state = State.arrived(p)
+        return Update(stored.version + 1, origin.version, state, _op(held, state.status))
+    if held == "revoked":
+        on = f" on {stored.state.revoked_at:%Y-%m-%d}" if stored.state.revoked_at else ""
+        message = f"this record was revoked{on}; a revoked record is not changed, send a new ref"
+        return Rejected(message, {"ref": [message]})
+    if stored.content_hash == arrived.digest:
+        return Unchanged()
+    state = stored.state
+    if held == "expired" and (p.ends_on is None or p.ends_on > today):
+        state = replace(state, status="active")  # a correction extending its term: it runs again
+    return Update(stored.version + 1, stored.origin.version + 1, state, _op(held, state.status))
+
+
+def _op(held: str, status: str) -> str:
+    """upsert, or the lifecycle op when the change moves the record into another state."""
+    return _STATUS_OPS.get(status, "upsert") if status != held else "upsert"

@@ -1,0 +1,361 @@
+"""Write a checked batch: resolve its subjects, decide each record, apply the decisions in bulk.
+
+In the caller's transaction: subjects found or created, records inserted and updated, each
+change logged with its version (`changes.log_change`), the version it supersedes preserved
+for the history, one audit entry naming every change with its content digest, and the
+standings of the subjects touched recomputed (`standing.service.refresh`), so a check right
+after the commit already sees the change. What happens to each record is `decide`'s answer;
+this module only looks up and applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from credithub import audit
+from credithub.db import (
+    JsonText,
+    bulk_insert,
+    keep_statistics_fresh,
+    new_id,
+    one_of,
+    table_of,
+    utcnow,
+)
+from credithub.entities.service import ensure_subjects_collect
+from credithub.errors import ServiceError
+from credithub.records.changes import log_change, preserve
+from credithub.records.decide import (
+    Arrived,
+    Insert,
+    Origin,
+    Rejected,
+    State,
+    Stored,
+    Unchanged,
+    Update,
+    decide,
+    lookup,
+)
+from credithub.records.models import Record
+from credithub.records.prepare import Actor, Prepared
+from credithub.records.read import snapshots
+from credithub.standing import service as standing
+
+_CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
+Row = dict[str, Any]  # a record row as stored (every column), the bulk statements' unit
+
+
+@dataclass
+class ItemResult:
+    index: int
+    status: str  # created | updated | unchanged | rejected
+    id: str | None = None
+    version: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "status": self.status}
+        if self.id:
+            out["id"], out["version"] = self.id, self.version
+        if self.errors:
+            out["errors"] = self.errors
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out
+
+
+@dataclass
+class IngestResult:
+    results: list[ItemResult]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(r.status != "rejected" for r in self.results)
+
+    @property
+    def rejected(self) -> int:
+        return sum(r.status == "rejected" for r in self.results)
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "results": [r.to_dict() for r in self.results],
+        }
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A record version the batch writes; the batch's audit entry names each."""
+
+    record_id: str
+    version: int
+    status: str  # created | updated
+    digest: str
+    subject_id: str
+
+
+class _Held:
+    """The records a batch may touch, as rows by id, found by natural key or origin. A record
+    written earlier in the batch is held as written: a key sent twice finds it."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows: dict[str, Row] = {}
+        self.by_key: dict[tuple[str, ...], str] = {}
+        self.by_origin: dict[tuple[str, str], str] = {}
+        for row in rows:
+            self.put(row)
+
+    def put(self, row: Row) -> None:
+        self.rows[row["id"]] = row
+        self.by_key[(row["authority_uscc"], row["kind"], row["ref"], row["subject_id"])] = row["id"]
+        self.by_origin[(row["origin_hub"], row["origin_id"])] = row["id"]
+
+    def find(self, arrived: Arrived) -> Row | None:
+        found = lookup(arrived, self.by_key, self.by_origin)
+        return None if found is None else self.rows[found]
+
+
+def write(
+    session: Session,
+    prepared: Sequence[Prepared],
+    actor: Actor,
+    results: list[ItemResult | None],
+    today: date,
+    hub: str,
+) -> None:
+    """Write the checked records `prepared` into `results` (by item index) in the caller's
+    transaction; `today` is the day in China they were checked on, `hub` this hub's id."""
+    if not prepared:
+        return
+    arrived = _resolve(session, prepared, results)
+    held = _Held(_load_held(session, arrived))
+    now = utcnow()
+    inserts: dict[str, Row] = {}  # by id: a record changed twice in a batch is written once
+    updates: dict[str, Row] = {}
+    superseded: dict[tuple[str, int], Row] = {}
+    changes: list[_Change] = []
+    for a in arrived:
+        p, row = a.prepared, held.find(a)
+        decision = decide(None if row is None else _stored(row), a, hub, today)
+        match decision:
+            case Rejected(errors=errors):
+                results[p.index] = ItemResult(p.index, "rejected", errors=errors)
+                continue
+            case Unchanged():
+                same = ItemResult(p.index, "unchanged", warnings=p.warnings)
+                if row is not None:  # else our own record coming back: nothing is held
+                    same.id, same.version = row["id"], row["version"]
+                results[p.index] = same
+                continue
+            case Insert():
+                new, status = _inserted(a, decision, actor, now), "created"
+                inserts[new["id"]] = new
+            case Update():
+                assert row is not None
+                new, status = _updated(row, a, decision, actor, now), "updated"
+                superseded[(row["id"], row["version"])] = row
+                (inserts if row["id"] in inserts else updates)[row["id"]] = new
+        held.put(new)
+        results[p.index] = ItemResult(
+            p.index, status, new["id"], new["version"], warnings=p.warnings
+        )
+        log_change(
+            session,
+            record_id=new["id"],
+            version=new["version"],
+            op=decision.op,
+            at=now,
+            actor=actor.name,
+            origin_hub=new["origin_hub"],
+        )
+        changes.append(_Change(new["id"], new["version"], status, a.digest, new["subject_id"]))
+    _apply(session, actor, inserts, updates, superseded, changes)
+
+
+def _apply(
+    session: Session,
+    actor: Actor,
+    inserts: dict[str, Row],
+    updates: dict[str, Row],
+    superseded: dict[tuple[str, int], Row],
+    changes: Sequence[_Change],
+) -> None:
+    """Store the batch's rows, history, audit entry and standings."""
+    if superseded:
+        preserve(session, snapshots(session, list(superseded.values())))
+    if changes:
+        # One entry per batch: it names every record changed, with the version and content
+        # digest, so the chain also vouches for what the change log holds.
+        named = [[c.record_id, c.version, c.status, c.digest] for c in changes]
+        audit.record(session, actor.name, "records.ingest", "batch", new_id(), {"changes": named})
+    if inserts:
+        bulk_insert(session, Record, list(inserts.values()))
+    if updates:
+        session.execute(update(Record), list(updates.values()))
+    # In the same transaction: a check right after this commit already sees the change. Also
+    # the organizations a legal representative named here represents: the batch may have
+    # renamed the person, and their standings name their representative.
+    touched = {c.subject_id for c in changes} | {r["subject_id"] for r in superseded.values()}
+    written = (*inserts.values(), *updates.values())
+    reps = sorted({rep for row in written if (rep := row["legal_rep_id"]) is not None})
+    standing.refresh(session, touched | standing.represented_by(session, reps))
+    keep_statistics_fresh(
+        session,
+        {
+            "records": len(inserts),
+            "subjects": len(inserts),
+            "record_changes": len(changes),
+            "standings": len(inserts),
+        },
+    )
+
+
+def _resolve(
+    session: Session, prepared: Sequence[Prepared], results: list[ItemResult | None]
+) -> list[Arrived]:
+    """Each record with its subject and legal representative found or created; a record whose
+    identifiers name two subjects is rejected."""
+    subjects = ensure_subjects_collect(
+        session,
+        [p.subject for p in prepared],
+        [p.decided_on for p in prepared],
+        new_ids=[p.subject_id for p in prepared],
+    )
+    named = [(p, p.legal_rep) for p in prepared if p.legal_rep is not None]
+    reps = ensure_subjects_collect(
+        session, [rep for _, rep in named], [p.decided_on for p, _ in named]
+    )
+    rep_of = {p.index: rep for (p, _), rep in zip(named, reps, strict=True)}
+    arrived: list[Arrived] = []
+    for p, subject in zip(prepared, subjects, strict=True):
+        rep = rep_of.get(p.index)
+        if isinstance(subject, ServiceError) or isinstance(rep, ServiceError):
+            error = subject if isinstance(subject, ServiceError) else rep
+            assert isinstance(error, ServiceError)
+            results[p.index] = ItemResult(p.index, "rejected", errors=error.errors)
+        else:
+            arrived.append(Arrived(p, subject, rep))
+    return arrived
+
+
+def _load_held(session: Session, arrived: Sequence[Arrived]) -> list[Row]:
+    """Stored records the batch may touch, by natural key and by origin, as rows."""
+    table = table_of(Record)
+    # By the natural-key index: (authority, kind) equal, refs in a list.
+    refs: dict[tuple[str, str], set[str]] = {}
+    origins: dict[str, set[str]] = {}
+    for a in arrived:
+        p = a.prepared
+        refs.setdefault((p.authority_uscc, p.kind), set()).add(p.ref)
+        if p.origin:
+            origins.setdefault(p.origin["hub"], set()).add(p.origin["id"])
+    queries = [
+        table.select().where(
+            table.c.authority_uscc == authority,
+            table.c.kind == kind,
+            one_of(session, table.c.ref, part),
+        )
+        for (authority, kind), values in refs.items()
+        for part in _chunks(values)
+    ]
+    # By the origin index: hub equal, ids in a list. (A row-value IN list would scan the table
+    # on SQLite.)
+    queries += [
+        table.select().where(table.c.origin_hub == hub, one_of(session, table.c.origin_id, part))
+        for hub, values in origins.items()
+        for part in _chunks(values)
+    ]
+    return [dict(row) for query in queries for row in session.execute(query).mappings()]
+
+
+def _chunks(values: set[str]) -> list[list[str]]:
+    ordered = sorted(values)
+    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+
+
+def _stored(row: Row) -> Stored:
+    return Stored(
+        row["id"],
+        row["version"],
+        row["content_hash"],
+        Origin(row["origin_hub"], row["origin_id"], row["origin_version"]),
+        State(row["status"], row["revoked_at"], row["revoke_reason"], row["revoked_by"]),
+    )
+
+
+def _columns(a: Arrived) -> Row:
+    """What an arriving record sets of its row, whether it is new or a change."""
+    p = a.prepared
+    return {
+        "subject_id": a.subject_id,
+        "legal_rep_id": a.legal_rep_id,
+        "authority_name": p.authority_name,
+        "decided_on": p.decided_on,
+        "severity": p.severity,
+        "publish_until": p.publish_until,
+        "code": p.code,
+        "starts_on": p.starts_on,
+        "ends_on": p.ends_on,
+        "domains": p.domains,
+        "content": JsonText(p.content_json),
+        "content_hash": a.digest,
+    }
+
+
+def _state(state: State) -> Row:
+    return {
+        "status": state.status,
+        "revoked_at": state.revoked_at,
+        "revoke_reason": state.revoke_reason,
+        "revoked_by": state.revoked_by,
+    }
+
+
+def _inserted(a: Arrived, d: Insert, actor: Actor, now: datetime) -> Row:
+    p = a.prepared
+    return {
+        "id": p.record_id,
+        "kind": p.kind,
+        "ref": p.ref,
+        "authority_uscc": p.authority_uscc,
+        **_columns(a),
+        "version": 1,
+        "raw": p.raw_json,
+        "origin_hub": d.origin.hub,
+        "origin_id": d.origin.id,
+        "origin_version": d.origin.version,
+        "received_from": actor.name,
+        "created_at": now,
+        "updated_at": now,
+        **_state(d.state),
+    }
+
+
+def _updated(row: Row, a: Arrived, d: Update, actor: Actor, now: datetime) -> Row:
+    raw = a.prepared.raw_json
+    return {
+        **row,
+        **_columns(a),
+        "version": d.version,
+        "raw": row["raw"] if raw is None else raw,
+        "origin_version": d.origin_version,
+        "received_from": actor.name,
+        "updated_at": now,
+        **_state(d.state),
+    }

@@ -1,0 +1,95 @@
+"""What the standing computation needs of a rule pack, looked up once per pack object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from credithub.rules.pack import Measure, RulePack
+
+if TYPE_CHECKING:
+    from credithub.standing.compute import RecordFacts
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    code: str
+    title: str
+    categories: frozenset[str]
+    min_fine: Decimal | None
+    domains: frozenset[str] | None  # None: penalties in any domain
+    measures: tuple[Measure, ...]
+
+
+class Rules:
+    """What compute_standing needs of a pack, looked up once per pack."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self.domain_order = {d: i for i, d in enumerate(pack.domains)}
+        self.lists = {
+            code: (rule, tuple(pack.list_measures(code)), rule.default_months)
+            for code, rule in pack.lists.items()
+        }
+        self.triggers = tuple(
+            _Trigger(
+                t.code,
+                t.title,
+                frozenset(t.categories),
+                t.min_fine_yuan,
+                None if t.penalty_domains is None else frozenset(t.penalty_domains),
+                tuple(pack.measures[m] for m in t.measures),
+            )
+            for t in pack.triggers
+        )
+        self.penalty_domains = tuple(pack.default_domains("penalty"))
+        self.codes = {c: (m.points, m.forgivable) for c, m in pack.misconduct.items()}
+        self.window = pack.points.window_months
+        measures = [pack.measures[t.measure] for t in pack.points.thresholds]
+        self.threshold_measures = {
+            t.min_points: m for t, m in zip(pack.points.thresholds, measures, strict=True)
+        }
+        self.thresholds = tuple(
+            (t.min_points, m.runs, m.months)
+            for t, m in zip(pack.points.thresholds, measures, strict=True)
+        )
+        self.score = pack.score
+        self._defaults: dict[tuple[str, str | None], tuple[str, ...]] = {}
+
+    def domains_of(self, record: RecordFacts) -> tuple[str, ...]:
+        """The record's domains, or its kind's default domains when it names none."""
+        if record.domains:
+            return record.domains
+        key = (record.kind, record.code)
+        if key not in self._defaults:
+            try:
+                self._defaults[key] = tuple(self.pack.default_domains(record.kind, record.code))
+            except ValueError:
+                self._defaults[key] = ()
+        return self._defaults[key]
+
+    def ordered(self, domains: set[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """Domains in the pack's order (unknown ones last, by name)."""
+        last = len(self.domain_order)
+        return tuple(sorted(set(domains), key=lambda d: (self.domain_order.get(d, last), d)))
+
+    def severity_of(self, record: RecordFacts) -> str:
+        if record.severity:
+            return record.severity
+        try:
+            return self.pack.classify_penalty(record.categories, record.fine_yuan)
+        except ValueError:
+            return "general"
+
+
+_PREPARED: dict[int, Rules] = {}
+
+
+def rules_for(pack: RulePack) -> Rules:
+    rules = _PREPARED.get(id(pack))
+    if rules is None or rules.pack is not pack:
+        if len(_PREPARED) >= 8:
+            _PREPARED.clear()
+        rules = _PREPARED[id(pack)] = Rules(pack)
+    return rules
