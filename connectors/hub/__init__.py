@@ -50,7 +50,7 @@ class HubConnector(Connector):
         self._ahead: tuple[str, Future[PullPage]] | None = None  # (cursor, page after it)
 
     def remote_hub_id(self) -> str:
-        """The other hub's id (GET /api/v1/hub): changes that came from it are not sent back."""
+        """The other hub's id, as it says itself (GET /api/v1/hub), asked once."""
         if self._remote is None:
             self._remote = str(self.http.request("GET", "/api/v1/hub").json()["id"])
         return self._remote
