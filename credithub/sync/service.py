@@ -144,10 +144,11 @@ def _remote_hub(connector: Connector) -> str | None:
     remote = connector.remote_hub_id()
     own = current_app.extensions["credithub.settings"].hub.id
     if remote is not None and remote == own:
+        where = " (or this connector's hub_id)" if "hub_id" in connector.config else ""
         raise ConnectorConfigError(
             f"connector {connector.name!r}: the other side's hub id is {remote!r}, this hub's "
             "own id; give every hub its own id: [hub] id in the configuration file "
-            "(CREDITHUB_HUB_ID)"
+            f"(CREDITHUB_HUB_ID){where}"
         )
     return remote
 

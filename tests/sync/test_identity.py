@@ -59,6 +59,22 @@ def test_a_sync_with_a_hub_of_the_same_id_fails_naming_the_setting(
     assert (result.pushed, result.pulled) == (0, 0)
 
 
+def test_a_connector_naming_this_hub_as_its_origin_fails_naming_both_settings(
+    app_factory: Callable[..., Flask], tmp_path: Path
+) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "in").mkdir()
+    app = app_factory(hub={"id": "hlbe"}, connectors=[{
+        "name": "dept", "type": "filedrop", "outbound": str(tmp_path / "out"),
+        "inbound": str(tmp_path / "in"), "hub_id": "hlbe"}])  # fmt: skip
+    with app.app_context():
+        [result] = service.run(["dept"])
+    [error] = result.errors
+    assert "'hlbe'" in error
+    assert "[hub] id" in error
+    assert "this connector's hub_id" in error
+
+
 @pytest.mark.parametrize(
     "body",
     [
