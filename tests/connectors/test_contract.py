@@ -375,13 +375,13 @@ def test_http_429_5xx_and_timeouts_are_retried_other_4xx_fatal(
     if counterpart.fail_next is None or counterpart.delay_next is None:
         pytest.skip("this counterpart does not speak HTTP")
     assert counterpart.requests is not None
-    connector = make(timeout_seconds=1)
+    connector = make(timeout_seconds=2)
     _, start = drain(connector, None)
     counterpart.offer(2)
     expected, _ = drain(make(), start)
     counterpart.fail_next(503, 1)
     counterpart.fail_next(429, 1)
-    counterpart.delay_next(1.5)  # past the timeout
+    counterpart.delay_next(3)  # past the timeout
     assert identities(drain(connector, start)[0]) == identities(expected)
     counterpart.fail_next(502, 1)
     assert all(r.ok for r in connector.push(counterpart.changes(1)))
