@@ -265,7 +265,7 @@ def _pull(connector: Connector, result: RunResult) -> None:
                 state.last_pull_at = utcnow()
             if page.next_cursor is not None:
                 for line in connector.acknowledge(page.next_cursor):
-                    log.info("let go", extra={"connector": connector.name, "item": line})
+                    log.info("let go: %s", line, extra={"connector": connector.name})
             if ahead is None:
                 return
             page = ahead
@@ -275,9 +275,9 @@ def _read(connector: Connector, cursor: str | None) -> PullPage:
     """The page after `cursor`; what the connector skipped or remarked on is logged."""
     page = connector.pull(cursor)
     for line in connector.last_pull_errors:
-        log.warning("pull skipped", extra={"connector": connector.name, "note": line})
+        log.warning("pull skipped: %s", line, extra={"connector": connector.name})
     for line in connector.last_pull_warnings:
-        log.info("pull remark", extra={"connector": connector.name, "note": line})
+        log.info("pull remark: %s", line, extra={"connector": connector.name})
     return page
 
 
