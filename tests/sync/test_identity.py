@@ -35,6 +35,18 @@ def test_the_service_refuses_it_under_any_configured_id(app_factory: Callable[..
         create_client(session, "old", "peer", hub="local")  # the default is no one's id here
 
 
+def test_a_peer_token_for_this_hubs_id_made_before_reads_no_feed(
+    app_factory: Callable[..., Flask],
+) -> None:
+    elsewhere = app_factory(hub={"id": "province"})  # the same database, under another id
+    with elsewhere.app_context(), db.transaction() as session:
+        _client, token = create_client(session, "old", "peer", hub="local")
+    here = app_factory().test_client()
+    resp = here.get("/api/v1/feed", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 409
+    assert "[hub] id" in resp.get_json()["message"]
+
+
 def test_a_sync_with_a_hub_of_the_same_id_fails_naming_the_setting(
     app_factory: Callable[..., Flask], tmp_path: Path
 ) -> None:
