@@ -54,7 +54,10 @@ class PullPage:
 
 
 class Connector(ABC):
-    """Base of every connector. Subclasses declare OPTIONS and implement push and pull."""
+    """Base of every connector. Subclasses declare OPTIONS and implement push and pull; the
+    hooks below (`remote_hub_id`, `acknowledge`, `close`) have defaults that fit a platform
+    with nothing to say. The contract every connector meets: tests/connectors/test_contract.py.
+    """
 
     type_name: ClassVar[str] = ""
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
@@ -62,9 +65,17 @@ class Connector(ABC):
     # requests says so, and each of its requests then carries as many as it allows.
     push_batch: int = 1000
 
+    # The origin hub of the records this connector pulls, when configuration names it (a
+    # platform that is not a credithub); None: the records pulled name no fixed origin.
+    hub_id: str | None = None
+
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = self.validate_config(config)
         self.name: str = self.config["name"]
+        # What the last `pull` skipped (errors) or took with a remark (warnings), one line
+        # each, personal numbers masked: the sync service logs them after every page.
+        self.last_pull_errors: list[str] = []
+        self.last_pull_warnings: list[str] = []
 
     @classmethod
     def options(cls) -> tuple[Option, ...]:
@@ -108,5 +119,17 @@ class Connector(ABC):
     def pull(self, cursor: str | None) -> PullPage:
         """Read the platform's changes after `cursor`."""
 
+    def remote_hub_id(self) -> str | None:
+        """The hub id of the other side: the origin of what this connector pulls. The sync
+        service never pushes a change back to it, and refuses a side whose id is this hub's
+        own. Default: `hub_id`; another credithub asks the hub itself."""
+        return self.hub_id
+
+    def acknowledge(self, cursor: str) -> list[str]:
+        """Called once the hub has committed `cursor` (everything pulled up to it is stored):
+        the platform may now let go of it, e.g. move files it delivered. Returns one line per
+        item let go, for the log. Default: nothing to let go."""
+        return []
+
     def close(self) -> None:  # noqa: B027  (optional hook; most connectors hold nothing)
-        """Release connections."""
+        """Release connections. Called once after every run, also a failed one."""

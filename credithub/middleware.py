@@ -57,8 +57,8 @@ def _guard_body() -> None:
         return
     if not request.path.startswith("/api/"):
         return
-    if request.content_length == 0 and not request.data:
-        return
+    if not request.content_length and not request.data:
+        return  # no body (no Content-Length, or 0): nothing to be JSON
     if not request.is_json:
         raise UnsupportedMediaType(
             "send the body as application/json",

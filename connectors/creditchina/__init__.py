@@ -105,7 +105,6 @@ class CreditChinaConnector(Connector):
             backoff=cfg["backoff_seconds"],
         )
         self._auth = ExchangeAuth(cfg["app_key"], cfg["app_secret"])
-        self.last_pull_errors: list[str] = []  # entries the last pull skipped, and why
 
     # -----------------------------------------------------------------------------------------
     # Push

@@ -109,6 +109,11 @@ class StandIn:
         with self._lock:
             self._faults.extend([("drop", 0.0, None)] * times)
 
+    def clear_faults(self) -> None:
+        """Forget the faults not used yet: the next requests are answered normally."""
+        with self._lock:
+            self._faults.clear()
+
     def _take_fault(self) -> tuple[str, float, float | None] | None:
         with self._lock:
             return self._faults.pop(0) if self._faults else None

@@ -100,8 +100,6 @@ class FileDropConnector(Connector):
         if self.config["hub_id"] == "":
             raise ConnectorConfigError(f"{where}: hub_id must not be empty")
         self.hub_id: str = self.config["hub_id"] or f"filedrop:{self.name}"
-        self.last_pull_errors: list[str] = []
-        self.last_pull_warnings: list[str] = []
         self._delivered: set[str] = set()  # names pull returned and acknowledge has not moved
         self._last_stamp: datetime | None = None
 

@@ -50,9 +50,16 @@ class HubConnector(Connector):
         self._ahead: tuple[str, Future[PullPage]] | None = None  # (cursor, page after it)
 
     def remote_hub_id(self) -> str:
-        """The other hub's id (GET /api/v1/hub): changes that came from it are not sent back."""
+        """The other hub's id, as it says itself (GET /api/v1/hub), asked once."""
         if self._remote is None:
-            self._remote = str(self.http.request("GET", "/api/v1/hub").json()["id"])
+            try:
+                body = orjson.loads(self.http.request("GET", "/api/v1/hub").content)
+            except orjson.JSONDecodeError:
+                body = None
+            hub = body.get("id") if isinstance(body, dict) else None
+            if not isinstance(hub, str) or not hub:
+                raise FatalError("GET /api/v1/hub: the answer names no hub id")
+            self._remote = hub
         return self._remote
 
     def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,12 @@ def create_client(
         raise Invalid("a peer needs its hub id", {"hub": ["required for a peer (its [hub] id)"]})
     if hub and kind != "peer":
         raise Invalid("only a peer has a hub id", {"hub": ["only for a peer"]})
+    if hub and hub == current_app.extensions["credithub.settings"].hub.id:
+        raise Invalid(
+            f"{hub!r} is this hub's own id: a peer is another hub. If the peer has this id "
+            "too, give each hub its own id ([hub] id in the configuration file) first",
+            {"hub": ["this hub's own id"]},
+        )
     if session.scalar(select(Client.id).where(Client.name == name)):
         raise Conflict(f"a client named {name!r} exists already", {"name": ["taken"]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

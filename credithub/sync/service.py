@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 import connectors
 from connectors.base import Connector, PullPage
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorConfigError, ConnectorError
 from credithub.db import db, utcnow
 from credithub.records import apart
 from credithub.records.changes import last_position
@@ -103,8 +103,9 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
             return result
         state.last_run_at = utcnow()
     try:
+        remote = _remote_hub(connector)
         if connector.config["push"]:
-            _push(connector, result)
+            _push(connector, result, remote)
         if connector.config["pull"] and not result.errors:
             _pull(connector, result)
     except ConnectorError as exc:
@@ -138,23 +139,28 @@ def _actor_name(connector: Connector) -> str:
 
 
 def _remote_hub(connector: Connector) -> str | None:
-    """The origin hub of what this connector pulls: its changes are never pushed back to it."""
-    asked = getattr(connector, "remote_hub_id", None)  # another credithub says who it is
-    if callable(asked):
-        return str(asked())
-    # Other platforms' records carry the origin hub named in configuration (or its default).
-    declared = getattr(connector, "hub_id", None) or connector.config.get("hub_id")
-    return str(declared) if declared else None
+    """The other side's hub id (the origin of what it sends): never pushed back to it. A side
+    with this hub's own id is refused: its records could not be told from this hub's."""
+    remote = connector.remote_hub_id()
+    own = current_app.extensions["credithub.settings"].hub.id
+    if remote is not None and remote == own:
+        where = " (or this connector's hub_id)" if "hub_id" in connector.config else ""
+        raise ConnectorConfigError(
+            f"connector {connector.name!r}: the other side's hub id is {remote!r}, this hub's "
+            "own id; give every hub its own id: [hub] id in the configuration file "
+            f"(CREDITHUB_HUB_ID){where}"
+        )
+    return remote
 
 
-def _push(connector: Connector, result: RunResult) -> None:
+def _push(connector: Connector, result: RunResult, exclude: str | None) -> None:
     """Drain the change log in order, one batch per `push` call.
 
     While the platform takes one batch, the next is read (a read-only transaction): reading
     and sending overlap, but batches still go out one after the other, and the position moves
     only once a batch's answers are stored. A batch read ahead is used only if the position
-    is where it starts once the previous batch is stored; otherwise it is dropped."""
-    exclude = _remote_hub(connector)  # never send a peer what came from it
+    is where it starts once the previous batch is stored; otherwise it is dropped. Changes
+    whose origin is `exclude` (the other side) are never sent back to it."""
     actor = _actor_name(connector)
     size = max(1, int(connector.push_batch))
     with db.transaction() as session:
@@ -233,14 +239,14 @@ def _pull(connector: Connector, result: RunResult) -> None:
     actor = Actor(name=_actor_name(connector), kind="peer")
     with db.transaction() as session:
         after = _state(session, connector.name).pull_cursor
-    page = connector.pull(after)
+    page = _read(connector, after)
     with _Preparer(actor) as preparer:
         preparing = preparer.prepare(page.changes)
         for count in range(1, MAX_PAGES + 1):
             batch = preparing()
             ahead: PullPage | None = None
             if page.has_more and count < MAX_PAGES:
-                ahead = connector.pull(page.next_cursor)
+                ahead = _read(connector, page.next_cursor)
                 preparing = preparer.prepare(ahead.changes)  # while this page is written
             with db.transaction() as session:
                 state = _state(session, connector.name)
@@ -257,12 +263,22 @@ def _pull(connector: Connector, result: RunResult) -> None:
                             _dead_letter(session, connector.name, "pull", change, str(item.errors))
                 state.pull_cursor = after = page.next_cursor
                 state.last_pull_at = utcnow()
-            acknowledge = getattr(connector, "acknowledge", None)
-            if callable(acknowledge) and page.next_cursor is not None:
-                acknowledge(page.next_cursor)
+            if page.next_cursor is not None:
+                for line in connector.acknowledge(page.next_cursor):
+                    log.info("let go: %s", line, extra={"connector": connector.name})
             if ahead is None:
                 return
             page = ahead
+
+
+def _read(connector: Connector, cursor: str | None) -> PullPage:
+    """The page after `cursor`; what the connector skipped or remarked on is logged."""
+    page = connector.pull(cursor)
+    for line in connector.last_pull_errors:
+        log.warning("pull skipped: %s", line, extra={"connector": connector.name})
+    for line in connector.last_pull_warnings:
+        log.info("pull remark: %s", line, extra={"connector": connector.name})
+    return page
 
 
 def _prepare_page(changes: list[dict[str, Any]], actor: Actor) -> Batch:

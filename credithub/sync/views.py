@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
-from credithub.errors import NotFound
+from credithub.errors import Conflict, NotFound
 from credithub.extensions import Blueprint
 from credithub.sync import feed, service
 from schemas.sync import FeedArgs, FeedSchema, HubSchema, RunResultSchema, SyncStatusSchema
@@ -25,7 +25,14 @@ class Feed(MethodView):
     @blp.response(200, FeedSchema)
     def get(self, args: dict[str, Any]) -> Response:
         """Every record change once, in commit order, after a cursor (peer hubs)."""
-        page = feed.read(db.session, args["after"], args["limit"], current_client().hub)
+        reader = current_client().hub
+        own = current_app.extensions["credithub.settings"].hub.id
+        if reader == own:  # a token issued before such tokens were refused
+            raise Conflict(
+                f"this peer token names {own!r}, this hub's own id: give each hub its own id "
+                "([hub] id in the configuration file), then issue the peer a new token"
+            )
+        page = feed.read(db.session, args["after"], args["limit"], reader)
         # A page is plain JSON already (FeedSchema documents it): encoded once, by orjson.
         body = orjson.dumps(page)
         return current_app.response_class(body, mimetype="application/json")

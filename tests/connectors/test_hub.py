@@ -24,8 +24,15 @@ class Feed(BaseHTTPRequestHandler):
     asked: ClassVar[list[str]] = []
     broken: ClassVar[set[str]] = set()
     junk: ClassVar[set[str]] = set()  # cursors answered with 200 and a body that is not JSON
+    hub: ClassVar[bytes] = b'{"id": "province", "name": "province"}'  # GET /api/v1/hub
 
     def do_GET(self) -> None:
+        if self.path == "/api/v1/hub":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(Feed.hub)))
+            self.end_headers()
+            self.wfile.write(Feed.hub)
+            return
         query = parse_qs(urlparse(self.path).query)
         after, limit = int(query["after"][0]), int(query["limit"][0])
         Feed.asked.append(str(after))
@@ -62,6 +69,7 @@ class Feed(BaseHTTPRequestHandler):
 @pytest.fixture
 def hub() -> Iterator[Connector]:
     Feed.asked, Feed.broken, Feed.junk = [], set(), set()
+    Feed.hub = b'{"id": "province", "name": "province"}'
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -127,3 +135,16 @@ def test_an_answer_that_is_not_a_feed_is_fatal(hub: Connector) -> None:
     Feed.junk = {"0"}
     with pytest.raises(FatalError, match="not JSON"):
         hub.pull(None)
+
+
+@pytest.mark.parametrize("answer", [b"<html/>", b"[]", b'{"name": "x"}', b'{"id": ""}'])
+def test_a_hub_answer_without_an_id_is_fatal(hub: Connector, answer: bytes) -> None:
+    Feed.hub = answer
+    with pytest.raises(FatalError, match="names no hub id"):
+        hub.remote_hub_id()
+
+
+def test_the_other_hubs_id_is_asked_once(hub: Connector) -> None:
+    assert hub.remote_hub_id() == "province"
+    Feed.hub = b'{"id": "elsewhere"}'
+    assert hub.remote_hub_id() == "province"

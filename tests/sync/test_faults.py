@@ -5,105 +5,18 @@ same versions, none lost, none doubled."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-import requests
 from flask import Flask
 
 from credithub.db import db
 from credithub.sync import service
 from tests.records.samples import ZHUJIAN, make_uscc, penalty
-from tests.sync.hubs import Hub
-
-
-class FaultProxy:
-    """Forwards to a real hub; each injected fault spoils the next matching request."""
-
-    faults: ClassVar[list[tuple[str, Any, str]]] = []  # (kind, value, path prefix)
-    last_feed: ClassVar[bytes | None] = None
-
-    def __init__(self, target: str) -> None:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                proxy.handle(self, "GET")
-
-            def do_POST(self) -> None:
-                proxy.handle(self, "POST")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.target = target
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        FaultProxy.faults, FaultProxy.last_feed = [], None
-
-    def start(self) -> FaultProxy:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def inject(self, kind: str, value: Any = None, times: int = 1, path: str = "/api/v1/") -> None:
-        FaultProxy.faults.extend([(kind, value, path)] * times)
-
-    def _take(self, path: str) -> tuple[str, Any, str] | None:
-        if path == "/api/v1/hub":
-            return None
-        for i, fault in enumerate(FaultProxy.faults):
-            if path.startswith(fault[2]):
-                return FaultProxy.faults.pop(i)
-        return None
-
-    def handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
-        body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
-        fault = self._take(h.path)
-        if fault and fault[0] == "status":
-            h.send_response(fault[1])
-            h.send_header("Retry-After", "0")
-            h.send_header("Content-Length", "0")
-            h.end_headers()
-            return
-        if fault and fault[0] == "delay":
-            time.sleep(fault[1])
-        headers = {
-            k: v for k, v in h.headers.items() if k.lower() in ("authorization", "content-type")
-        }
-        upstream = requests.request(
-            method, self.target + h.path, data=body, headers=headers, timeout=60
-        )
-        payload = upstream.content
-        if h.path.startswith("/api/v1/feed"):
-            if fault and fault[0] == "repeat" and FaultProxy.last_feed is not None:
-                payload = FaultProxy.last_feed
-            elif fault and fault[0] == "corrupt":
-                data = json.loads(payload)
-                if data["items"]:
-                    del data["items"][0]["record"]["subject"]
-                payload = json.dumps(data).encode()
-            FaultProxy.last_feed = upstream.content
-        h.send_response(upstream.status_code)
-        h.send_header("Content-Type", upstream.headers.get("Content-Type", "application/json"))
-        h.send_header("Content-Length", str(len(payload)))
-        h.end_headers()
-        if fault and fault[0] == "drop":
-            h.wfile.write(payload[: len(payload) // 2])  # half the answer, then the line goes dead
-            h.wfile.flush()
-            h.connection.shutdown(2)
-            return
-        h.wfile.write(payload)
+from tests.sync.hubs import FaultProxy, Hub
 
 
 @pytest.fixture

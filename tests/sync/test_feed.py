@@ -91,6 +91,13 @@ def test_pages_follow_the_cursor_and_skip_what_came_from_the_reader(
     assert first["has_more"] is True
     rest = feed(client, peer, int(first["next"]))
     assert [i["cursor"] for i in rest["items"]] == ["3", "4", "5"]
-    # A hub never receives back what it created: here every record's origin is this hub.
-    local = rest["items"][0]["record"]["origin"]["hub"]
-    assert feed(client, make_token("peer", hub=local))["items"] == []
+    # A hub never receives back what it created: what the province sent is not in its feed.
+    theirs = penalty("R-9") | {
+        "authority": {"name": "住建局", "uscc": ZHUJIAN},
+        "origin": {"hub": "province", "id": "p-9", "version": 1},
+    }
+    resp = client.post("/api/v1/records", json={"records": [theirs]}, headers=peer)
+    assert resp.get_json()["results"][0]["status"] == "created", resp.get_data(as_text=True)
+    assert [i["cursor"] for i in feed(client, peer)["items"]] == ["1", "2", "3", "4", "5"]
+    other = make_token("peer", hub="city-b")
+    assert [i["cursor"] for i in feed(client, other)["items"]] == ["1", "2", "3", "4", "5", "6"]
