@@ -283,6 +283,9 @@ def _normal_form(
         if k not in ("subject", "origin", "authority", "status", "revoked")
     }
     content["authority"] = {"name": authority_name, "uscc": authority_uscc}
+    # The subject's name as this decision states it: the record keeps it whatever the subject
+    # is called later (the subject's current name follows the latest decision, entities.names).
+    content["subject"] = {"name": subject.name}
     if "legal_rep" in data["subject"]:
         rep = data["subject"]["legal_rep"]
         content["legal_rep"] = {"name": rep["name"]}
