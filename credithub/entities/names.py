@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, one_of
+from credithub.db import bulk_insert, one_of, table_of
 from credithub.entities.models import Subject, SubjectName
 
 _CHUNK = 400
@@ -90,10 +90,16 @@ def note_known(
                     {"subject_id": sid, "name": name, "first_seen": first, "last_seen": last}
                 )
             elif (first, last) != had[1:]:
-                widened.append({"id": had[0], "first_seen": first, "last_seen": last})
+                widened.append({"row_id": had[0], "first": first, "last": last})
         if names.current != subject.name:
             subject.name = names.current
     if widened:
-        session.execute(update(SubjectName), widened)
+        table = table_of(SubjectName)
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(first_seen=bindparam("first"), last_seen=bindparam("last")),
+            widened,
+        )
     if added:
         bulk_insert(session, SubjectName, added)

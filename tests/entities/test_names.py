@@ -134,8 +134,9 @@ def test_a_rename_keeps_each_record_as_its_decision_states_it(
         NEW: ("2026-04-01", "2026-04-01"),
         OLDER: ("2024-02-01", "2024-02-01"),
     }
-    by_name = {r["ref"]: r["subject"]["name"] for r in profile["records"]}
-    assert by_name == {"呼住建罚〔2025〕3号": OLD, "呼住建罚〔2026〕9号": NEW, "呼住建罚〔2024〕1号": OLDER}
+    by_ref = {r["ref"]: r["subject"]["name"] for r in profile["records"]}
+    refs = ("呼住建罚〔2025〕3号", "呼住建罚〔2026〕9号", "呼住建罚〔2024〕1号")
+    assert by_ref == dict(zip(refs, (OLD, NEW, OLDER), strict=True))
     for former in (OLD, OLDER):
         found = client.get("/api/v1/entities", query_string={"q": former}, headers=zhujian)
         assert [i["uscc"] for i in found.get_json()["items"]] == [BEIJIANG]
