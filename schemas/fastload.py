@@ -7,7 +7,8 @@ a field or hook it does not know. The caller then loads that item with the schem
 says what is wrong in its own words. So an item is either loaded as the schema loads it, or
 handed to the schema: the fast path never accepts what the schema refuses, nor words an error.
 
-What it knows: strings, integers, lists of strings, ISO dates, nested schemas, and the
+What it knows: strings, integers, lists of strings, ISO dates, nested schemas (also one that
+declares a `shorthand`: a plain string standing for the object of that one field), and the
 validators Length, OneOf and Range; any other field is deserialized by the field itself, any
 other validator called as the schema would call it. A schema with pre/post-load hooks, field
 validators (`@validates`), renamed keys or load defaults is not compiled (None).
@@ -102,10 +103,11 @@ def _field_check(field: fields.Field, name: str) -> Check | None:
         and field.format in (None, "iso", "iso8601")
     ):
         check = _date(field, name)
-    elif isinstance(field, fields.Nested) and kind is fields.Nested:
+    elif isinstance(field, fields.Nested) and (kind is fields.Nested or _shorthand(field)):
         plain = field.unknown is None and not field.many
         nested = compile_loader(field.schema) if plain else None
-        check = _nested(nested) if nested is not None and not field.validators else None
+        shorthand = _shorthand(field)
+        check = _nested(nested, shorthand) if nested is not None and not field.validators else None
     else:
         check = None
     if check is None:  # let the field do it, as the schema would
@@ -205,8 +207,21 @@ def _date(field: fields.Field, name: str) -> Check:
     return check
 
 
-def _nested(load: Callable[[Any], dict[str, Any]]) -> Check:
-    return load
+def _shorthand(field: fields.Nested) -> str | None:
+    """The key a plain string stands for, on a nested field that declares one (`shorthand`:
+    it loads a string `s` as the object `{shorthand: s}`)."""
+    key = getattr(type(field), "shorthand", None)
+    return key if isinstance(key, str) else None
+
+
+def _nested(load: Callable[[Any], dict[str, Any]], shorthand: str | None = None) -> Check:
+    if shorthand is None:
+        return load
+
+    def check(value: Any) -> Any:
+        return load({shorthand: value} if type(value) is str else value)
+
+    return check
 
 
 def _generic(field: fields.Field, name: str) -> Check:

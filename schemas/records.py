@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any
 
@@ -50,6 +52,30 @@ class LegalRepSchema(StrictSchema):
     id_number = fields.String(metadata={"description": "personal data: stored encrypted"})
 
 
+class LegalRepField(fields.Nested):
+    """`legal_rep`: a name, or `{"name", "id_type", "id_number"}`; a name loads as `{"name"}`."""
+
+    shorthand = "name"  # a plain string stands for this field alone (schemas.fastload reads it)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kind = "a name, or an object with name, id_type and id_number"
+        super().__init__(LegalRepSchema, error_messages={"type": kind}, **kwargs)
+
+    def _deserialize(
+        self,
+        value: Any,
+        attr: str | None,
+        data: Mapping[str, Any] | None,
+        partial: bool | Sequence[str] | AbstractSet[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if isinstance(value, str):
+            value = {self.shorthand: value}
+        elif not isinstance(value, Mapping):
+            raise self.make_error("type")
+        return super()._deserialize(value, attr, data, partial, **kwargs)
+
+
 class SubjectInSchema(StrictSchema):
     type = fields.String(
         required=True, validate=validate.OneOf(["organization", "individual_business", "person"])
@@ -58,7 +84,9 @@ class SubjectInSchema(StrictSchema):
     uscc = fields.String()
     id_type = fields.String()
     id_number = fields.String(metadata={"description": "personal data: POST bodies only"})
-    legal_rep = fields.Nested(LegalRepSchema)
+    legal_rep = LegalRepField(
+        metadata={"description": "a name, or an object with its identifier (links the person)"}
+    )
     legacy_codes = fields.Nested(LegacyCodesSchema)
 
 

@@ -8,27 +8,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
-
-from marshmallow import ValidationError
 
 from credithub.db import JsonText, canonical_json, new_id
 from credithub.entities.identifiers import IdentifierError, Uscc, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
 from credithub.errors import Invalid
+from credithub.records.codes import check_codes, check_listing
+from credithub.records.loaders import DATE_FIELDS, Loader, load_api_record
+from credithub.records.loaders import load_by_schema as load_by_schema
+from credithub.records.loaders import load_checked_record as load_checked_record
 from credithub.rules.pack import RulePack, add_months
-from schemas.fastload import Decline, compile_loader
-from schemas.records import RecordInSchema
 
 CHINA = timezone(timedelta(hours=8))  # dates in records are dates in China (no DST)
-_SCHEMA = RecordInSchema()
-_FAST = compile_loader(_SCHEMA)
-_DATE_FIELDS = ("decided_on", "occurred_on", "listed_on", "awarded_on")
-_ALL_DATES = (*_DATE_FIELDS, "valid_until", "publish_until", "expires_on")
 # What storage holds, whichever edge the record came through.
 _LIMITS = tuple(
     (path, path.split("."), limit)
@@ -119,48 +113,6 @@ def _canonical(content: dict[str, Any]) -> bytes:
     return canonical_json(content, floats=())  # no floats: amounts are decimals
 
 
-Loader = Callable[[Any], dict[str, Any]]
-
-
-def load_api_record(item: Any) -> dict[str, Any]:
-    """The JSON API's edge (and a peer's): the record schema checks shape, types and limits.
-
-    A record in the plain form (what departments' systems and peers send) takes the schema's
-    compiled path (`schemas.fastload`: what `load` gives, at a ninth of the cost); anything it
-    cannot vouch for goes through the schema itself, with the schema's own errors.
-    """
-    if _FAST is not None:
-        try:
-            return _FAST(item)
-        except Decline:
-            pass
-    return load_by_schema(item)
-
-
-def load_by_schema(item: Any) -> dict[str, Any]:
-    """`load_api_record` through marshmallow's own machinery."""
-    if not isinstance(item, dict):
-        raise Invalid("a record must be an object", {"record": ["must be an object"]})
-    try:
-        data: dict[str, Any] = _SCHEMA.load(item)
-    except ValidationError as exc:
-        raise Invalid("the record is not valid", _flatten(exc.normalized_messages())) from None
-    return data
-
-
-def load_checked_record(item: dict[str, Any]) -> dict[str, Any]:
-    """A record from an edge parser that already checked every field (the 双公示 parser):
-    only its ISO texts become dates and decimals."""
-    data = dict(item)
-    for name in _ALL_DATES:
-        if name in data:
-            data[name] = date.fromisoformat(data[name])
-    for name in ("fine_yuan", "confiscated_yuan"):
-        if name in data:
-            data[name] = Decimal(data[name])
-    return data
-
-
 def prepare(
     index: int,
     item: Any,
@@ -179,7 +131,7 @@ def prepare(
     warnings: list[str] = []
     _check_storage_limits(data, errors)
 
-    for name in _DATE_FIELDS:
+    for name in DATE_FIELDS:
         if name in data and data[name] > today:
             errors.setdefault(name, []).append(
                 f"in the future (today is {today.isoformat()} in China)"
@@ -191,10 +143,11 @@ def prepare(
         warnings.extend(found)
     except Invalid as exc:
         _merge(errors, exc.errors)
-    legal_rep = _legal_rep(data["subject"].get("legal_rep"), errors)
+    legal_rep = _legal_rep(data["subject"].get("legal_rep"), errors, allow)
 
     authority_uscc, authority_name = _authority(data, actor, errors, warnings, allow)
-    _check_codes(data, pack, errors)
+    check_codes(data, pack, errors)
+    check_listing(data, pack, errors, warnings)
     if errors:
         raise Invalid("the record is not valid", errors)
     assert subject is not None
@@ -262,6 +215,9 @@ def _normal_form(
         if k not in ("subject", "origin", "authority", "status", "revoked")
     }
     content["authority"] = {"name": authority_name, "uscc": authority_uscc}
+    # The subject's name as this decision states it: the record keeps it whatever the subject
+    # is called later (the subject's current name follows the latest decision, entities.names).
+    content["subject"] = {"name": subject.name}
     if "legal_rep" in data["subject"]:
         rep = data["subject"]["legal_rep"]
         content["legal_rep"] = {"name": rep["name"]}
@@ -336,44 +292,20 @@ def _authority_uscc(code: str, allow: frozenset[str]) -> tuple[Uscc, tuple[str, 
     return parsed, tuple(found)
 
 
-def _legal_rep(rep: dict[str, Any] | None, errors: dict[str, list[str]]) -> SubjectRef | None:
+def _legal_rep(
+    rep: dict[str, Any] | None, errors: dict[str, list[str]], allow: frozenset[str]
+) -> SubjectRef | None:
+    """The legal representative as a person to link, when named with an ID number. A name
+    alone (`"legal_rep": "王建军"` or `{"name": …}`) is kept as the record states it and links
+    no one: a name does not tell one person from another."""
     if not rep or not rep.get("id_number"):
         return None
     try:
-        ref, _ = parse_subject({"type": "person", **rep}, prefix="subject.legal_rep")
+        ref, _ = parse_subject({"type": "person", **rep}, "subject.legal_rep", allow)
     except Invalid as exc:
         _merge(errors, exc.errors)
         return None
     return ref
-
-
-def _check_codes(data: dict[str, Any], pack: RulePack, errors: dict[str, list[str]]) -> None:
-    """Codes, lists, categories and domains must exist in the published rule pack."""
-    kind = data["kind"]
-    if data.get("categories"):
-        try:
-            # Older (2016) wording is mapped to the current categories here, once.
-            data["categories"] = pack.normalize_categories(data["categories"])
-        except ValueError as exc:
-            errors.setdefault("categories", []).append(str(exc))
-    if data.get("sector") and data["sector"] not in pack.sectors:
-        errors.setdefault("sector", []).append(
-            f"unknown sector {data['sector']!r}; one of {', '.join(sorted(pack.sectors))}"
-        )
-    checks: dict[str, tuple[str, Mapping[str, Any], str]] = {
-        "misconduct": ("code", pack.misconduct, "misconduct code"),
-        "commendation": ("code", pack.commendations, "commendation code"),
-        "blacklist": ("list", pack.lists, "list code"),
-    }
-    if kind in checks:
-        name, known, what = checks[kind]
-        if data.get(name) not in known:
-            errors.setdefault(name, []).append(
-                f"unknown {what} {data.get(name)!r} (see /api/v1/rules)"
-            )
-    for domain in data.get("domains") or []:
-        if domain not in pack.domains:
-            errors.setdefault("domains", []).append(f"unknown domain {domain!r}")
 
 
 def _merge(errors: dict[str, list[str]], more: dict[str, Any]) -> None:
@@ -381,18 +313,3 @@ def _merge(errors: dict[str, list[str]], more: dict[str, Any]) -> None:
         errors.setdefault(key, []).extend(
             messages if isinstance(messages, list) else [str(messages)]
         )
-
-
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested error dicts as flat dotted keys: {"subject.name": [...]}."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, dict):
-                flat.update(_flatten(value, name))
-            else:
-                flat[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    else:
-        flat[prefix or "record"] = [str(messages)]
-    return flat

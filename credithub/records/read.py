@@ -68,6 +68,8 @@ def to_output(
     """
     out: dict[str, Any] = {"id": row["id"], **content_of(row)}
     subject = dict(subjects[row["subject_id"]])
+    # The name the record's decision states (a record stored before it was kept: the current).
+    subject["name"] = (out.pop("subject", None) or subject)["name"]
     rep = out.pop("legal_rep", None)
     if rep is not None or row.get("legal_rep_id"):
         rep_summary = subjects.get(row.get("legal_rep_id") or "", {})

@@ -334,3 +334,94 @@ def test_unknown_record_and_bad_filters(client: FlaskClient, zhujian: Headers) -
         ).status_code
         == 404
     )
+
+
+def listing(ref: str, list_code: str, subject: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "blacklist",
+        "ref": ref,
+        "decided_on": "2026-06-02",
+        "list": list_code,
+        "subject": subject,
+        **extra,
+    }
+
+
+def test_a_legal_representative_may_be_a_plain_name(
+    app: Flask, client: FlaskClient, zhujian: Headers
+) -> None:
+    by_name = {**samples.represented(), "legal_rep": "王建军"}
+    body = push(
+        client,
+        zhujian,
+        penalty("R-1", subject=by_name),
+        listing("R-2", "ggzy-serious", by_name),
+        listing("R-3", "ggzy-serious", {**by_name, "legal_rep": {"name": "王建军"}}),
+    ).get_json()
+    assert [r["status"] for r in body["results"]] == ["created"] * 3, body
+    # A name alone links no one (it does not tell one person from another): no person subject,
+    # and where the list would reach the legal representative the answer says it does not.
+    assert count(app, Subject) == 1
+    assert "warnings" not in body["results"][0]
+    for result in body["results"][1:]:
+        [warning] = result["warnings"]
+        assert warning.startswith("subject.legal_rep: named without an ID number")
+        assert "ggzy-serious" in warning
+    for result in body["results"]:
+        got = client.get(f"/api/v1/records/{result['id']}", headers=zhujian).get_json()
+        rep = {"name": "王建军", "id_type": None, "id_number": None}
+        assert got["subject"]["legal_rep"] == rep
+        assert got["history"][0]["record"]["subject"]["legal_rep"] == rep
+    # The name and the object holding only the name are the same record.
+    again = push(
+        client, zhujian, penalty("R-1", subject={**by_name, "legal_rep": {"name": "王建军"}})
+    )
+    assert again.get_json()["results"][0]["status"] == "unchanged"
+
+
+@pytest.mark.parametrize(
+    ("legal_rep", "field"),
+    [
+        ("", "subject.legal_rep.name"),
+        ("王" * 101, "subject.legal_rep.name"),
+        (7, "subject.legal_rep"),
+    ],
+)
+def test_a_bad_legal_representative_is_refused(
+    client: FlaskClient, zhujian: Headers, legal_rep: Any, field: str
+) -> None:
+    subject = {**samples.represented(), "legal_rep": legal_rep}
+    result = push(client, zhujian, penalty(subject=subject)).get_json()["results"][0]
+    assert result["status"] == "rejected"
+    assert field in result["errors"], result["errors"]
+
+
+def test_a_list_takes_only_its_subject_types(
+    app: Flask, client: FlaskClient, zhujian: Headers, make_token: Callable[..., Headers]
+) -> None:
+    org = {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": SHUDAO}
+    person = samples.person_subject()
+    body = push(
+        client,
+        zhujian,
+        listing("L-1", "expert-disqualified", org),  # persons only
+        listing("L-2", "agency-banned", person),  # organizations only
+        listing("L-3", "expert-disqualified", person),
+        listing("L-4", "ggzy-serious", person),
+    ).get_json()
+    assert [r["status"] for r in body["results"]] == ["rejected", "rejected", "created", "created"]
+    [refused] = body["results"][0]["errors"]["subject.type"]
+    assert "expert-disqualified" in refused
+    assert "takes only persons, not organizations" in refused
+    [refused] = body["results"][1]["errors"]["subject.type"]
+    assert "agency-banned" in refused
+    assert "takes only organizations, not persons" in refused
+    assert count(app, Record) == 2
+    # A peer's listing is its origin hub's decision: taken as sent, with a warning.
+    peer = make_token("peer", hub="city-x")
+    origin = {"hub": "city-x", "id": "x-1", "version": 1}
+    sent = listing("L-5", "expert-disqualified", org, origin=origin)
+    sent["authority"] = {"name": "住建局", "uscc": ZHUJIAN}
+    [result] = push(client, peer, sent).get_json()["results"]
+    assert result["status"] == "created"
+    assert any("subject.type: list expert-disqualified" in w for w in result["warnings"])
