@@ -12,6 +12,8 @@ from flask import Flask
 
 from credithub.config import Settings, ensure_instance_secrets, key_bytes, load_settings
 
+DEFAULT_COLLECTOR_THRESHOLDS = gc.get_threshold()  # the interpreter's own, as it started
+
 __version__ = "0.1.0"
 
 
@@ -39,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: a flat list of steps, none of which queries the database."""
     settings = load_settings(config)
     app = App(__name__, instance_path=str(settings.instance_path.resolve()))
-    configure_runtime()
+    configure_runtime(settings)
     configure_settings(app, settings)
     configure_logging(app, settings)
     configure_database(app, settings)
@@ -52,18 +54,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_errors(app)
     configure_api(app)
     configure_requests(app, settings)
-    configure_check_lane(app)
+    configure_check_lane(app, settings)
     return app
 
 
-def configure_runtime() -> None:
+def configure_runtime(settings: Settings) -> None:
     """Collect reference cycles less often than Python's default (every 700 new containers).
 
     A batch of 5,000 records builds about a million short-lived objects that reference counting
     frees; at the default the cycle collector scanned the whole heap so often that it took a
     quarter of an import's time (bench/ingest.py). Cycles are still collected.
+    `server.collector_threshold = 0` keeps Python's defaults.
     """
-    gc.set_threshold(50_000, 20, 10)
+    threshold = settings.server.collector_threshold
+    gc.set_threshold(*((threshold, 20, 10) if threshold else DEFAULT_COLLECTOR_THRESHOLDS))
 
 
 def configure_settings(app: Flask, settings: Settings) -> None:
@@ -182,11 +186,12 @@ def configure_requests(app: Flask, settings: Settings) -> None:
     middleware.init_app(app)
 
 
-def configure_check_lane(app: Flask) -> None:
+def configure_check_lane(app: Flask, settings: Settings) -> None:
     """The usual single check answered in front of Flask's dispatch (standing/lane.py)."""
     from credithub.standing import lane
 
-    lane.install(app)
+    if settings.check.lane:
+        lane.install(app)
 
 
 def settings() -> Settings:

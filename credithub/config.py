@@ -63,6 +63,9 @@ class ServerSettings:
     port: int = 8080
     workers: int = 2
     max_body_mb: int = 64  # bodies over this are refused before they are read
+    # The cycle collector's first threshold (new containers between collections); 0: Python's
+    # default (700). See configure_runtime and docs/performance.md.
+    collector_threshold: int = 50_000
     # A push of at least this many records is checked part by part in a helper process while
     # the worker writes the parts before (records/apart.py). 0: always in the worker itself.
     prepare_apart_from: int = 1000
@@ -98,6 +101,9 @@ class CheckSettings:
     # them in one transaction; a worker killed outright loses at most that window of rows.
     # 0: each single check writes its row in its own request. Batches always write in theirs.
     log_flush_ms: int = 1000
+    # The usual single check answered in front of Flask's dispatch (standing/lane.py).
+    # false: every check takes Flask's path (same answers; docs/performance.md).
+    lane: bool = True
 
 
 @dataclass

@@ -219,3 +219,17 @@ def test_openapi_describes_endpoints_and_security(client: FlaskClient) -> None:
     single = spec["paths"]["/api/v1/check/{uscc}"]["get"]  # its own query reader documents it
     assert {p["name"] for p in single["parameters"]} >= {"domain", "at"}
     assert "CheckResult" in str(single["responses"]["200"])
+
+
+def test_the_collector_threshold_is_a_setting(app_factory: Callable[..., Flask]) -> None:
+    import gc
+
+    from credithub import DEFAULT_COLLECTOR_THRESHOLDS
+
+    try:
+        app_factory(server={"collector_threshold": 0})
+        assert gc.get_threshold() == DEFAULT_COLLECTOR_THRESHOLDS
+        app_factory()
+        assert gc.get_threshold() == (50_000, 20, 10)
+    finally:
+        gc.set_threshold(50_000, 20, 10)

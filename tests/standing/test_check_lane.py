@@ -320,3 +320,15 @@ def test_the_lane_and_the_view_answer_with_the_one_single_check(
     _, laned = paths.get(f"{url}&at=2026-07-01", bidding)  # the view's own query reader
     assert not laned
     assert calls == [(SHUDAO, "construction")] * 3
+
+
+def test_with_the_lane_switched_off_flask_answers_every_check(
+    app_factory: Callable[..., Flask], make_token: Callable[..., Headers], frozen: None
+) -> None:
+    app = app_factory(check={"lane": False})
+    assert not isinstance(app.wsgi_app, CheckLane)
+    resp = app.test_client().get(
+        f"/api/v1/check/{KNOWN_CLEAR}?domain=construction", headers=make_token("consumer")
+    )
+    assert resp.status_code == 200
+    assert resp.get_json()["verdict"] == "clear"
