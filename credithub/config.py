@@ -64,7 +64,7 @@ class ServerSettings:
     workers: int = 2
     max_body_mb: int = 64  # bodies over this are refused before they are read
     # The cycle collector's first threshold (new containers between collections); 0: Python's
-    # default (700). See configure_runtime and docs/performance.md.
+    # default (700), and bulk views no longer pause it. See docs/performance.md.
     collector_threshold: int = 50_000
     # A push of at least this many records is checked part by part in a helper process while
     # the worker writes the parts before (records/apart.py). 0: always in the worker itself.

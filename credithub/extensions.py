@@ -75,12 +75,14 @@ def collector_paused(view: Callable[..., Any]) -> Callable[..., Any]:
     A batch of thousands holds some hundred thousand objects alive at once (its body, the
     stored rows, the answers); the collector would scan them again and again while they pile
     up, for reference cycles such a request makes few of. Whatever garbage the request leaves
-    is freed as its references go, or at the next collection.
+    is freed as its references go, or at the next collection. With
+    `server.collector_threshold = 0` (the collector left as Python sets it) it is not paused.
     """
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not gc.isenabled():
+        tuned = current_app.extensions["credithub.settings"].server.collector_threshold
+        if not gc.isenabled() or not tuned:
             return view(*args, **kwargs)
         gc.disable()
         try:

@@ -233,3 +233,22 @@ def test_the_collector_threshold_is_a_setting(app_factory: Callable[..., Flask])
         assert gc.get_threshold() == (50_000, 20, 10)
     finally:
         gc.set_threshold(50_000, 20, 10)
+
+
+@pytest.mark.parametrize(("threshold", "paused"), [(50_000, True), (0, False)])
+def test_bulk_views_pause_the_collector_only_where_it_is_tuned(
+    app_factory: Callable[..., Flask], threshold: int, paused: bool
+) -> None:
+    import gc
+
+    from credithub.extensions import collector_paused
+
+    seen: list[bool] = []
+    view = collector_paused(lambda: seen.append(gc.isenabled()))
+    try:
+        with app_factory(server={"collector_threshold": threshold}).app_context():
+            view()
+    finally:
+        gc.set_threshold(50_000, 20, 10)
+    assert seen == [not paused]
+    assert gc.isenabled()
