@@ -75,6 +75,7 @@ def _run(database_url: str, instance: Path, compiled: bool) -> tuple[Any, Any]:
             }
             for r in db.session.scalars(select(Record).order_by(Record.ref))
         ]
+    with app.app_context():
         db.engine.dispose()
     ids: dict[str, str] = {}
     return _without_ids(answers, ids), _without_ids(rows, ids)
