@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_personal_data(app, settings)
     configure_identifiers(app, settings)
     configure_rules(app, settings)
+    configure_ingest(settings)
     configure_connectors(settings)
     configure_authentication(app, settings)
     configure_errors(app)
@@ -114,6 +115,12 @@ def configure_check_log(app: Flask, settings: Settings) -> None:
     engine = app.extensions["credithub.db"][0]
     flush_ms = settings.check.log_flush_ms
     app.extensions["credithub.check_log"] = CheckLogBuffer(engine, flush_ms) if flush_ms else None
+
+
+def configure_ingest(settings: Settings) -> None:
+    from credithub.records.loaders import use_compiled_loader
+
+    use_compiled_loader(settings.ingest.compiled_loader)
 
 
 def configure_personal_data(app: Flask, settings: Settings) -> None:

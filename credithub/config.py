@@ -107,6 +107,13 @@ class CheckSettings:
 
 
 @dataclass
+class IngestSettings:
+    # Speed mechanism (docs/performance.md): JSON records load on a compiled path of the record
+    # schema (schemas/fastload.py). false: every record goes through the schema itself.
+    compiled_loader: bool = True
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -117,6 +124,7 @@ class Settings:
     rules: RulesSettings = field(default_factory=RulesSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     check: CheckSettings = field(default_factory=CheckSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))

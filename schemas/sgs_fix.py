@@ -5,11 +5,12 @@ warnings."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schemas.sgs_fields import mask_id, mask_id_numbers, show
-from schemas.sgs_table import SUBJECT_LABELS, norm
+from schemas.sgs_table import SUBJECT_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ INFERRED: tuple[str, ...] = (
 # business's): the subject type follows from them.
 _ORGANIZATION_CODES = ("CF_XDR_ZZJG", "CF_XDR_SYDW", "CF_XDR_SHZZ")
 _ORGANIZATION = SUBJECT_LABELS["organization"]
+# A unified social credit code's shape (GB 32100: 18 characters, no I, O, S, V or Z).
+_USCC_SHAPED = re.compile(r"[0-9A-HJ-NP-RTUWXY]{18}")
 
 
 def name_from_platform(
@@ -63,8 +66,10 @@ def infer_2016(
         warnings.append("2016 field set: CF_WFXW (违法行为类型) is taken from CF_SY (违法事实)")
     if not v.get("CF_YXQ"):
         warnings.append("2016 field set: CF_YXQ (处罚有效期) unknown: recorded without an end date")
-    _sender_unit(v, "CF_CFJG", "CF_CFJGDM", "处罚机关", sender, errors, warnings)
-    _sender_unit(v, "CF_SJLY", "CF_SJLYDM", "数据来源单位", sender, errors, warnings)
+    _sender_unit(v, "CF_CFJG", "CF_CFJGDM", "处罚机关", sender, None, errors, warnings)
+    # 数据来源单位 is the sender, under the name the row gives it as 处罚机关 if it does.
+    own = v.get("CF_CFJG") if sender and v.get("CF_CFJGDM") == sender.uscc else None
+    _sender_unit(v, "CF_SJLY", "CF_SJLYDM", "数据来源单位", sender, own, errors, warnings)
 
 
 def _subject_type(v: dict[str, str], errors: dict[str, list[str]], warnings: list[str]) -> None:
@@ -93,11 +98,15 @@ def _sender_unit(
     uscc_code: str,
     what: str,
     sender: Sender | None,
+    known_name: str | None,
     errors: dict[str, list[str]],
     warnings: list[str],
 ) -> None:
-    """A unit's code, absent from a 2016 row, is the sending department's: only for a row that
-    names that department (or names no unit)."""
+    """A unit's code, absent from a 2016 row, is the sending department's: the row's unit is
+    taken to be its sender, and the name the row gives it is kept as the unit's name (a
+    client's name is only a label). The row is rejected only when the name cell holds a unit
+    code that is not the sender's: the only way a 2016 row shows another unit for certain.
+    Without a name the unit is named `known_name`, else by the sender's client name."""
     if v.get(uscc_code):
         return
     if sender is None:
@@ -106,20 +115,25 @@ def _sender_unit(
             "department, and this file was not sent by a department"
         ]
         return
-    name = v.get(name_code)
-    if name and norm(name) != norm(sender.name):
-        errors[name_code] = [
-            f"2016 field set: {what} {show(name)} is not the sending department "
-            f"({show(sender.name)}); the file carries no {what} code, so it can only be the "
-            "sender's own: send the current field set with " + uscc_code
-        ]
-        return
+    name = v.get(name_code, "")
+    code = "".join(name.split()).upper()
+    if _USCC_SHAPED.fullmatch(code):
+        if code != sender.uscc:
+            errors[name_code] = [
+                f"2016 field set: {what} {show(name)} is a code other than the sending "
+                f"department's ({sender.uscc}); the file carries no {what} code, so the unit "
+                f"can only be the sender: send the current field set with {uscc_code}"
+            ]
+            return
+        name = ""  # the sender's own code where its name belongs: no name given
     if not name:
-        v[name_code] = sender.name
-        warnings.append(f"2016 field set: {name_code} ({what}) inferred as {sender.name}")
+        name = known_name or sender.name
+        warnings.append(f"2016 field set: {name_code} ({what}) inferred as {name}")
+    v[name_code] = name
     v[uscc_code] = sender.uscc
     warnings.append(
-        f"2016 field set: {uscc_code} ({what} code) inferred as {sender.uscc}, the sender's"
+        f"2016 field set: {uscc_code} ({what} code) inferred as {sender.uscc}, the sending "
+        f"department's (a 2016 row's {what} is taken to be its sender, named {name})"
     )
 
 

@@ -125,8 +125,7 @@ class FileDropConnector(Connector):
                 encode_rows([row], self.row_codec)  # one bad character fails its row, not a file
             except (RowError, UnicodeEncodeError) as exc:
                 reason = str(exc) if isinstance(exc, RowError) else f"not {self.row_codec} text"
-                secrets = _id_numbers(record)
-                results[i] = PushResult(cursor, False, mask(f"not written: {reason}", secrets))
+                results[i] = PushResult(cursor, False, mask(f"not written: {reason}"))
                 continue
             pending.append((i, cursor, row))
 
@@ -215,13 +214,10 @@ class FileDropConnector(Connector):
             columns.learn(row.raw)
             item, row_errors = feed_item(row, columns, self.hub_id)
             if item is None:
-                errors.extend(row_messages(name, row, row_errors, columns))
+                errors.extend(row_messages(name, row, row_errors))
             else:
                 changes.append(item)
-                notes.extend(
-                    mask(f"file {name} row {row.index + 1}: {w}", columns.secrets(row.raw))
-                    for w in row.warnings
-                )
+                notes.extend(mask(f"file {name} row {row.index + 1}: {w}") for w in row.warnings)
         # Only a file read to its end reports: a file failing half-way reports its failure.
         self.last_pull_errors.extend(errors)
         self.last_pull_warnings.extend(notes)
@@ -279,15 +275,3 @@ class FileDropConnector(Connector):
             # and the next acknowledge moves them.
             raise RetriableError(mask(f"cannot move into {files.DONE}/: " + "; ".join(problems)))
         return moved
-
-
-def _id_numbers(record: Mapping[str, Any]) -> list[str]:
-    """The ID numbers a change carries, to keep them out of any message."""
-    subject = record.get("subject")
-    if not isinstance(subject, Mapping):
-        return []
-    found = [subject.get("id_number")]
-    rep = subject.get("legal_rep")
-    if isinstance(rep, Mapping):
-        found.append(rep.get("id_number"))
-    return [str(v) for v in found if v]

@@ -18,7 +18,7 @@ from typing import Any
 
 from schemas.sgs import SgsRow, map_row
 from schemas.sgs_out import record_cells
-from schemas.sgs_table import CURRENT_NAMES, ID_CODES, LEGACY_CODES, norm, resolve
+from schemas.sgs_table import CURRENT_NAMES, LEGACY_CODES, norm
 
 CODES: tuple[str, ...] = tuple(CURRENT_NAMES)
 EXTRA: tuple[str, ...] = ("OP", "ORIGIN_HUB", "ORIGIN_ID", "ORIGIN_VERSION", "CURSOR")
@@ -38,11 +38,9 @@ def china_today() -> date:
     return datetime.now(_CHINA).date()
 
 
-def mask(text: str, secrets: Iterable[str] = ()) -> str:
-    """Hide ID numbers in a message: the known ones of the row and anything shaped like one."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "<masked>")
+def mask(text: str) -> str:
+    """Hide anything shaped like an ID number in a message. The rows' own ID columns need no
+    more: the parser keeps them masked in the raw row, and its messages never echo them."""
     return _ID_LIKE.sub("<masked>", text)
 
 
@@ -114,7 +112,7 @@ def stable_id(record: Mapping[str, Any]) -> str:
 
 
 class Columns:
-    """What the reader needs from a file's columns: the exchange columns and the ID columns.
+    """What the reader needs from a file's columns: the exchange columns.
 
     Learned from the rows themselves: JSON rows each carry their own keys, so a later row may
     name a column the first one lacked.
@@ -122,7 +120,6 @@ class Columns:
 
     def __init__(self) -> None:
         self.extra: dict[str, str] = {}
-        self.ids: list[str] = []
         self._seen: set[str] = set()
 
     def learn(self, raw: Mapping[str, str]) -> None:
@@ -132,16 +129,11 @@ class Columns:
             key = norm(name)
             if key in EXTRA:
                 self.extra.setdefault(key, name)
-            elif resolve(name) in ID_CODES:
-                self.ids.append(name)
         self._seen.update(raw)
 
     def get(self, raw: Mapping[str, str], name: str) -> str:
         column = self.extra.get(name)
         return str(raw.get(column, "")).strip() if column else ""
-
-    def secrets(self, raw: Mapping[str, str]) -> list[str]:
-        return [str(raw[c]).strip() for c in self.ids if raw.get(c)]
 
 
 def feed_item(
@@ -168,13 +160,10 @@ def feed_item(
 _STATUS_OF = {"upsert": "active", "revoke": "revoked", "repair": "repaired", "expire": "expired"}
 
 
-def row_messages(
-    file: str, row: SgsRow, errors: dict[str, list[str]], columns: Columns
-) -> list[str]:
+def row_messages(file: str, row: SgsRow, errors: dict[str, list[str]]) -> list[str]:
     """One "file X row N: field: reason" line per reason, ID numbers masked."""
-    secrets = columns.secrets(row.raw)
     return [
-        mask(f"file {file} row {row.index + 1}: {code}: {reason}", secrets)
+        mask(f"file {file} row {row.index + 1}: {code}: {reason}")
         for code, reasons in errors.items()
         for reason in reasons
     ]

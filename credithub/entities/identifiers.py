@@ -9,6 +9,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from schemas.sgs_fields import mask_id
+
 __all__ = [
     "LEGACY_SCHEMES",
     "USCC_ALPHABET",
@@ -194,12 +196,8 @@ def parse_id_card(value: str) -> str:
 
 
 def mask_id_number(value: str) -> str:
-    """Mask an ID number for display: first 6 and last 4 characters, stars between."""
-    number = normalize(value)
-    # Below 15 characters (the old ID format) showing 10 would hide too little.
-    if len(number) < 15:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    """Mask an ID number for display (`schemas.sgs_fields.mask_id`, once normalised)."""
+    return mask_id(normalize(value))
 
 
 def parse_org_code(value: str) -> str:

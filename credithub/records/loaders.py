@@ -18,7 +18,8 @@ from schemas.fastload import Decline, compile_loader
 from schemas.records import RecordInSchema
 
 _SCHEMA = RecordInSchema()
-_FAST = compile_loader(_SCHEMA)
+_COMPILED = compile_loader(_SCHEMA)
+_FAST = _COMPILED
 DATE_FIELDS = ("decided_on", "occurred_on", "listed_on", "awarded_on")
 _ALL_DATES = (*DATE_FIELDS, "valid_until", "publish_until", "expires_on")
 Loader = Callable[[Any], dict[str, Any]]
@@ -29,7 +30,8 @@ def load_api_record(item: Any) -> dict[str, Any]:
 
     A record in the plain form (what departments' systems and peers send) takes the schema's
     compiled path (`schemas.fastload`: what `load` gives, at a ninth of the cost); anything it
-    cannot vouch for goes through the schema itself, with the schema's own errors.
+    cannot vouch for goes through the schema itself, with the schema's own errors. With
+    `[ingest] compiled_loader = false`, every record goes through the schema.
     """
     if _FAST is not None:
         try:
@@ -37,6 +39,14 @@ def load_api_record(item: Any) -> dict[str, Any]:
         except Decline:
             pass
     return load_by_schema(item)
+
+
+def use_compiled_loader(on: bool) -> None:
+    """`[ingest] compiled_loader`: false loads every record through the schema itself (the
+    plain path). It holds for the process (and the helpers it forks); the app sets it when
+    it is built."""
+    global _FAST
+    _FAST = _COMPILED if on else None
 
 
 def load_by_schema(item: Any) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def _subjects(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Any]]
 
 
 def _summary(subject: Mapping[str, Any]) -> dict[str, Any]:
-    """The subject as the API shows it in a record (records.service.subject_summaries)."""
+    """The subject as the API shows it in a record (records.read.subject_summaries)."""
     return {
         "id": subject["id"],
         "type": subject["type"],

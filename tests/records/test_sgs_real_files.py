@@ -18,6 +18,7 @@ from credithub.db import db
 from credithub.records.models import Record
 from tests.records.samples import (
     BEIJIANG,
+    CAIZHENG,
     PERSON_ID,
     SHUDAO,
     ZHUJIAN,
@@ -28,12 +29,13 @@ from tests.records.samples import (
 
 Headers = dict[str, str]
 ZHUJIAN_NAME = "呼伦贝尔市住房和城乡建设局"
+CLIENT = "zhujian"  # the department's client: a short label, not its official name
 MASKED = "110105********002X"
 
 
 @pytest.fixture
 def zhujian(make_token: Callable[..., Headers]) -> Headers:
-    return make_token("department", uscc=ZHUJIAN, name=ZHUJIAN_NAME)
+    return make_token("department", uscc=ZHUJIAN, name=CLIENT)
 
 
 def post_csv(client: FlaskClient, headers: Headers, rows: list[dict[str, str]]) -> Any:
@@ -173,7 +175,9 @@ def test_a_2016_file_is_taken_with_each_inferred_value_named(
     for item, kind in zip(body["results"], kinds, strict=True):
         said = "\n".join(item["warnings"])
         assert f"CF_XDR_LB (行政相对人类别) inferred as {kind}" in said
-        assert f"CF_CFJGDM (处罚机关 code) inferred as {ZHUJIAN}" in said
+        assert f"CF_CFJGDM (处罚机关 code) inferred as {ZHUJIAN}, the sending" in said
+        assert f"taken to be its sender, named {ZHUJIAN_NAME}" in said
+        assert "CF_CFJG (处罚机关) inferred" not in said  # the row names it
         assert f"CF_SJLY (数据来源单位) inferred as {ZHUJIAN_NAME}" in said
         assert f"CF_SJLYDM (数据来源单位 code) inferred as {ZHUJIAN}" in said
         assert "CF_WFXW (违法行为类型) is taken from CF_SY" in said
@@ -181,7 +185,7 @@ def test_a_2016_file_is_taken_with_each_inferred_value_named(
         assert PERSON_ID not in said
 
     company = stored(app, "呼住建罚〔2016〕1号")
-    assert company.authority_uscc == ZHUJIAN
+    assert (company.authority_uscc, company.authority_name) == (ZHUJIAN, ZHUJIAN_NAME)
     assert company.content["source"] == {"name": ZHUJIAN_NAME, "uscc": ZHUJIAN}
     assert company.content["violation"] == company.content["facts"] == "未取得施工许可证擅自施工"
     assert company.content["categories"] == ["警告", "罚款"]
@@ -192,17 +196,33 @@ def test_a_2016_file_is_taken_with_each_inferred_value_named(
     assert stored(app, "呼住建罚〔2016〕4号").subject.type == "organization"
 
 
-def test_a_2016_row_naming_another_authority_is_rejected(
+def test_a_2016_row_is_rejected_only_when_it_names_another_authority_by_its_code(
     app: Flask, client: FlaskClient, zhujian: Headers
 ) -> None:
-    other = legacy_row(5, CF_XZJG="呼伦贝尔市财政局")
-    unknown = legacy_row(6, CF_XDR_SHXYM="", CF_XDR_MC="无证件的单位")
-    body = post_csv(client, zhujian, [legacy_row(1), other, unknown])
-    assert statuses(body) == ["created", "rejected", "rejected"]
+    other = legacy_row(5, CF_XZJG=CAIZHENG)  # another unit's code where the name belongs
+    own_code = legacy_row(6, CF_XZJG=ZHUJIAN.lower())  # the sender's own: no name given
+    unnamed = legacy_row(7, CF_XZJG="")
+    unknown = legacy_row(8, CF_XDR_SHXYM="", CF_XDR_MC="无证件的单位")
+    body = post_csv(client, zhujian, [legacy_row(1), other, own_code, unnamed, unknown])
+    assert statuses(body) == ["created", "rejected", "created", "created", "rejected"]
     [reason] = body["results"][1]["errors"]["CF_CFJG"]
-    assert "呼伦贝尔市财政局" in reason
-    assert ZHUJIAN_NAME in reason
-    assert "CF_XDR_LB" in body["results"][2]["errors"]
+    assert f"a code other than the sending department's ({ZHUJIAN})" in reason
+    for ref in ("呼住建罚〔2016〕6号", "呼住建罚〔2016〕7号"):  # named by the client's name
+        assert stored(app, ref).authority_name == CLIENT
+    said = body["results"][3]["warnings"]
+    assert f"2016 field set: CF_CFJG (处罚机关) inferred as {CLIENT}" in said
+    assert "CF_XDR_LB" in body["results"][4]["errors"]
+
+
+def test_a_2016_row_takes_the_authority_name_it_states(
+    app: Flask, client: FlaskClient, zhujian: Headers
+) -> None:
+    # A department's name in the file is its own to state: an older name, a short form.
+    body = post_csv(client, zhujian, [legacy_row(1, CF_XZJG="呼伦贝尔市住建局")])
+    assert statuses(body) == ["created"]
+    record = stored(app, "呼住建罚〔2016〕1号")
+    assert (record.authority_uscc, record.authority_name) == (ZHUJIAN, "呼伦贝尔市住建局")
+    assert record.content["source"] == {"name": "呼伦贝尔市住建局", "uscc": ZHUJIAN}
 
 
 def test_a_2016_file_from_no_department_is_refused_row_by_row(
@@ -218,10 +238,10 @@ def test_a_2016_file_from_no_department_is_refused_row_by_row(
 def test_cli_import_of_a_2016_file(
     app: Flask, run_cli: Callable[..., Any], make_token: Callable[..., Headers], tmp_path: Path
 ) -> None:
-    make_token("department", uscc=ZHUJIAN, name=ZHUJIAN_NAME)
+    make_token("department", uscc=ZHUJIAN, name=CLIENT)
     path = tmp_path / "2016.csv"
-    path.write_bytes(sgs_csv([*LEGACY_ROWS, legacy_row(5, CF_XZJG="呼伦贝尔市财政局")], "gbk"))
-    result = run_cli("import", str(path), "--client", ZHUJIAN_NAME)
+    path.write_bytes(sgs_csv([*LEGACY_ROWS, legacy_row(5, CF_XZJG=CAIZHENG)], "gbk"))
+    result = run_cli("import", str(path), "--client", CLIENT)
     assert result.exit_code == 0, result.output
     assert "rows 5: created 4, updated 0, unchanged 0, rejected 1" in result.output
     assert "row 5: CF_CFJG" in result.output

@@ -928,3 +928,11 @@ def test_a_file_reads_the_same_rows_with_and_without_quotes(delimiter: str, end:
     assert len(taken[0]) == len(taken[1]) == 6
     assert taken[0].take(1, 5) == taken[1].take(1, 5)
     assert [r.record is not None for r in taken[0]] == [True, False, False, True, True, True]
+
+
+def test_an_id_number_is_masked_to_its_first_six_and_last_four_characters() -> None:
+    from credithub.entities.identifiers import mask_id_number
+    from schemas.sgs_fields import mask_id
+
+    assert mask_id("11010519491231002X") == "110105********002X"
+    assert mask_id_number("11010519491231002x") == "110105********002X"  # the app's, normalised
