@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from credithub.db import bulk_insert, one_of, table_of
-from credithub.entities.models import Subject, SubjectName
+from credithub.entities.models import SubjectName
 
 _CHUNK = 400
 
@@ -51,16 +51,22 @@ class Names:
         ]
 
 
+class Named(Protocol):
+    name: str  # the current name
+
+
 def note_known(
     session: Session,
-    subjects: Mapping[str, Subject],
+    subjects: Mapping[str, Named],
     stated: Mapping[str, Sequence[tuple[str, date]]],
-) -> None:
+) -> list[str]:
     """Apply the names a batch states, in arrival order, to subjects the hub already holds.
 
     Reads the subjects' names as plain rows (one query per few hundred subjects), then writes
-    only the spans that widened, the names not seen before, and a changed current name.
+    only the spans that widened and the names not seen before; a changed current name is set
+    on the subject (`name`), whose id is returned for the caller to write.
     """
+    renamed: list[str] = []
     ids = sorted(stated)
     held: dict[str, dict[str, tuple[int, date, date]]] = {}
     cols = (
@@ -93,6 +99,7 @@ def note_known(
                 widened.append({"row_id": had[0], "first": first, "last": last})
         if names.current != subject.name:
             subject.name = names.current
+            renamed.append(sid)
     if widened:
         table = table_of(SubjectName)
         session.execute(
@@ -103,3 +110,4 @@ def note_known(
         )
     if added:
         bulk_insert(session, SubjectName, added)
+    return renamed
