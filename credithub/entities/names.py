@@ -69,17 +69,12 @@ def note_known(
     renamed: list[str] = []
     ids = sorted(stated)
     held: dict[str, dict[str, tuple[int, date, date]]] = {}
-    cols = (
-        SubjectName.id,
-        SubjectName.subject_id,
-        SubjectName.name,
-        SubjectName.first_seen,
-        SubjectName.last_seen,
-    )
+    table = table_of(SubjectName)  # plain rows: no ORM loading
+    cols = (table.c.id, table.c.subject_id, table.c.name, table.c.first_seen, table.c.last_seen)
     for i in range(0, len(ids), _CHUNK):
         part = ids[i : i + _CHUNK]
         for id_, sid, name, first, last in session.execute(
-            select(*cols).where(one_of(session, SubjectName.subject_id, part))
+            select(*cols).where(one_of(session, table.c.subject_id, part))
         ):
             held.setdefault(sid, {})[name] = (id_, first, last)
     widened: list[dict[str, Any]] = []
@@ -101,7 +96,6 @@ def note_known(
             subject.name = names.current
             renamed.append(sid)
     if widened:
-        table = table_of(SubjectName)
         session.execute(
             update(table)
             .where(table.c.id == bindparam("row_id"))
