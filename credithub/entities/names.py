@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, one_of, table_of
+from credithub.db import as_date, bulk_insert, date_as_read, one_of, table_of
 from credithub.entities.models import SubjectName
 
 _CHUNK = 400
@@ -69,14 +69,16 @@ def note_known(
     renamed: list[str] = []
     ids = sorted(stated)
     held: dict[str, dict[str, tuple[int, date, date]]] = {}
-    table = table_of(SubjectName)  # plain rows: no ORM loading
-    cols = (table.c.id, table.c.subject_id, table.c.name, table.c.first_seen, table.c.last_seen)
+    # Plain rows, the dates as the driver gives them, parsed here (SQLite: ISO text).
+    table = table_of(SubjectName)
+    spans = (date_as_read(table.c.first_seen), date_as_read(table.c.last_seen))
+    cols = (table.c.id, table.c.subject_id, table.c.name, *spans)
     for i in range(0, len(ids), _CHUNK):
         part = ids[i : i + _CHUNK]
         for id_, sid, name, first, last in session.execute(
             select(*cols).where(one_of(session, table.c.subject_id, part))
         ):
-            held.setdefault(sid, {})[name] = (id_, first, last)
+            held.setdefault(sid, {})[name] = (id_, as_date(first), as_date(last))
     widened: list[dict[str, Any]] = []
     added: list[dict[str, Any]] = []
     for sid in ids:

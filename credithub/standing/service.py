@@ -8,7 +8,7 @@ else (a past instant, a later one, another pack) is computed from the records on
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, one_of, table_of, utcnow
+from credithub.db import as_date, bulk_insert, date_as_read, one_of, table_of, utcnow
 from credithub.entities.models import Subject
 from credithub.records.models import Record
 from credithub.rules import active_pack
@@ -25,20 +25,22 @@ from credithub.standing.compute import RecordFacts, Standing, compute_standing
 from credithub.standing.models import StandingRow
 
 CHUNK = 500
-# Read as plain rows (Core): the ORM's loading cost about half of reading a batch's facts. Dates
-# and JSON are read as text and parsed here (`date.fromisoformat`, orjson): the types' own
-# result processors cost as much again on SQLite.
+# Read as plain rows (Core): the ORM's loading cost about half of reading a batch's facts. JSON
+# is read as text and parsed here (orjson), dates as the driver gives them (SQLite: ISO text,
+# parsed here): the types' own result processors cost as much again on SQLite.
 _RECORDS = table_of(Record)
-_AS_TEXT = frozenset({"decided_on", "starts_on", "ends_on", "domains", "content"})
+_DATES = frozenset({"decided_on", "starts_on", "ends_on"})
+_JSON = frozenset({"domains", "content"})
 _FACT_COLUMNS = tuple(
-    cast(_RECORDS.c[name], Text).label(name) if name in _AS_TEXT else _RECORDS.c[name]
+    date_as_read(_RECORDS.c[name]) if name in _DATES
+    else cast(_RECORDS.c[name], Text).label(name) if name in _JSON
+    else _RECORDS.c[name]
     for name in (
         "id", "kind", "ref", "subject_id", "authority_uscc", "authority_name", "decided_on",
         "starts_on", "ends_on", "code", "domains", "severity", "status", "revoked_at", "content",
         "legal_rep_id",
     )
 )  # fmt: skip
-_day = date.fromisoformat
 
 
 def _chunks(values: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
@@ -54,8 +56,8 @@ def record_facts(row: Sequence[Any]) -> RecordFacts:
     fine = content.get("fine_yuan")
     return RecordFacts(
         id=id_, kind=kind, ref=ref, authority_uscc=authority_uscc, authority_name=authority_name,
-        decided_on=_day(decided_on), starts_on=_day(starts_on),
-        ends_on=None if ends_on is None else _day(ends_on), code=code,
+        decided_on=as_date(decided_on), starts_on=as_date(starts_on),
+        ends_on=None if ends_on is None else as_date(ends_on), code=code,
         categories=tuple(content.get("categories") or ()),
         fine_yuan=Decimal(fine) if fine is not None else None,
         domains=tuple(orjson.loads(domains)), severity=severity, status=status,
