@@ -12,7 +12,16 @@
 
 from credithub.db.bulk import bind_processor, bulk_insert, locked_head, one_of
 from credithub.db.canonical import canonical_json
-from credithub.db.columns import Base, JsonText, UtcDateTime, encode_json, table_of, utcnow
+from credithub.db.columns import (
+    Base,
+    JsonText,
+    UtcDateTime,
+    as_date,
+    date_as_read,
+    encode_json,
+    table_of,
+    utcnow,
+)
 from credithub.db.engine import Speed, make_engine, speed_of, write_intent
 from credithub.db.ids import new_id
 from credithub.db.read import Read
@@ -35,9 +44,11 @@ __all__ = [
     "Speed",
     "UtcDateTime",
     "after_outcome",
+    "as_date",
     "bind_processor",
     "bulk_insert",
     "canonical_json",
+    "date_as_read",
     "db",
     "encode_json",
     "keep_statistics_fresh",

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, one_of, table_of
-from credithub.entities.models import Subject, SubjectName
+from credithub.db import as_date, bulk_insert, date_as_read, one_of, table_of
+from credithub.entities.models import SubjectName
 
 _CHUNK = 400
 
@@ -51,31 +51,34 @@ class Names:
         ]
 
 
+class Named(Protocol):
+    name: str  # the current name
+
+
 def note_known(
     session: Session,
-    subjects: Mapping[str, Subject],
+    subjects: Mapping[str, Named],
     stated: Mapping[str, Sequence[tuple[str, date]]],
-) -> None:
+) -> list[str]:
     """Apply the names a batch states, in arrival order, to subjects the hub already holds.
 
     Reads the subjects' names as plain rows (one query per few hundred subjects), then writes
-    only the spans that widened, the names not seen before, and a changed current name.
+    only the spans that widened and the names not seen before; a changed current name is set
+    on the subject (`name`), whose id is returned for the caller to write.
     """
+    renamed: list[str] = []
     ids = sorted(stated)
     held: dict[str, dict[str, tuple[int, date, date]]] = {}
-    cols = (
-        SubjectName.id,
-        SubjectName.subject_id,
-        SubjectName.name,
-        SubjectName.first_seen,
-        SubjectName.last_seen,
-    )
+    # Plain rows, the dates as the driver gives them, parsed here (SQLite: ISO text).
+    table = table_of(SubjectName)
+    spans = (date_as_read(table.c.first_seen), date_as_read(table.c.last_seen))
+    cols = (table.c.id, table.c.subject_id, table.c.name, *spans)
     for i in range(0, len(ids), _CHUNK):
         part = ids[i : i + _CHUNK]
         for id_, sid, name, first, last in session.execute(
-            select(*cols).where(one_of(session, SubjectName.subject_id, part))
+            select(*cols).where(one_of(session, table.c.subject_id, part))
         ):
-            held.setdefault(sid, {})[name] = (id_, first, last)
+            held.setdefault(sid, {})[name] = (id_, as_date(first), as_date(last))
     widened: list[dict[str, Any]] = []
     added: list[dict[str, Any]] = []
     for sid in ids:
@@ -93,8 +96,8 @@ def note_known(
                 widened.append({"row_id": had[0], "first": first, "last": last})
         if names.current != subject.name:
             subject.name = names.current
+            renamed.append(sid)
     if widened:
-        table = table_of(SubjectName)
         session.execute(
             update(table)
             .where(table.c.id == bindparam("row_id"))
@@ -103,3 +106,4 @@ def note_known(
         )
     if added:
         bulk_insert(session, SubjectName, added)
+    return renamed

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
-from credithub.db import bulk_insert, new_id, one_of, utcnow
+from credithub.db import bulk_insert, new_id, one_of, table_of, utcnow
 from credithub.entities.identifiers import mask_id_number
 from credithub.entities.models import Subject, SubjectIdentifier, SubjectName
 from credithub.entities.names import Names, note_known
@@ -23,58 +23,80 @@ from credithub.errors import Conflict
 from credithub.privacy import personal_data
 
 
-def _find_candidates(
-    session: Session, refs: Sequence[SubjectRef]
-) -> dict[tuple[str, str], Subject]:
+@dataclass
+class Known:
+    """A subject the hub already holds, as plain values (no ORM object is built)."""
+
+    id: str
+    name: str
+    type: str
+    uscc: str | None
+    uscc_exception: bool
+    org_code: str | None
+    id_hash: str | None
+    identifiers: set[tuple[str, str]]  # its legacy aliases (scheme, value)
+
+
+_SUBJECTS = table_of(Subject)
+_ALIASES = table_of(SubjectIdentifier)
+_CHUNK = 500
+_KNOWN_COLUMNS = ("id", "name", "type", "uscc", "uscc_exception", "org_code", "id_hash")
+
+
+def _find_candidates(session: Session, refs: Sequence[SubjectRef]) -> dict[tuple[str, str], Known]:
     """Load every subject any of the refs' keys names, keyed by each of its keys."""
     usccs = {r.uscc for r in refs if r.uscc}
     hashes = {r.id_hash for r in refs if r.id_hash}
     aliases = {kv for r in refs for kv in r.legacy.items()}
-    found: dict[tuple[str, str], Subject] = {}
-    chunk = 500
-
-    def index(subjects: Iterable[Subject]) -> None:
-        for s in subjects:
-            if s.uscc:
-                found[("uscc", s.uscc)] = s
-            if s.org_code:
-                found[("org_code", s.org_code)] = s
-            if s.id_hash:
-                found[("id", s.id_hash)] = s
-            for ident in s.identifiers:
-                found[(ident.scheme, ident.value)] = s
-
-    # First the ids of the subjects named (plain queries), then those subjects as objects: an
-    # import's batch names mostly subjects the hub does not know, for which no object is built.
+    # First the ids of the subjects named, then those subjects and their aliases: an import's
+    # batch names mostly subjects the hub does not know, for which nothing more is read.
     ids: set[str] = set()
     org_codes = sorted(v for s, v in aliases if s == "org_code")
     by_column = (
-        (sorted(usccs), Subject.uscc),
-        (sorted(hashes), Subject.id_hash),
-        (org_codes, Subject.org_code),
+        (sorted(usccs), _SUBJECTS.c.uscc),
+        (sorted(hashes), _SUBJECTS.c.id_hash),
+        (org_codes, _SUBJECTS.c.org_code),
     )
     for values, column in by_column:
-        for i in range(0, len(values), chunk):
-            part = values[i : i + chunk]
-            ids.update(session.scalars(select(Subject.id).where(one_of(session, column, part))))
+        for part in _chunks(values):
+            ids.update(session.scalars(select(_SUBJECTS.c.id).where(one_of(session, column, part))))
     # By the (scheme, value) index: scheme equal, values in a list. (A row-value IN list would
     # scan the table on SQLite.)
     by_scheme: dict[str, list[str]] = {}
     for scheme, value in aliases:
         by_scheme.setdefault(scheme, []).append(value)
     for scheme, values in sorted(by_scheme.items()):
-        values.sort()
-        for i in range(0, len(values), chunk):
-            named = select(SubjectIdentifier.subject_id).where(
-                SubjectIdentifier.scheme == scheme,
-                one_of(session, SubjectIdentifier.value, values[i : i + chunk]),
+        for part in _chunks(sorted(values)):
+            named = select(_ALIASES.c.subject_id).where(
+                _ALIASES.c.scheme == scheme, one_of(session, _ALIASES.c.value, part)
             )
             ids.update(session.scalars(named))
-    base = select(Subject).options(selectinload(Subject.identifiers))
-    known = sorted(ids)
-    for i in range(0, len(known), chunk):
-        index(session.scalars(base.where(one_of(session, Subject.id, known[i : i + chunk]))))
+    known: dict[str, Known] = {}
+    columns = [_SUBJECTS.c[c] for c in _KNOWN_COLUMNS]
+    for part in _chunks(sorted(ids)):
+        query = select(*columns).where(one_of(session, _SUBJECTS.c.id, part))
+        for row in session.execute(query).mappings():
+            known[row["id"]] = Known(**row, identifiers=set())
+        alias_rows = select(_ALIASES.c.subject_id, _ALIASES.c.scheme, _ALIASES.c.value).where(
+            one_of(session, _ALIASES.c.subject_id, part)
+        )
+        for sid, scheme, value in session.execute(alias_rows):
+            known[sid].identifiers.add((scheme, value))
+    found: dict[tuple[str, str], Known] = {}
+    for s in known.values():
+        if s.uscc:
+            found[("uscc", s.uscc)] = s
+        if s.org_code:
+            found[("org_code", s.org_code)] = s
+        if s.id_hash:
+            found[("id", s.id_hash)] = s
+        for key in s.identifiers:
+            found[key] = s
     return found
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
 
 
 def _derived_org_code(ref: SubjectRef) -> str | None:
@@ -93,7 +115,7 @@ def _match(ref: SubjectRef, found: Mapping[tuple[str, str], Any]) -> Any:
     return next(iter(matches.values()), None)
 
 
-def find_subjects(session: Session, refs: Sequence[SubjectRef]) -> list[Subject | None]:
+def find_subjects(session: Session, refs: Sequence[SubjectRef]) -> list[Known | None]:
     """The known subject for each ref, or None; never creates."""
     found = _find_candidates(session, refs)
     return [_match(ref, found) for ref in refs]
@@ -143,8 +165,10 @@ def ensure_subjects_collect(
     """
     found: dict[tuple[str, str], Any] = dict(_find_candidates(session, refs))
     new: list[_New] = []
-    known: dict[str, Subject] = {}
+    known: dict[str, Known] = {}
     stated: dict[str, list[tuple[str, date]]] = {}  # names stated for known subjects
+    changed: dict[str, Known] = {}  # known subjects whose columns change
+    aliases: list[dict[str, Any]] = []  # aliases known subjects gain
     result: list[str | Conflict] = []
     made_ids: Sequence[str | None] = [None] * len(refs) if new_ids is None else new_ids
     for ref, when, made in zip(refs, as_of, made_ids, strict=True):
@@ -161,14 +185,19 @@ def ensure_subjects_collect(
             subject.aliases.update(ref.legacy.items())
             subject.names.note(ref.name, when)
         else:
-            _enrich(subject, ref)
+            if _enrich(subject, ref, aliases):
+                changed[subject.id] = subject
             known[subject.id] = subject
             stated.setdefault(subject.id, []).append((ref.name, when))
         for key in ref.lookup_keys():
             found[key] = subject
         result.append(subject.id)
     if stated:
-        note_known(session, known, stated)
+        changed.update((sid, known[sid]) for sid in note_known(session, known, stated))
+    if changed:
+        _update_known(session, changed.values())
+    if aliases:
+        bulk_insert(session, SubjectIdentifier, aliases)
     if new:
         _insert_new(session, new)
         if created is not None:
@@ -220,14 +249,45 @@ def _insert_new(session: Session, created: Sequence[_New]) -> None:
     bulk_insert(session, SubjectName, names)
 
 
-def _enrich(subject: Subject, ref: SubjectRef) -> None:
-    """A known subject gains the USCC and legacy codes a ref brings (names: `names`)."""
-    if ref.uscc and not subject.uscc:
+def _enrich(subject: Known, ref: SubjectRef, aliases: list[dict[str, Any]]) -> bool:
+    """A known subject gains the USCC and legacy codes a ref brings (names: `names`): the
+    aliases to insert go to `aliases`; True if its columns change."""
+    coded = bool(ref.uscc and not subject.uscc)
+    if coded:
         subject.uscc, subject.uscc_exception = ref.uscc, ref.uscc_exception
         subject.org_code = _derived_org_code(ref)
-    have = {(i.scheme, i.value) for i in subject.identifiers}
-    if subject.org_code:
-        have.add(("org_code", subject.org_code))
     for scheme, value in sorted(ref.legacy.items()):
-        if (scheme, value) not in have:
-            subject.identifiers.append(SubjectIdentifier(scheme=scheme, value=value))
+        if (scheme, value) not in subject.identifiers and (scheme, value) != (
+            "org_code",
+            subject.org_code,
+        ):
+            subject.identifiers.add((scheme, value))
+            aliases.append({"subject_id": subject.id, "scheme": scheme, "value": value})
+    return coded
+
+
+def _update_known(session: Session, subjects: Iterable[Known]) -> None:
+    """Write the name and codes of known subjects that changed, in one statement."""
+    now = utcnow()
+    session.execute(
+        update(_SUBJECTS)
+        .where(_SUBJECTS.c.id == bindparam("b_id"))
+        .values(
+            name=bindparam("b_name"),
+            uscc=bindparam("b_uscc"),
+            uscc_exception=bindparam("b_exception"),
+            org_code=bindparam("b_org_code"),
+            updated_at=bindparam("b_at"),
+        ),
+        [
+            {
+                "b_id": s.id,
+                "b_name": s.name,
+                "b_uscc": s.uscc,
+                "b_exception": s.uscc_exception,
+                "b_org_code": s.org_code,
+                "b_at": now,
+            }
+            for s in subjects
+        ],
+    )

@@ -22,6 +22,9 @@ class _Trigger:
     measures: tuple[Measure, ...]
 
 
+_Hits = tuple[tuple[_Trigger, bool], ...]
+
+
 class Rules:
     """What compute_standing needs of a pack, looked up once per pack."""
 
@@ -56,6 +59,25 @@ class Rules:
         )
         self.score = pack.score
         self._defaults: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        self._triggers: dict[tuple[tuple[str, ...], tuple[str, ...]], _Hits] = {}
+
+    def triggers_in(self, domains: tuple[str, ...], categories: tuple[str, ...]) -> _Hits:
+        """The triggers a penalty in `domains` (none: the penalty defaults) may meet, each
+        with whether one of `categories` meets it (the fine is the caller's to compare);
+        looked up once per combination, which a batch's penalties share."""
+        key = (domains, categories)
+        hits = self._triggers.get(key)
+        if hits is None:
+            named, listed = frozenset(domains or self.penalty_domains), frozenset(categories)
+            hits = tuple(
+                (t, bool(t.categories & listed))
+                for t in self.triggers
+                if t.domains is None or t.domains & named
+            )
+            if len(self._triggers) >= 4096:
+                self._triggers.clear()
+            self._triggers[key] = hits
+        return hits
 
     def domains_of(self, record: RecordFacts) -> tuple[str, ...]:
         """The record's domains, or its kind's default domains when it names none."""
