@@ -63,8 +63,9 @@ class ServerSettings:
     port: int = 8080
     workers: int = 2
     max_body_mb: int = 64  # bodies over this are refused before they are read
-    # A push of at least this many records is checked part by part in a helper process while
-    # the worker writes the parts before (records/apart.py). 0: always in the worker itself.
+    # A push, a pull or a file import of at least this many records is checked batch by batch
+    # in a helper process while this process writes the batch before (records/pipeline.py; a
+    # pull counts its first page). 0: always checked in the writing process itself.
     prepare_apart_from: int = 1000
 
 
