@@ -81,7 +81,7 @@ class RowBatch:
     raw row."""
 
     batch: Batch
-    rows: list[tuple[int, list[str], dict[str, Any]]]
+    rows: list[tuple[int, list[str], dict[str, Any] | None]]  # the raw row: None if left behind
 
 
 @dataclass
@@ -91,7 +91,7 @@ class _Items:
     items: list[Any]
     raws: list[dict[str, Any] | None]
     early: list[ItemResult | None]  # rows the parser rejected
-    rows: list[tuple[int, list[str], dict[str, Any]]]  # position in the file, warnings, raw
+    rows: list[tuple[int, list[str], dict[str, Any] | None]]  # position in file, warnings, raw
 
     def args(self) -> dict[str, Any]:
         """How records.service checks these items: the raw rows, the parser's rejections, and
@@ -130,7 +130,7 @@ def write_rows(session: Session, rows: RowBatch, actor: Actor) -> IngestResult:
 
 
 def _by_row(
-    rows: Sequence[tuple[int, list[str], dict[str, Any]]], result: IngestResult
+    rows: Sequence[tuple[int, list[str], dict[str, Any] | None]], result: IngestResult
 ) -> IngestResult:
     for (index, warnings, _), item in zip(rows, result.results, strict=True):
         item.index = index
@@ -188,17 +188,20 @@ class BatchOutcome:
     rejected: list[tuple[int, dict[str, Any], dict[str, list[str]]]]
 
     @classmethod
-    def of(cls, rows: RowBatch, result: IngestResult) -> BatchOutcome:
+    def of(cls, rows: RowBatch, result: IngestResult, file: SgsRows | None = None) -> BatchOutcome:
+        """`file`: where a raw row left behind is taken again from."""
+        rejected = []
+        for (index, _, raw), item in zip(rows.rows, result.results, strict=True):
+            if item.status == "rejected":
+                if raw is None and file is not None:
+                    raw = dict(file.take(index, index + 1)[0].raw)
+                rejected.append((index, raw or {}, item.errors))
         return cls(
             len(rows.rows),
             result.count("created"),
             result.count("updated"),
             result.count("unchanged"),
-            [
-                (index, raw, item.errors)
-                for (index, _, raw), item in zip(rows.rows, result.results, strict=True)
-                if item.status == "rejected"
-            ],
+            rejected,
         )
 
 
@@ -248,7 +251,7 @@ def import_rows(rows: SgsRows, actor: Actor, batch_size: int = MAX_BATCH) -> Ite
             if batch is None:
                 return
             try:
-                outcome = _committed(batch[1], actor)
+                outcome = _committed(batch[1], actor, rows)
             except Exception as exc:
                 raise _failure(exc) from exc
             yield outcome
@@ -257,14 +260,17 @@ def import_rows(rows: SgsRows, actor: Actor, batch_size: int = MAX_BATCH) -> Ite
 
 
 def _checked(bounds: tuple[int, int], context: Context, rows: SgsRows, actor: Actor) -> RowBatch:
-    """The rows start..stop-1, checked as a batch (reads no database)."""
-    return prepare_rows(rows.take(*bounds), actor, context)
+    """The rows start..stop-1, checked as a batch (reads no database). The raw rows are left
+    behind (the writer has the file, and needs only the rejected ones'): less to send back."""
+    checked = prepare_rows(rows.take(*bounds), actor, context)
+    checked.rows = [(index, warnings, None) for index, warnings, _ in checked.rows]
+    return checked
 
 
-def _committed(batch: RowBatch, actor: Actor) -> BatchOutcome:
+def _committed(batch: RowBatch, actor: Actor, rows: SgsRows) -> BatchOutcome:
     """A checked batch written and committed in its own transaction."""
     with db.transaction() as session:
-        return BatchOutcome.of(batch, write_rows(session, batch, actor))
+        return BatchOutcome.of(batch, write_rows(session, batch, actor), rows)
 
 
 def _failure(exc: Exception) -> ImportFailed:

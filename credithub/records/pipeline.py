@@ -24,6 +24,7 @@ import gc
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -75,9 +76,10 @@ def goes_apart(records: int) -> bool:
 def run(
     check: Callable[[J, Context], R], context: Context, jobs: Iterable[J], *, apart: bool
 ) -> Generator[tuple[J, R], None, None]:
-    """Each job with `check(job, context)`, in order. Apart, the next job is taken from
-    `jobs` and sent to the helper before a result is handed out (the caller writes it while
-    the helper checks the next). An exception raised checking a job is raised here, for it."""
+    """Each job with `check(job, context)`, in order. Apart, the helper always has a job
+    (taken from `jobs` before a result is handed out: the caller writes while the helper
+    checks); this process checks the first, and any next one while it would otherwise wait for
+    the helper. An exception raised checking a job is raised here, in that job's turn."""
     # What exists now (the app, a file read) is left out of collections for the run: a
     # collection would scan it again and again, and in the helper it would write to every
     # object it scans and so copy its page.
@@ -89,38 +91,58 @@ def run(
                 yield job, check(job, context)
             return
         pending = iter(jobs)
-        job = next(pending, _END)
-        if job is _END:
+        first, second = next(pending, _END), next(pending, _END)
+        if second is _END:  # one job or none: no helper
+            if first is not _END:
+                yield first, check(first, context)
             return
         helper = _Helper(check, context)
-        following = next(pending, _END)
-        if following is not _END:
-            helper.send(following)
-        current: R = check(job, context)  # the first job here, the second in the helper
-        while True:
-            yield job, current
-            if following is _END:
-                return
-            job, following = following, next(pending, _END)
-            if following is not _END:
-                helper.send(following)
-            current = helper.receive(job)
+        helper.send(second)
+        # The jobs taken, in order, each with its answer or _OWED (the helper's, at most one).
+        taken: deque[tuple[J, Any]] = deque([(first, _attempt(check, first, context))])
+        taken.append((second, _OWED))
+        while taken:
+            job, answer = taken[0]
+            if answer is _OWED:
+                if not helper.ready():  # rather than wait, check the next job here
+                    following = next(pending, _END)
+                    if following is not _END:
+                        taken.append((following, _attempt(check, following, context)))
+                        continue
+                answer = helper.receive()
+                following = next(pending, _END)
+                if following is not _END:
+                    helper.send(following)
+                    taken.append((following, _OWED))
+            taken.popleft()
+            ok, value = answer
+            if not ok:
+                raise value
+            yield job, value
     finally:
         gc.unfreeze()
         if helper is not None:
             helper.close()
 
 
+def _attempt(check: Callable[[J, Context], R], job: J, context: Context) -> tuple[bool, Any]:
+    try:
+        return True, check(job, context)
+    except Exception as exc:  # raised for this job, in its turn
+        return False, exc
+
+
 _END: Any = object()
+_OWED: Any = object()
 
 
 class _Helper(Generic[J, R]):
-    """A process forked for one run: it checks the jobs sent to it, in order. If it dies, the
-    jobs it still owed (and every later one) are checked here."""
+    """A process forked for one run: it checks the jobs sent to it, one at a time. If it dies,
+    the job it owed (and every later one) is checked here."""
 
     def __init__(self, check: Callable[[J, Context], R], context: Context) -> None:
         self._check, self._context = check, context
-        self._owed: list[J] = []
+        self._owed: J
         forked = multiprocessing.get_context("fork")
         self._conn, theirs = forked.Pipe()
         self._process = forked.Process(
@@ -135,27 +157,27 @@ class _Helper(Generic[J, R]):
         return self._process.pid
 
     def send(self, job: J) -> None:
-        self._owed.append(job)
+        self._owed = job
         if not self._dead:
             try:
                 self._conn.send(job)
             except OSError:  # it died
                 self._dead = True
 
-    def receive(self, job: J) -> R:
-        """The result for `job`, the oldest job sent."""
-        self._owed.pop(0)
+    def ready(self) -> bool:
+        """Whether `receive` would not wait."""
+        return self._dead or self._conn.poll()
+
+    def receive(self) -> tuple[bool, Any]:
+        """The answer for the job sent last: (True, result) or (False, the exception)."""
         if not self._dead:
             try:
-                ok, value = self._conn.recv()
+                answer: tuple[bool, Any] = self._conn.recv()
             except (EOFError, OSError):
                 self._dead = True
             else:
-                if not ok:
-                    raise value
-                result: R = value
-                return result
-        return self._check(job, self._context)
+                return answer
+        return _attempt(self._check, self._owed, self._context)
 
     def close(self) -> None:
         self._conn.close()  # the helper reads the end of its input and exits
@@ -173,18 +195,19 @@ def _serve(
     for name in _SIGNALS:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which ends us
+    # A batch makes few reference cycles: what one leaves is collected once it is sent.
+    gc.disable()
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        try:
-            answer: tuple[bool, Any] = (True, check(job, context))
-        except Exception as exc:
-            answer = (False, exc)
+        answer = _attempt(check, job, context)
         try:
             conn.send(answer)
         except OSError:  # the parent closed the run
             return
-        except Exception as exc:
+        except Exception as exc:  # an exception that does not pickle
             conn.send((False, RuntimeError(f"{type(answer[1]).__name__}: {answer[1]} ({exc})")))
+        del answer
+        gc.collect()

@@ -150,7 +150,7 @@ def test_a_push_survives_the_helper_dying(
     resp = push(client, zhujian, records)
     assert resp.status_code == 200
     assert [r["status"] for r in resp.get_json()["results"]] == ["created"] * 7
-    assert checked_here == [3, 3, 1]  # every part, in the worker
+    assert sorted(checked_here) == [1, 3, 3]  # every part, in the worker
     assert count(app, Record) == 7
 
 
