@@ -82,13 +82,17 @@ def run(
     the helper. An exception raised checking a job is raised here, in that job's turn."""
     # What exists now (the app, a file read) is left out of collections for the run: a
     # collection would scan it again and again, and in the helper it would write to every
-    # object it scans and so copy its page.
+    # object it scans and so copy its page. A batch makes few reference cycles: the collector
+    # runs once after each batch is written, not while it is checked or written.
+    collecting = gc.isenabled()
     gc.freeze()
+    gc.disable()
     helper: _Helper[J, R] | None = None
     try:
         if not apart:
             for job in jobs:
                 yield job, check(job, context)
+                gc.collect()
             return
         pending = iter(jobs)
         first, second = next(pending, _END), next(pending, _END)
@@ -119,7 +123,10 @@ def run(
             if not ok:
                 raise value
             yield job, value
+            gc.collect()
     finally:
+        if collecting:
+            gc.enable()
         gc.unfreeze()
         if helper is not None:
             helper.close()
