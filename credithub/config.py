@@ -65,8 +65,9 @@ class ServerSettings:
     max_body_mb: int = 64  # bodies over this are refused before they are read
     # A push, a pull or a file import of at least this many records is checked batch by batch
     # in a helper process while this process writes the batch before (records/pipeline.py; a
-    # pull counts its first page). 0: always checked in the writing process itself.
-    prepare_apart_from: int = 1000
+    # pull counts its first page). 0: always checked in the writing process itself. Unset: 1000
+    # on SQLite, 0 on PostgreSQL (whose server works on the other core: the helper did not pay).
+    prepare_apart_from: int | None = None
 
 
 @dataclass
@@ -240,7 +241,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("hub.id: letters, digits, '-' and '_' only, not empty")
     if settings.check.log_flush_ms < 0:
         raise ConfigError("check.log_flush_ms: expected 0 or more")
-    if settings.server.prepare_apart_from < 0:
+    if (settings.server.prepare_apart_from or 0) < 0:
         raise ConfigError("server.prepare_apart_from: expected 0 or more")
     if settings.security.token_cache_seconds < 0:
         raise ConfigError("security.token_cache_seconds: expected 0 or more")

@@ -14,8 +14,9 @@ context (and a file read before it); it never needs the app, never touches the d
 only jobs and checked batches travel, pickled. It answers no server signal and ends when this
 process ends or closes the run.
 
-`server.prepare_apart_from` (records in the run; 0: never) decides whether a run goes apart;
-with it off, with one core or without `fork`, every batch is checked here: same results.
+`server.prepare_apart_from` (records in the run; 0: never; unset: 1000 on SQLite, never on
+PostgreSQL) decides whether a run goes apart; with it off, with one core or without `fork`,
+every batch is checked here: same results.
 """
 
 from __future__ import annotations
@@ -67,9 +68,17 @@ def available() -> bool:
     return forks and (os.cpu_count() or 1) > 1
 
 
+# Records from which a run goes apart where `server.prepare_apart_from` is unset. On
+# PostgreSQL the helper did not pay: the database server works on the other core.
+DEFAULT_APART_FROM = {"sqlite": 1000, "postgresql": 0}
+
+
 def goes_apart(records: int) -> bool:
     """Whether a run of `records` records is checked apart (`server.prepare_apart_from`)."""
-    threshold = current_app.extensions["credithub.settings"].server.prepare_apart_from
+    settings = current_app.extensions["credithub.settings"]
+    threshold = settings.server.prepare_apart_from
+    if threshold is None:
+        threshold = DEFAULT_APART_FROM.get(settings.database_url.split(":", 1)[0].split("+")[0], 0)
     return bool(threshold) and records >= threshold and available()
 
 

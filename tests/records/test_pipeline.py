@@ -200,3 +200,13 @@ def test_an_import_apart_stores_what_an_import_here_stores(
     apart, here = twice(import_)
     assert apart == here
     assert "rows 10: created 8, updated 1, unchanged 0, rejected 1" in apart[0]
+
+
+def test_unset_the_helper_is_on_for_sqlite_and_off_for_postgresql(app: Flask) -> None:
+    """Where `server.prepare_apart_from` is unset: from 1,000 records on SQLite; never on
+    PostgreSQL (its server works on the other core: the helper did not pay)."""
+    with app.app_context():
+        assert app.extensions["credithub.settings"].server.prepare_apart_from is None
+        sqlite = db.engine.dialect.name == "sqlite"
+        assert pipeline.goes_apart(999) is False
+        assert pipeline.goes_apart(1000) is (sqlite and pipeline.available())
