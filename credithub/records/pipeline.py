@@ -5,7 +5,8 @@ Checking and normalising a record (schema, identifiers, the rule pack) costs abo
 CPU as writing it, and a database takes one writer at a time. A run of batches is therefore
 checked in a helper process, one batch ahead, while this process writes the batch before it;
 results come back in order. This process checks the first batch itself (the helper checks the
-second meanwhile), and every batch after a helper died.
+second meanwhile), the next one whenever it would otherwise wait for the helper, and every
+batch after a helper died.
 
 Checking is a pure function of its inputs: the job (a part of a push, a page, a range of a
 file's rows) and a `Context` (rule pack, USCC allow-list, hub id, today) read from the app
