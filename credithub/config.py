@@ -66,9 +66,11 @@ class ServerSettings:
     # The cycle collector's first threshold (new containers between collections); 0: Python's
     # default (700), and bulk views no longer pause it. See docs/performance.md.
     collector_threshold: int = 50_000
-    # A push of at least this many records is checked part by part in a helper process while
-    # the worker writes the parts before (records/apart.py). 0: always in the worker itself.
-    prepare_apart_from: int = 1000
+    # A push, a pull or a file import of at least this many records is checked batch by batch
+    # in a helper process while this process writes the batch before (records/pipeline.py; a
+    # pull counts its first page). 0: always checked in the writing process itself. Unset: 1000
+    # on SQLite, 0 on PostgreSQL (whose server works on the other core: the helper did not pay).
+    prepare_apart_from: int | None = None
 
 
 @dataclass
@@ -253,7 +255,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("hub.id: letters, digits, '-' and '_' only, not empty")
     if settings.check.log_flush_ms < 0:
         raise ConfigError("check.log_flush_ms: expected 0 or more")
-    if settings.server.prepare_apart_from < 0:
+    if (settings.server.prepare_apart_from or 0) < 0:
         raise ConfigError("server.prepare_apart_from: expected 0 or more")
     if settings.security.token_cache_seconds < 0:
         raise ConfigError("security.token_cache_seconds: expected 0 or more")

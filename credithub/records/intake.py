@@ -8,25 +8,23 @@ file converges (the rows already in are `unchanged`).
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
-import multiprocessing
-import os
-import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from queue import Empty
+from functools import partial
 from typing import Any
 
-from flask import Flask, Request
+from flask import Request
 from sqlalchemy.orm import Session
 
-from credithub.db import LOG_LIMIT, db
+from credithub.db import db
 from credithub.errors import Invalid
+from credithub.records import pipeline
 from credithub.records.prepare import Actor, load_checked_record, today_in_china
 from credithub.records.service import (
     Batch,
+    Context,
     IngestResult,
     ItemResult,
     ingest,
@@ -83,7 +81,7 @@ class RowBatch:
     raw row."""
 
     batch: Batch
-    rows: list[tuple[int, list[str], dict[str, Any]]]
+    rows: list[tuple[int, list[str], dict[str, Any] | None]]  # the raw row: None if left behind
 
 
 @dataclass
@@ -93,7 +91,7 @@ class _Items:
     items: list[Any]
     raws: list[dict[str, Any] | None]
     early: list[ItemResult | None]  # rows the parser rejected
-    rows: list[tuple[int, list[str], dict[str, Any]]]  # position in the file, warnings, raw
+    rows: list[tuple[int, list[str], dict[str, Any] | None]]  # position in file, warnings, raw
 
     def args(self) -> dict[str, Any]:
         """How records.service checks these items: the raw rows, the parser's rejections, and
@@ -116,11 +114,13 @@ def _items(rows: Sequence[SgsRow]) -> _Items:
     return out
 
 
-def prepare_rows(rows: Sequence[SgsRow], actor: Actor, *, atomic: bool = False) -> RowBatch:
+def prepare_rows(
+    rows: Sequence[SgsRow], actor: Actor, context: Context, *, atomic: bool = False
+) -> RowBatch:
     """Check and normalise parsed rows as one batch (see records.service.prepare_batch);
     reads no database."""
     parsed = _items(rows)
-    batch = prepare_batch(parsed.items, actor, atomic=atomic, **parsed.args())
+    batch = prepare_batch(parsed.items, actor, context, atomic=atomic, **parsed.args())
     return RowBatch(batch, parsed.rows)
 
 
@@ -130,7 +130,7 @@ def write_rows(session: Session, rows: RowBatch, actor: Actor) -> IngestResult:
 
 
 def _by_row(
-    rows: Sequence[tuple[int, list[str], dict[str, Any]]], result: IngestResult
+    rows: Sequence[tuple[int, list[str], dict[str, Any] | None]], result: IngestResult
 ) -> IngestResult:
     for (index, warnings, _), item in zip(rows, result.results, strict=True):
         item.index = index
@@ -188,17 +188,20 @@ class BatchOutcome:
     rejected: list[tuple[int, dict[str, Any], dict[str, list[str]]]]
 
     @classmethod
-    def of(cls, rows: RowBatch, result: IngestResult) -> BatchOutcome:
+    def of(cls, rows: RowBatch, result: IngestResult, file: SgsRows | None = None) -> BatchOutcome:
+        """`file`: where a raw row left behind is taken again from."""
+        rejected = []
+        for (index, _, raw), item in zip(rows.rows, result.results, strict=True):
+            if item.status == "rejected":
+                if raw is None and file is not None:
+                    raw = dict(file.take(index, index + 1)[0].raw)
+                rejected.append((index, raw or {}, item.errors))
         return cls(
             len(rows.rows),
             result.count("created"),
             result.count("updated"),
             result.count("unchanged"),
-            [
-                (index, raw, item.errors)
-                for (index, _, raw), item in zip(rows.rows, result.results, strict=True)
-                if item.status == "rejected"
-            ],
+            rejected,
         )
 
 
@@ -220,164 +223,58 @@ class ImportSummary:
         self.rejected.extend(batch.rejected)
 
 
-_IMPORT_PROCESSES = 2  # one checks while the other writes (see import_rows)
-
-
 class ImportFailed(RuntimeError):
-    """A batch of an import could not be checked or written (or its process died); the
-    batches before it are committed, it and those after it are not."""
+    """A batch of an import could not be checked or written; the batches before it are
+    committed, it and those after it are not."""
 
 
-def import_rows(
-    app: Flask, rows: SgsRows, actor: Actor, batch_size: int = MAX_BATCH
-) -> Iterator[BatchOutcome]:
+def import_rows(rows: SgsRows, actor: Actor, batch_size: int = MAX_BATCH) -> Iterator[BatchOutcome]:
     """Import a file's rows batch by batch, each batch checked and committed on its own, in
-    file order (a key sent twice ends as its last row says; a crash loses at most the batches
+    file order (a key sent twice ends as its last row says; a crash loses at most the batch
     not yet committed). Yields each batch's outcome once it is committed.
 
-    Two processes take the batches in turn (batch n by process n % 2): each checks its next
-    batch while the other writes, and writes it once the batch before it has committed. Both
-    cores stay busy and nothing prepared has to travel between processes. They are forked, so
-    they inherit the app and the rows read; without `fork` (or with one core) the batches are
-    imported in this process.
-    """
-    whole = (len(rows) + batch_size - 1) // batch_size
-    processes = min(_IMPORT_PROCESSES, os.cpu_count() or 1, whole)
+    A file of `server.prepare_apart_from` rows or more is checked apart (`records.pipeline`):
+    the helper, forked once the file is read, inherits the rows and is sent only each batch's
+    bounds; it checks the next batch while this process writes one."""
+    context = Context.of_app()
+    count = len(rows)
+    bounds = [(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
     db.session.close()  # nothing read so far may hold a lock while the batches commit
-    if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for bounds in _batches(len(rows), batch_size, ramp=False):
-            yield _committed(_checked(rows, bounds, actor), actor)
-        return
-    batches = _batches(len(rows), batch_size, ramp=True)
-    context = multiprocessing.get_context("fork")
-    turn = context.Value("q", 0)  # the batch to be written next; -1: stop
-    changed = context.Condition(turn.get_lock())
-    done: Any = context.Queue()
-    db.engine.dispose()  # no pooled connection may cross the fork
-    workers = [
-        context.Process(
-            target=_take_turns,
-            args=(app, rows, actor, batches, me, processes, turn, changed, done, os.getpid()),
-            daemon=True,
-        )
-        for me in range(processes)
-    ]
-    # The rows read and the app are shared with the processes until written to: a collection
-    # in a process would write to every object it scans (and copy its page). Objects made so far
-    # are left out of collections; each process pauses the collector while it imports.
-    gc.freeze()
-    for worker in workers:
-        worker.start()
-    gc.unfreeze()
+    check = partial(_checked, rows=rows, actor=actor)
+    checked = pipeline.run(check, context, bounds, apart=pipeline.goes_apart(count))
     try:
-        yield from _in_order(len(batches), done, workers)
+        while True:
+            try:
+                batch = next(checked, None)
+            except Exception as exc:
+                raise _failure(exc) from exc
+            if batch is None:
+                return
+            try:
+                outcome = _committed(batch[1], actor, rows)
+            except Exception as exc:
+                raise _failure(exc) from exc
+            yield outcome
     finally:
-        with changed:
-            turn.value = -1
-            changed.notify_all()
-        for worker in workers:
-            worker.join(timeout=10)
-            if worker.is_alive():
-                worker.terminate()
-                worker.join()
+        checked.close()
 
 
-# Where two processes take turns, the first batches are smaller: writing waits for the first
-# batch to be checked, and the other process, its own first batch checked, waits for that write.
-_RAMP = (500, 1000, 2000, 4000)
+def _checked(bounds: tuple[int, int], context: Context, rows: SgsRows, actor: Actor) -> RowBatch:
+    """The rows start..stop-1, checked as a batch (reads no database). The raw rows are left
+    behind (the writer has the file, and needs only the rejected ones'): less to send back."""
+    checked = prepare_rows(rows.take(*bounds), actor, context)
+    checked.rows = [(index, warnings, None) for index, warnings, _ in checked.rows]
+    return checked
 
 
-def _batches(count: int, batch_size: int, ramp: bool) -> list[tuple[int, int]]:
-    """The rows of each batch, (start, stop), at most `batch_size` each."""
-    sizes = iter(_RAMP if ramp else ())
-    out: list[tuple[int, int]] = []
-    start = 0
-    while start < count:
-        stop = min(start + min(next(sizes, batch_size), batch_size), count)
-        out.append((start, stop))
-        start = stop
-    return out
-
-
-def _checked(rows: SgsRows, bounds: tuple[int, int], actor: Actor) -> RowBatch:
-    """The rows start..stop-1, checked as a batch (reads no database)."""
-    return prepare_rows(rows.take(*bounds), actor)
-
-
-def _committed(batch: RowBatch, actor: Actor) -> BatchOutcome:
+def _committed(batch: RowBatch, actor: Actor, rows: SgsRows) -> BatchOutcome:
     """A checked batch written and committed in its own transaction."""
     with db.transaction() as session:
-        return BatchOutcome.of(batch, write_rows(session, batch, actor))
+        return BatchOutcome.of(batch, write_rows(session, batch, actor), rows)
 
 
 def _failure(exc: Exception) -> ImportFailed:
     return ImportFailed(f"{type(exc).__name__}: {exc}")
-
-
-def _in_order(batches: int, done: Any, workers: Sequence[Any]) -> Iterator[BatchOutcome]:
-    """The workers' outcomes in batch order; a failure once every batch before it is in."""
-    arrived: dict[int, BatchOutcome | ImportFailed] = {}
-    for n in range(batches):
-        while n not in arrived:
-            try:
-                m, outcome = done.get(timeout=1.0)
-            except Empty:
-                dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
-                if dead:
-                    raise ImportFailed(f"an importing process died (exit {dead[0]})") from None
-                continue
-            arrived[m] = outcome
-        outcome = arrived.pop(n)
-        if isinstance(outcome, ImportFailed):
-            raise outcome
-        yield outcome
-
-
-def _take_turns(
-    app: Flask,
-    rows: SgsRows,
-    actor: Actor,
-    batches: Sequence[tuple[int, int]],
-    me: int,
-    of: int,
-    turn: Any,
-    changed: Any,
-    done: Any,
-    parent: int,
-) -> None:
-    """One importing process: batches me, me + of, ...; each checked, then written in turn."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
-    gc.disable()  # a batch makes few reference cycles; what it leaves is collected after it
-    with app.app_context():
-        # Copying the log into the database file is this process's work after its turn (while
-        # the other writes), not the committer's while the other waits to write.
-        db.checkpoints_apart()
-        for n in range(me, len(batches), of):
-            try:
-                batch: RowBatch | None = _checked(rows, batches[n], actor)
-            except Exception as exc:
-                batch, failure = None, _failure(exc)
-            with changed:
-                while turn.value != n:
-                    if turn.value < 0 or os.getppid() != parent:
-                        return
-                    changed.wait(0.5)
-            if batch is None:
-                done.put((n, failure))
-                return
-            try:
-                outcome = _committed(batch, actor)
-            except Exception as exc:  # the parent reports it; we stop, and so does the other
-                done.put((n, _failure(exc)))
-                return
-            done.put((n, outcome))
-            db.truncate_log(over=LOG_LIMIT)  # before the other may write
-            with changed:
-                turn.value = n + 1
-                changed.notify_all()
-            db.checkpoint()
-            del batch, outcome
-            gc.collect()
 
 
 def rejected_report(summary: ImportSummary) -> str:

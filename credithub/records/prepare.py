@@ -14,7 +14,7 @@ from typing import Any
 
 from credithub.db import JsonText, canonical_json, new_id
 from credithub.entities.identifiers import IdentifierError, Uscc, parse_uscc
-from credithub.entities.service import SubjectRef, parse_subject, uscc_allow_list
+from credithub.entities.service import SubjectRef, parse_subject
 from credithub.errors import Invalid
 from credithub.records.codes import check_codes, check_listing
 from credithub.records.loaders import DATE_FIELDS, Loader, load_api_record
@@ -121,12 +121,11 @@ def prepare(
     today: date,
     raw: dict[str, Any] | None = None,
     loader: Loader = load_api_record,
-    allow: frozenset[str] | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> Prepared:
     """Validate and normalise one record; raise Invalid naming each bad field.
-    `allow`: the USCC allow-list, if the caller has it at hand."""
+    `allow`: the USCC allow-list (codes that fail the checksum, accepted with a warning)."""
     data = loader(item)
-    allow = uscc_allow_list() if allow is None else allow
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
     _check_storage_limits(data, errors)

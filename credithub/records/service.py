@@ -11,10 +11,8 @@ change writes its version to the change log and an audit entry; the caller commi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -22,27 +20,26 @@ from sqlalchemy.orm import Session
 
 from credithub import audit
 from credithub.db import utcnow
-from credithub.entities.service import uscc_allow_list
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound
-from credithub.records import apart
+from credithub.records import pipeline
 from credithub.records.changes import log_change, preserve
 from credithub.records.decide import Rejected, refusal
 from credithub.records.models import Record
+from credithub.records.pipeline import Context
 from credithub.records.prepare import (
     Actor,
     Loader,
     Prepared,
     load_api_record,
     prepare,
-    today_in_china,
 )
 from credithub.records.read import get_record, list_records, record_row, snapshots, to_output
 from credithub.records.writer import IngestResult, ItemResult, write
-from credithub.rules import active_pack
 from credithub.standing import service as standing
 
 __all__ = [  # what other modules import from here (reading lives in records.read)
     "Batch",
+    "Context",
     "IngestResult",
     "ItemResult",
     "get_record",
@@ -81,14 +78,16 @@ class Batch:
 def prepare_batch(
     items: Sequence[Any],
     actor: Actor,
+    context: Context,
     *,
     atomic: bool = False,
     raws: Sequence[dict[str, Any] | None] | None = None,
     early: Sequence[ItemResult | None] | None = None,
     loader: Loader = load_api_record,
 ) -> Batch:
-    """Check and normalise each item; `early` carries items already rejected at the edge."""
-    pack, today, allow = active_pack(), today_in_china(), uscc_allow_list()
+    """Check and normalise each item; `early` carries items already rejected at the edge. A
+    pure function of its inputs (no app, no database): it may run in the pipeline's helper."""
+    pack, today, allow = context.pack, context.today, context.allow
     batch = Batch(list(early) if early else [None] * len(items), [], today, atomic)
     results = batch.results
     for i, item in enumerate(items):
@@ -127,7 +126,7 @@ def _audit_refusals(session: Session, batch: Batch, actor: Actor) -> None:
         audit.record_refusal(session, actor.name, "record.refused", "record", "-", detail)
 
 
-PART = 500  # records per part of a large push checked in the helper process
+PART = 500  # records per part of a push checked apart (records.pipeline)
 
 
 def ingest(
@@ -144,66 +143,22 @@ def ingest(
     """Accept a batch of records; `early` carries items already rejected at the edge (bad rows).
 
     `in_parts` (the push endpoints): a batch of `server.prepare_apart_from` items or more is
-    checked part by part in the helper process (`records.apart`) while this process writes
-    the parts before it, all in the caller's one transaction. Parts are written in order, so a
-    key sent twice ends as it would in one batch; an atomic batch that has a rejected item
-    writes nothing more and answers as one batch would (the caller rolls back).
+    checked part by part apart (`records.pipeline`) while this process writes the parts before
+    it, all in the caller's one transaction. Parts are written in order, so a key sent twice
+    ends as it would in one batch; an atomic batch that has a rejected item writes nothing more
+    and answers as one batch would (the caller rolls back).
     """
-    whole = _Part(items, raws, early, loader)
-    if not in_parts or not _worth_parts(len(items)):
-        batch = whole.prepare(actor)
+    whole = _Part(items, raws, early, loader, actor)
+    context = Context.of_app()
+    if not in_parts or not pipeline.goes_apart(len(items)):
+        batch = whole.prepare(context)
         batch.atomic = atomic
         return write_batch(session, batch, actor)
     parts = [whole.slice(i, i + PART) for i in range(0, len(items), PART)]
-    # The helper works from the second part on.
-    ahead = [None, *(apart.submit(part.prepare, actor) for part in parts[1:])]
-    try:
-        return _write_parts(session, parts, ahead, actor, atomic)
-    finally:
-        for future in ahead:  # after an error: the helper drops what is left of this push
-            if future is not None:
-                future.cancel()
-
-
-def _worth_parts(count: int) -> bool:
-    threshold = current_app.extensions["credithub.settings"].server.prepare_apart_from
-    return bool(threshold) and count >= threshold and apart.available()
-
-
-@dataclass
-class _Part:
-    """Items of a push checked as one batch (in the helper process: it pickles)."""
-
-    items: Sequence[Any]
-    raws: Sequence[dict[str, Any] | None] | None
-    early: Sequence[ItemResult | None] | None
-    loader: Loader
-
-    def slice(self, start: int, stop: int) -> _Part:
-        return _Part(
-            self.items[start:stop],
-            self.raws[start:stop] if self.raws else None,
-            self.early[start:stop] if self.early else None,
-            self.loader,
-        )
-
-    def prepare(self, actor: Actor) -> Batch:
-        return prepare_batch(
-            self.items, actor, raws=self.raws, early=self.early, loader=self.loader
-        )
-
-
-def _write_parts(
-    session: Session,
-    parts: Sequence[_Part],
-    ahead: Sequence[Future[Batch] | None],
-    actor: Actor,
-    atomic: bool,
-) -> IngestResult:
+    checked = pipeline.run(_Part.prepare, context, parts, apart=True)
     results: list[ItemResult] = []
     failed = False
-    for part, future in zip(parts, ahead, strict=True):
-        batch = apart.outcome(future, partial(part.prepare, actor))
+    for _, batch in checked:
         # Atomic and an item rejected: nothing more is written; each item still gets checked,
         # so the answer gives every reason (and the others are rejected with the batch).
         failed = failed or (atomic and any(r is not None for r in batch.results))
@@ -218,6 +173,31 @@ def _write_parts(
         results.extend(written)
         failed = failed or (atomic and any(r.status == "rejected" for r in written))
     return _reject_all(results) if atomic and failed else IngestResult(results)
+
+
+@dataclass
+class _Part:
+    """Items of a push checked as one batch (sent to the pipeline's helper: it pickles)."""
+
+    items: Sequence[Any]
+    raws: Sequence[dict[str, Any] | None] | None
+    early: Sequence[ItemResult | None] | None
+    loader: Loader
+    actor: Actor
+
+    def slice(self, start: int, stop: int) -> _Part:
+        return _Part(
+            self.items[start:stop],
+            self.raws[start:stop] if self.raws else None,
+            self.early[start:stop] if self.early else None,
+            self.loader,
+            self.actor,
+        )
+
+    def prepare(self, context: Context) -> Batch:
+        return prepare_batch(
+            self.items, self.actor, context, raws=self.raws, early=self.early, loader=self.loader
+        )
 
 
 def _reject_all(results: Sequence[ItemResult | None]) -> IngestResult:

@@ -7,18 +7,19 @@ jitter). Pull applies one page per transaction and commits the platform's cursor
 crash between receiving and committing re-reads the page, and applying it again changes nothing.
 
 Both overlap the work of two sides: push reads the next batch while the platform takes one; pull
-prepares the next page (checks and normalises its records) in a worker process while one is
-written.
+prepares the next page (checks and normalises its records) apart while one is written
+(`records.pipeline`).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -29,10 +30,10 @@ import connectors
 from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorConfigError, ConnectorError
 from credithub.db import db, utcnow
-from credithub.records import apart
+from credithub.records import pipeline
 from credithub.records.changes import last_position
 from credithub.records.prepare import Actor
-from credithub.records.service import Batch, prepare_batch, write_batch
+from credithub.records.service import Batch, Context, prepare_batch, write_batch
 from credithub.sync import feed
 from credithub.sync.models import DeadLetter, SyncState
 
@@ -233,42 +234,46 @@ def _pull(connector: Connector, result: RunResult) -> None:
     """Apply the platform's pages in order, each with its cursor in one transaction.
 
     While one page is written, the next is already read (the connector may have fetched it
-    ahead) and prepared (checked and normalised, `records.service.prepare_batch`) in a worker
-    process: preparing reads no database, so the writer does nothing but write. A page is
-    applied only if the stored cursor is still the one it was read after."""
+    ahead) and prepared (checked and normalised, `records.service.prepare_batch`) apart, when
+    the first page holds `server.prepare_apart_from` changes or more (`records.pipeline`): the
+    writer does nothing but write. A page is applied only if the stored cursor is still the
+    one it was read after."""
     actor = Actor(name=_actor_name(connector), kind="peer")
     with db.transaction() as session:
         after = _state(session, connector.name).pull_cursor
-    page = _read(connector, after)
-    with _Preparer(actor) as preparer:
-        preparing = preparer.prepare(page.changes)
-        for count in range(1, MAX_PAGES + 1):
-            batch = preparing()
-            ahead: PullPage | None = None
-            if page.has_more and count < MAX_PAGES:
-                ahead = _read(connector, page.next_cursor)
-                preparing = preparer.prepare(ahead.changes)  # while this page is written
-            with db.transaction() as session:
-                state = _state(session, connector.name)
-                if state.pull_cursor != after:
-                    return  # moved meanwhile (a replay): the next run reads from there
-                if page.changes:
-                    outcome = write_batch(session, batch, actor)
-                    result.pulled += len(page.changes)
-                    result.applied += outcome.count("created") + outcome.count("updated")
-                    result.rejected += outcome.rejected
-                    for change, item in zip(page.changes, outcome.results, strict=True):
-                        if item.status == "rejected":
-                            # Kept to replay once the platform is fixed; the feed goes on.
-                            _dead_letter(session, connector.name, "pull", change, str(item.errors))
-                state.pull_cursor = after = page.next_cursor
-                state.last_pull_at = utcnow()
-            if page.next_cursor is not None:
-                for line in connector.acknowledge(page.next_cursor):
-                    log.info("let go: %s", line, extra={"connector": connector.name})
-            if ahead is None:
-                return
-            page = ahead
+    first = _read(connector, after)
+    check = partial(_prepare_page, actor=actor)
+    apart = pipeline.goes_apart(len(first.changes))
+    pages = pipeline.run(check, Context.of_app(), _pages(connector, first), apart=apart)
+    for page, batch in pages:
+        with db.transaction() as session:
+            state = _state(session, connector.name)
+            if state.pull_cursor != after:
+                return  # moved meanwhile (a replay): the next run reads from there
+            if page.changes:
+                outcome = write_batch(session, batch, actor)
+                result.pulled += len(page.changes)
+                result.applied += outcome.count("created") + outcome.count("updated")
+                result.rejected += outcome.rejected
+                for change, item in zip(page.changes, outcome.results, strict=True):
+                    if item.status == "rejected":
+                        # Kept to replay once the platform is fixed; the feed goes on.
+                        _dead_letter(session, connector.name, "pull", change, str(item.errors))
+            state.pull_cursor = after = page.next_cursor
+            state.last_pull_at = utcnow()
+        if page.next_cursor is not None:
+            for line in connector.acknowledge(page.next_cursor):
+                log.info("let go: %s", line, extra={"connector": connector.name})
+
+
+def _pages(connector: Connector, page: PullPage) -> Iterator[PullPage]:
+    """The pages of one run, from `page` on (at most MAX_PAGES)."""
+    yield page
+    for _ in range(1, MAX_PAGES):
+        if not page.has_more:
+            return
+        page = _read(connector, page.next_cursor)
+        yield page
 
 
 def _read(connector: Connector, cursor: str | None) -> PullPage:
@@ -281,38 +286,10 @@ def _read(connector: Connector, cursor: str | None) -> PullPage:
     return page
 
 
-def _prepare_page(changes: list[dict[str, Any]], actor: Actor) -> Batch:
+def _prepare_page(page: PullPage, context: Context, actor: Actor) -> Batch:
     """A page's records checked and normalised; a malformed one is rejected in the batch."""
-    records = [change.get("record") for change in changes]
-    return prepare_batch(records, actor)
-
-
-class _Preparer:
-    """Prepares pages of changes: big ones in this process's helper (`records.apart`), while
-    the page before is written; small ones, or all if no helper can run, here."""
-
-    APART_FROM = 200  # changes in a page worth sending to the helper
-
-    def __init__(self, actor: Actor) -> None:
-        self._actor = actor
-        self._pending: list[Future[Batch]] = []
-
-    def prepare(self, changes: list[dict[str, Any]]) -> Callable[[], Batch]:
-        """The page's batch, when asked for."""
-        if len(changes) >= self.APART_FROM:
-            future = apart.submit(_prepare_page, changes, self._actor)
-            if future is not None:
-                self._pending.append(future)
-                return lambda: apart.outcome(future, lambda: _prepare_page(changes, self._actor))
-        batch = _prepare_page(changes, self._actor)
-        return lambda: batch
-
-    def __enter__(self) -> _Preparer:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        for future in self._pending:  # a run that stopped early leaves nothing queued
-            future.cancel()
+    records = [change.get("record") for change in page.changes]
+    return prepare_batch(records, actor, context)
 
 
 def replay(session: Session, connector: str, ids: list[int] | None = None) -> int:

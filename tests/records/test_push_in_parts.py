@@ -1,5 +1,5 @@
-"""A large push is checked part by part in a helper process while the worker writes: the answer
-and what is stored are those of one batch checked in the worker itself."""
+"""A large push is checked part by part apart (records.pipeline) while the worker writes: the
+answer and what is stored are those of one batch checked in the worker itself."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from credithub.audit.models import AuditEntry
 from credithub.db import db
-from credithub.records import apart, service
+from credithub.records import pipeline, service
 from credithub.records.models import Record, RecordChange
 from credithub.standing.models import StandingRow
 from credithub.standing.service import compute_all
@@ -31,7 +31,7 @@ from tests.records.samples import (
 
 Headers = dict[str, str]
 
-pytestmark = pytest.mark.skipif(not apart.available(), reason="the helper process needs fork")
+pytestmark = pytest.mark.skipif(not pipeline.available(), reason="the helper needs fork, two cores")
 
 
 @pytest.fixture
@@ -95,7 +95,6 @@ def test_a_push_in_parts_answers_as_one_batch(
     assert body["results"][3]["id"] == body["results"][0]["id"]
     assert body["results"][6]["version"] == 2
     assert (body["accepted"], body["rejected"]) == (6, 2)
-    assert apart._helper is not None  # the parts after the first were checked apart
     assert count(app, Record) == 4
     assert count(app, RecordChange) == 5  # four created, one corrected
     with app.app_context():
@@ -134,22 +133,25 @@ def test_an_atomic_push_in_parts_with_a_rejected_item_keeps_nothing(
 
 
 def test_a_push_survives_the_helper_dying(
-    app: Flask, client: FlaskClient, zhujian: Headers
+    app: Flask, client: FlaskClient, zhujian: Headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A helper killed outright: the parts it owed are checked in the worker, same answer."""
+    writer, real = os.getpid(), service._Part.prepare
+    checked_here: list[int] = []
+
+    def dies_apart(part: service._Part, context: pipeline.Context) -> service.Batch:
+        if os.getpid() != writer:
+            os.kill(os.getpid(), signal.SIGKILL)
+        checked_here.append(len(part.items))
+        return real(part, context)
+
+    monkeypatch.setattr(service._Part, "prepare", dies_apart)  # the helper is forked: it sees it
     records = [penalty(f"呼住建罚〔2026〕{n}号") for n in range(1, 8)]
-    assert push(client, zhujian, records[:3]).status_code == 200
-    assert apart._helper is not None
-    pool = apart._helper[2]
-    for pid in list(pool._processes):  # type: ignore[attr-defined]
-        os.kill(pid, signal.SIGKILL)
     resp = push(client, zhujian, records)
     assert resp.status_code == 200
-    assert [r["status"] for r in resp.get_json()["results"]] == ["unchanged"] * 3 + ["created"] * 4
-    # The next push starts a new helper.
-    more = [penalty(f"呼住建罚〔2026〕{n}号") for n in range(11, 15)]
-    assert push(client, zhujian, more).status_code == 200
-    assert apart._helper is not None
-    assert apart._helper[2] is not pool
+    assert [r["status"] for r in resp.get_json()["results"]] == ["created"] * 7
+    assert sorted(checked_here) == [1, 3, 3]  # every part, in the worker
+    assert count(app, Record) == 7
 
 
 def test_a_sgs_upload_in_parts_answers_by_row_and_field_code(

@@ -1,0 +1,230 @@
+"""One pipeline for checking batches apart from writing them: a push in parts, a pull's pages,
+a file import's batches.
+
+Checking and normalising a record (schema, identifiers, the rule pack) costs about as much
+CPU as writing it, and a database takes one writer at a time. A run of batches is therefore
+checked in a helper process, one batch ahead, while this process writes the batch before it;
+results come back in order. This process checks the first batch itself (the helper checks the
+second meanwhile), the next one whenever it would otherwise wait for the helper, and every
+batch after a helper died.
+
+Checking is a pure function of its inputs: the job (a part of a push, a page, a range of a
+file's rows) and a `Context` (rule pack, USCC allow-list, hub id, today) read from the app
+before the run. The helper is forked for the run, so it inherits the checking function and the
+context (and a file read before it); it never needs the app, never touches the database, and
+only jobs and checked batches travel, pickled. It answers no server signal and ends when this
+process ends or closes the run.
+
+`server.prepare_apart_from` (records in the run; 0: never; unset: 1000 on SQLite, never on
+PostgreSQL) decides whether a run goes apart; with it off, with one core or without `fork`,
+every batch is checked here: same results.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from datetime import date
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
+
+from flask import current_app
+
+from credithub.entities.service import uscc_allow_list
+from credithub.records.prepare import today_in_china
+from credithub.rules import active_pack
+from credithub.rules.pack import RulePack
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+# Signals a server installs for its workers; the helper answers none of them itself.
+_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What checking a batch reads besides its items (it pickles)."""
+
+    pack: RulePack
+    allow: frozenset[str]  # USCCs that fail the checksum and are accepted with a warning
+    hub_id: str
+    today: date  # the day in China the batch is checked on
+
+    @classmethod
+    def of_app(cls) -> Context:
+        """The running app's: read once, before a run, in the app."""
+        hub = str(current_app.extensions["credithub.settings"].hub.id)
+        return cls(active_pack(), uscc_allow_list(), hub, today_in_china())
+
+
+def available() -> bool:
+    """Whether a helper can run here: a second core, and `fork` (it inherits its inputs)."""
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    return forks and (os.cpu_count() or 1) > 1
+
+
+# Records from which a run goes apart where `server.prepare_apart_from` is unset. On
+# PostgreSQL the helper did not pay: the database server works on the other core.
+DEFAULT_APART_FROM = {"sqlite": 1000, "postgresql": 0}
+
+
+def goes_apart(records: int) -> bool:
+    """Whether a run of `records` records is checked apart (`server.prepare_apart_from`)."""
+    settings = current_app.extensions["credithub.settings"]
+    threshold = settings.server.prepare_apart_from
+    if threshold is None:
+        threshold = DEFAULT_APART_FROM.get(settings.database_url.split(":", 1)[0].split("+")[0], 0)
+    return bool(threshold) and records >= threshold and available()
+
+
+def run(
+    check: Callable[[J, Context], R], context: Context, jobs: Iterable[J], *, apart: bool
+) -> Generator[tuple[J, R], None, None]:
+    """Each job with `check(job, context)`, in order. Apart, the helper always has a job
+    (taken from `jobs` before a result is handed out: the caller writes while the helper
+    checks); this process checks the first, and any next one while it would otherwise wait for
+    the helper. An exception raised checking a job is raised here, in that job's turn."""
+    # What exists now (the app, a file read) is left out of collections for the run: a
+    # collection would scan it again and again, and in the helper it would write to every
+    # object it scans and so copy its page. A batch makes few reference cycles: the collector
+    # runs once after each batch is written, not while it is checked or written.
+    collecting = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    helper: _Helper[J, R] | None = None
+    try:
+        if not apart:
+            for job in jobs:
+                yield job, check(job, context)
+                gc.collect()
+            return
+        pending = iter(jobs)
+        first, second = next(pending, _END), next(pending, _END)
+        if second is _END:  # one job or none: no helper
+            if first is not _END:
+                yield first, check(first, context)
+            return
+        helper = _Helper(check, context)
+        helper.send(second)
+        # The jobs taken, in order, each with its answer or _OWED (the helper's, at most one).
+        taken: deque[tuple[J, Any]] = deque([(first, _attempt(check, first, context))])
+        taken.append((second, _OWED))
+        while taken:
+            job, answer = taken[0]
+            if answer is _OWED:
+                if not helper.ready():  # rather than wait, check the next job here
+                    following = next(pending, _END)
+                    if following is not _END:
+                        taken.append((following, _attempt(check, following, context)))
+                        continue
+                answer = helper.receive()
+                following = next(pending, _END)
+                if following is not _END:
+                    helper.send(following)
+                    taken.append((following, _OWED))
+            taken.popleft()
+            ok, value = answer
+            if not ok:
+                raise value
+            yield job, value
+            gc.collect()
+    finally:
+        if collecting:
+            gc.enable()
+        gc.unfreeze()
+        if helper is not None:
+            helper.close()
+
+
+def _attempt(check: Callable[[J, Context], R], job: J, context: Context) -> tuple[bool, Any]:
+    try:
+        return True, check(job, context)
+    except Exception as exc:  # raised for this job, in its turn
+        return False, exc
+
+
+_END: Any = object()
+_OWED: Any = object()
+
+
+class _Helper(Generic[J, R]):
+    """A process forked for one run: it checks the jobs sent to it, one at a time. If it dies,
+    the job it owed (and every later one) is checked here."""
+
+    def __init__(self, check: Callable[[J, Context], R], context: Context) -> None:
+        self._check, self._context = check, context
+        self._owed: J
+        forked = multiprocessing.get_context("fork")
+        self._conn, theirs = forked.Pipe()
+        self._process = forked.Process(
+            target=_serve, args=(theirs, self._conn, check, context), daemon=True
+        )
+        self._process.start()
+        theirs.close()
+        self._dead = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def send(self, job: J) -> None:
+        self._owed = job
+        if not self._dead:
+            try:
+                self._conn.send(job)
+            except OSError:  # it died
+                self._dead = True
+
+    def ready(self) -> bool:
+        """Whether `receive` would not wait."""
+        return self._dead or self._conn.poll()
+
+    def receive(self) -> tuple[bool, Any]:
+        """The answer for the job sent last: (True, result) or (False, the exception)."""
+        if not self._dead:
+            try:
+                answer: tuple[bool, Any] = self._conn.recv()
+            except (EOFError, OSError):
+                self._dead = True
+            else:
+                return answer
+        return _attempt(self._check, self._owed, self._context)
+
+    def close(self) -> None:
+        self._conn.close()  # the helper reads the end of its input and exits
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _serve(
+    conn: Connection, parents: Connection, check: Callable[[Any, Context], Any], context: Context
+) -> None:
+    """The helper: check each job received and send its result back, until the input ends."""
+    parents.close()  # so that the end of the parent's end is seen here
+    for name in _SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which ends us
+    # A batch makes few reference cycles: what one leaves is collected once it is sent.
+    gc.disable()
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        answer = _attempt(check, job, context)
+        try:
+            conn.send(answer)
+        except OSError:  # the parent closed the run
+            return
+        except Exception as exc:  # an exception that does not pickle
+            conn.send((False, RuntimeError(f"{type(answer[1]).__name__}: {answer[1]} ({exc})")))
+        del answer
+        gc.collect()
