@@ -90,7 +90,7 @@ def seed(env: dict[str, str], base: str, token: str, n: int) -> None:
     session = requests.Session()
     headers = {"Authorization": f"Bearer {token}"}
     for start in range(0, n, 5000):
-        records = api_records(min(5000, n - start), start)
+        records = api_records(min(5000, n - start), start, shape="uniform")
         for i, r in enumerate(records):
             if (start + i) % 10 == 0:  # every tenth subject is listed: barred in every domain
                 r.update(kind="blacklist", list="ggzy-serious", listed_on=r["decided_on"])

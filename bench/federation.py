@@ -40,7 +40,7 @@ def main() -> None:
                 a.post(
                     "/api/v1/records",
                     dept,
-                    {"records": api_records(min(5000, args.records - offset), offset)},
+                    {"records": api_records(min(5000, args.records - offset), offset, "uniform")},
                 )
             print(
                 f"created {args.records} records at A in {time.perf_counter() - start:.0f} s "
