@@ -79,16 +79,11 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     record_id: str = field(default_factory=new_id)  # the id the record gets if it is new
     subject_id: str = field(default_factory=new_id)  # the id its subject gets if it is new
-    # What the content digest covers besides the subjects, as canonical JSON (sorted keys).
-    body: bytes = field(init=False)
     # The digest if the subject is new (it gets `subject_id`) and no legal representative is
     # named: an import's records, digested where they are checked, beside the writer.
     new_subject_digest: str | None = field(init=False)
 
     def __post_init__(self) -> None:
-        # The canonical JSON of [content, domains, severity, publish_until].
-        rest = canonical_json([self.domains, self.severity, _iso(self.publish_until)], floats=())
-        self.body = b"[" + self.content_json.encode() + b"," + rest[1:]
         self.new_subject_digest = (
             self._digest(self.subject_id, None) if self.legal_rep is None else None
         )
@@ -100,8 +95,12 @@ class Prepared:
         return self._digest(subject_id, legal_rep_id)
 
     def _digest(self, subject_id: str, legal_rep_id: str | None) -> str:
+        # The canonical JSON of [content, domains, severity, publish_until], then the subjects;
+        # made when asked, not kept: it repeats the content, and a checked record is pickled.
+        rest = canonical_json([self.domains, self.severity, _iso(self.publish_until)], floats=())
+        body = b"[" + self.content_json.encode() + b"," + rest[1:]
         who = f"\n{subject_id}\n{legal_rep_id or ''}".encode()
-        return hashlib.sha256(self.body + who).hexdigest()
+        return hashlib.sha256(body + who).hexdigest()
 
 
 def _iso(value: date | None) -> str | None:
