@@ -171,7 +171,7 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
                     summary.add(batch)
                     bar.update(batch.rows)
         except intake.ImportFailed as exc:
-            done = f"the first {summary.rows} rows were imported"
+            done = f"{summary.rows} rows were imported; run the import again for the rest"
             raise click.ClickException(f"{exc}; {done}") from None
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)

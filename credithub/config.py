@@ -113,6 +113,9 @@ class IngestSettings:
     # Speed mechanism (docs/performance.md): JSON records load on a compiled path of the record
     # schema (schemas/fastload.py). false: every record goes through the schema itself.
     compiled_loader: bool = True
+    # Speed mechanism (docs/performance.md): `credithub import` writes the rows that name the
+    # same subject or decision together (records/batches.py). false: batches in file order.
+    group_by_subject: bool = True
 
 
 @dataclass

@@ -191,6 +191,23 @@ class SgsRows:
         raws = self._raws[start:stop]
         return [_map(i, raw, raw, plan, day) for i, raw in enumerate(raws, start)]
 
+    def pick(self, positions: Sequence[int]) -> list[SgsRow]:
+        """The rows at these positions among the data rows, in this order, checked."""
+        plan, day, raws = self._plan, self._day, self._raws
+        picked = (
+            raws.pick(positions) if isinstance(raws, CsvLines) else [raws[i] for i in positions]
+        )
+        return [_map(i, raw, raw, plan, day) for i, raw in zip(positions, picked, strict=True)]
+
+    def cells(self, codes: Sequence[str]) -> list[list[str]]:
+        """Each row's non-empty cells, as sent, of the columns mapped to these field codes
+        (a 2016 column counts as the code that replaced it)."""
+        columns = [c for c, code in self._plan.single if code in codes]
+        columns += [c for code, cols in self._plan.multi if code in codes for c in cols]
+        if isinstance(self._raws, CsvLines):
+            return self._raws.cells(columns)
+        return [[v for c in columns if (v := raw.get(c))] for raw in self._raws]
+
 
 def map_row(
     index: int,

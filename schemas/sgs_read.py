@@ -174,6 +174,26 @@ class CsvLines(Sequence[dict[str, str]]):
             return list(self._rows(self._lines[index]))
         return next(self._rows([self._lines[index]]))
 
+    def pick(self, positions: Sequence[int]) -> list[dict[str, str]]:
+        """The rows at these positions, in this order."""
+        lines = self._lines
+        return list(self._rows([lines[i] for i in positions]))
+
+    def cells(self, columns: Sequence[str]) -> list[list[str]]:
+        """Each row's non-empty cells in these columns, stripped, read without building the
+        rows (a row of the wrong width is read as it comes)."""
+        header = self._header
+        at = [max(i for i, h in enumerate(header) if h == column) for column in columns]
+        reader = csv.reader(self._lines, delimiter=self._delimiter, skipinitialspace=True)
+        out: list[list[str]] = []
+        try:
+            for cells in reader:
+                width = len(cells)
+                out.append([v for i in at if i < width and (v := cells[i].strip())])
+        except csv.Error as exc:
+            raise SgsFormatError(f"CSV cannot be read: {exc}") from None
+        return out
+
     def _rows(self, lines: list[str]) -> Iterator[dict[str, str]]:
         # A row of codes under the header is dropped by `of`, never here.
         reader = csv.reader(lines, delimiter=self._delimiter, skipinitialspace=True)

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from flask import Request
+from flask import Request, current_app
 from sqlalchemy.orm import Session
 
 from credithub.db import db
 from credithub.errors import Invalid
-from credithub.records import pipeline
+from credithub.records import batches, pipeline
 from credithub.records.prepare import Actor, load_checked_record, today_in_china
 from credithub.records.service import (
     Batch,
@@ -221,6 +221,7 @@ class ImportSummary:
         self.updated += batch.updated
         self.unchanged += batch.unchanged
         self.rejected.extend(batch.rejected)
+        self.rejected.sort(key=lambda r: r[0])  # in file order, however the rows were batched
 
 
 class ImportFailed(RuntimeError):
@@ -229,19 +230,24 @@ class ImportFailed(RuntimeError):
 
 
 def import_rows(rows: SgsRows, actor: Actor, batch_size: int = MAX_BATCH) -> Iterator[BatchOutcome]:
-    """Import a file's rows batch by batch, each batch checked and committed on its own, in
-    file order (a key sent twice ends as its last row says; a crash loses at most the batch
-    not yet committed). Yields each batch's outcome once it is committed.
+    """Import a file's rows batch by batch, each batch checked and committed on its own, the
+    rows that name the same subject or decision together and in file order (`records.batches`:
+    a key sent twice ends as its last row says; a crash loses at most the batch not yet
+    committed, and a rerun takes in the rest). Yields each batch's outcome once it is committed.
 
     A file of `server.prepare_apart_from` rows or more is checked apart (`records.pipeline`):
     the helper, forked once the file is read, inherits the rows and is sent only each batch's
-    bounds; it checks the next batch while this process writes one."""
+    positions; it checks the next batch while this process writes one."""
     context = Context.of_app()
     count = len(rows)
-    bounds = [(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
+    if current_app.extensions["credithub.settings"].ingest.group_by_subject:
+        decisions, identifiers = rows.cells(batches.DECISION), rows.cells(batches.IDENTIFYING)
+        jobs = batches.grouped(decisions, identifiers, batch_size)
+    else:
+        jobs = batches.in_file_order(count, batch_size)
     db.session.close()  # nothing read so far may hold a lock while the batches commit
     check = partial(_checked, rows=rows, actor=actor)
-    checked = pipeline.run(check, context, bounds, apart=pipeline.goes_apart(count))
+    checked = pipeline.run(check, context, jobs, apart=pipeline.goes_apart(count))
     try:
         while True:
             try:
@@ -259,10 +265,11 @@ def import_rows(rows: SgsRows, actor: Actor, batch_size: int = MAX_BATCH) -> Ite
         checked.close()
 
 
-def _checked(bounds: tuple[int, int], context: Context, rows: SgsRows, actor: Actor) -> RowBatch:
-    """The rows start..stop-1, checked as a batch (reads no database). The raw rows are left
-    behind (the writer has the file, and needs only the rejected ones'): less to send back."""
-    checked = prepare_rows(rows.take(*bounds), actor, context)
+def _checked(positions: list[int], context: Context, rows: SgsRows, actor: Actor) -> RowBatch:
+    """The rows at these positions, checked as a batch (reads no database). The raw rows are
+    left behind (the writer has the file, and needs only the rejected ones'): less to send
+    back."""
+    checked = prepare_rows(rows.pick(positions), actor, context)
     checked.rows = [(index, warnings, None) for index, warnings, _ in checked.rows]
     return checked
 

@@ -103,3 +103,54 @@ def sgs_xlsx(rows: list[dict[str, str]]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def make_id_number(n: int) -> str:
+    """A valid 居民身份证号, a different one for each n below 1,000."""
+    body = f"1507021980{1 + n // 28 % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    total = sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+_CATEGORIES = (("警告", ""), ("罚款", "0.5"), ("警告;罚款", "1.2"), ("暂扣许可证件", ""))
+
+
+def realistic_sgs_rows(count: int = 60, subjects: int = 12) -> list[dict[str, str]]:
+    """双公示 rows as departments send them: each subject named several times spread through the
+    file (a company renamed on its later decisions, sometimes on the same day), persons by ID
+    number, organizations naming their legal representative, categories and dates varied,
+    platform columns; a decision corrected further down and a row dated in the future."""
+    rows = []
+    for i in range(count):
+        s = (i * 7) % subjects
+        year, month = 2023 + i % 3, 1 + i % 12
+        categories, fine = _CATEGORIES[i % len(_CATEGORIES)]
+        row = sgs_row(
+            i + 1,
+            uscc=make_uscc("91150700", f"R{s:07d}"),
+            CF_XDR_MC=f"呼伦贝尔市第{s}建筑工程有限公司" + ("（原）" if i % 5 == 0 else ""),
+            CF_FRDB=f"王{s}",
+            CF_FR_ZJLX="身份证",
+            CF_FR_ZJHM=make_id_number(500 + s),
+            CF_XDR_ZJLX="",
+            CF_XDR_ZJHM="",
+            CF_CFLB=categories,
+            CF_NR_FK=fine,
+            CF_JDRQ=f"{year}-{month:02d}-{1 + s % 5:02d}",
+            CF_YXQ=f"{year + 2}-{month:02d}-01",
+            COMP_NAME="",
+        )
+        if s % 4 == 0:  # a person
+            row.update(
+                CF_XDR_MC=f"张{s}", CF_XDR_LB="自然人", CF_XDR_SHXYM="", CF_FRDB="",
+                CF_FR_ZJLX="", CF_FR_ZJHM="", CF_XDR_ZJLX="身份证",
+                CF_XDR_ZJHM=make_id_number(s),
+            )  # fmt: skip
+        row["COMP_NAME"] = row["CF_XDR_MC"]
+        rows.append(row)
+    rows[count // 2] = {**rows[3], "CF_NR_FK": "3.3"}  # decision 4 corrected further down
+    rows[-1]["CF_JDRQ"] = "2099-01-01"  # in the future: rejected
+    return rows

@@ -1,0 +1,143 @@
+"""An import's batches (records.batches): rows naming the same subject or decision together, in
+file order; grouped or not, an import stores the same."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from credithub.clients.service import create_client
+from credithub.db import db
+from credithub.entities.models import Subject, SubjectName
+from credithub.records import batches
+from credithub.records.models import Record, RecordChange
+from credithub.standing.models import StandingRow
+from tests.conftest import PG_URL, _reset_postgres
+from tests.records.samples import ZHUJIAN, make_uscc, realistic_sgs_rows, sgs_csv
+
+USCC = make_uscc("91150700", "A0000001")
+
+
+def test_rows_sharing_a_decision_or_an_identifier_are_one_group_in_file_order() -> None:
+    decisions = [["1号"], ["2号"], ["3号"], ["1号"], ["5号"], ["6号"], ["7号"]]
+    identifiers = [
+        [USCC],
+        ["11010519491231002X"],
+        [USCC.lower()],  # the same code, as sent in lower case
+        ["91150700B00000012X"],  # another subject, but decision 1 again: joins row 0
+        [" 11010519491231002x "],  # the person of row 1
+        [USCC[8:16] + "-" + USCC[16]],  # the organization code inside row 0's USCC
+        [],
+    ]
+    assert batches.grouped(decisions, identifiers, 10) == [[0, 2, 3, 5, 1, 4, 6]]
+    # A batch ends where a group ends; a group larger than a batch is cut in file order.
+    assert batches.grouped(decisions, identifiers, 3) == [[0, 2, 3], [5, 1, 4], [6]]
+    assert batches.grouped(decisions, identifiers, 2) == [[0, 2], [3, 5], [1, 4], [6]]
+    # Transitively: row 2 shares a code with row 0 and a decision with row 1.
+    assert batches.grouped([["a"], ["b"], ["b"]], [["X1"], ["Y1"], ["X1"]], 5) == [[0, 1, 2]]
+
+
+def test_in_file_order() -> None:
+    assert batches.in_file_order(5, 2) == [[0, 1], [2, 3], [4]]
+    assert batches.in_file_order(0, 2) == []
+
+
+def test_an_import_grouped_stores_what_an_import_in_file_order_stores(
+    app_factory: Callable[..., Flask],
+    database_template: str,
+    run_cli: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """The same records, subjects with their current and former names, standings and counts;
+    each record's changes in the same order. Only the change log's order across records
+    differs."""
+    path = tmp_path / "处罚信息.csv"
+    path.write_bytes(sgs_csv(realistic_sgs_rows(), "gbk"))
+    out = []
+    for grouped in (True, False):
+        url = _empty(database_template, tmp_path / f"{grouped}.db")
+        app = app_factory(database={"url": url}, ingest={"group_by_subject": grouped})
+        with app.app_context(), db.transaction() as session:
+            create_client(session, "zhujian", "department", ZHUJIAN)
+        env = {
+            "CREDITHUB_DATABASE_URL": url,
+            "CREDITHUB_INGEST_GROUP_BY_SUBJECT": str(grouped).lower(),
+        }
+        result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "7", env=env)
+        out.append((result.output, *_stored(app)))
+    (grouped_, *stored_grouped), (in_order, *stored_in_order) = out
+    assert grouped_ == in_order
+    assert "rows 60: created 58, updated 1, unchanged 0, rejected 1" in grouped_
+    assert stored_grouped == stored_in_order
+    records, names, standings, log = stored_grouped
+    assert (len(records), len(standings), len(log)) == (58, 12, 58)
+    assert any(former for _, _, former in names)  # renamed subjects keep their former names
+
+
+def _empty(template: str, path: Path) -> str:
+    if PG_URL:
+        _reset_postgres(PG_URL)
+        return PG_URL
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+def _stored(app: Flask) -> tuple[list[Any], ...]:
+    """Records, subjects' names and standings by natural key; each record's changes in order."""
+    with app.app_context():
+        session = db.session
+        subject = Subject.uscc, Subject.id_masked
+        records = session.execute(
+            select(
+                Record.ref, *subject, Record.version, Record.status, Record.content,
+                Record.raw, Record.ends_on, Record.content_hash.is_not(None),
+            ).join(Subject, Subject.id == Record.subject_id)
+        ).all()  # fmt: skip
+        names = []
+        for sid, uscc, masked, name in session.execute(
+            select(Subject.id, *subject, Subject.name)
+        ).all():
+            former = session.scalars(
+                select(SubjectName.name).where(
+                    SubjectName.subject_id == sid, SubjectName.name != name
+                )
+            ).all()
+            names.append(((uscc, masked), name, sorted(former)))
+        standings = [
+            ((uscc, masked), _without_ids(data))
+            for uscc, masked, data in session.execute(
+                select(*subject, StandingRow.data).join(
+                    Subject, Subject.id == StandingRow.subject_id
+                )
+            ).all()
+        ]
+        log = session.execute(
+            select(Record.ref, *subject, RecordChange.version, RecordChange.op)
+            .join(Record, Record.id == RecordChange.record_id)
+            .join(Subject, Subject.id == Record.subject_id)
+            .order_by(RecordChange.position)
+        ).all()
+    by_record: dict[Any, list[Any]] = {}
+    for ref, uscc, masked, version, op in log:
+        by_record.setdefault((ref, uscc, masked), []).append((version, op))
+    return (
+        sorted(map(tuple, records), key=repr),
+        sorted(names, key=repr),
+        sorted(standings, key=repr),
+        sorted(by_record.items(), key=repr),
+    )
+
+
+def _without_ids(value: Any) -> Any:
+    """A standing without what differs from run to run: ids, the time it was computed, and so
+    the order of entries that tie (they follow the records' ids)."""
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k not in ("at", "record_id")}
+    if isinstance(value, list):
+        return sorted((_without_ids(v) for v in value), key=repr)
+    return value
