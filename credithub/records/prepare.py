@@ -112,18 +112,55 @@ def _canonical(content: dict[str, Any]) -> bytes:
     return canonical_json(content, floats=())  # no floats: amounts are decimals
 
 
+class Subjects:
+    """The subjects of one batch, each parsed once: a subject several records name (an import
+    writes a subject's rows together) is one `SubjectRef`, which pickles once. Only subjects
+    given as text are remembered; anything else is parsed each time."""
+
+    def __init__(self, allow: frozenset[str]) -> None:
+        self.allow = allow
+        self._seen: dict[tuple[str | None, ...], tuple[SubjectRef, tuple[str, ...]]] = {}
+
+    def parse(self, data: Any, prefix: str = "subject") -> tuple[SubjectRef, list[str]]:
+        """As `parse_subject` (raises Invalid); the same ref for the same subject."""
+        key = _subject_key(data, prefix)
+        if key is None:
+            return parse_subject(data, prefix, self.allow)
+        seen = self._seen.get(key)
+        if seen is None:
+            ref, warnings = parse_subject(data, prefix, self.allow)
+            seen = self._seen[key] = ref, tuple(warnings)
+        return seen[0], list(seen[1])
+
+
+def _subject_key(data: Any, prefix: str) -> tuple[str | None, ...] | None:
+    """What `parse_subject` reads of a subject, if all of it is text; else None."""
+    if not isinstance(data, dict):
+        return None
+    legacy = data.get("legacy_codes") or {}
+    if not isinstance(legacy, dict):
+        return None
+    key = (
+        prefix,
+        *(data.get(k) for k in ("type", "name", "uscc", "id_type", "id_number")),
+        *(x for item in sorted(legacy.items()) for x in item),
+    )
+    return key if all(v is None or type(v) is str for v in key) else None
+
+
 def prepare(
     index: int,
     item: Any,
     actor: Actor,
     pack: RulePack,
     today: date,
+    subjects: Subjects,
     raw: dict[str, Any] | None = None,
     loader: Loader = load_api_record,
-    allow: frozenset[str] = frozenset(),
 ) -> Prepared:
-    """Validate and normalise one record; raise Invalid naming each bad field.
-    `allow`: the USCC allow-list (codes that fail the checksum, accepted with a warning)."""
+    """Validate and normalise one record; raise Invalid naming each bad field. `subjects`:
+    the batch's subjects (with the USCC allow-list: codes that fail the checksum, accepted
+    with a warning)."""
     data = loader(item)
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
@@ -137,13 +174,13 @@ def prepare(
 
     subject: SubjectRef | None = None
     try:
-        subject, found = parse_subject(data["subject"], allow=allow)
+        subject, found = subjects.parse(data["subject"])
         warnings.extend(found)
     except Invalid as exc:
         _merge(errors, exc.errors)
-    legal_rep = _legal_rep(data["subject"].get("legal_rep"), errors, allow)
+    legal_rep = _legal_rep(data["subject"].get("legal_rep"), errors, subjects)
 
-    authority_uscc, authority_name = _authority(data, actor, errors, warnings, allow)
+    authority_uscc, authority_name = _authority(data, actor, errors, warnings, subjects.allow)
     check_codes(data, pack, errors)
     check_listing(data, pack, errors, warnings)
     if errors:
@@ -291,7 +328,7 @@ def _authority_uscc(code: str, allow: frozenset[str]) -> tuple[Uscc, tuple[str, 
 
 
 def _legal_rep(
-    rep: dict[str, Any] | None, errors: dict[str, list[str]], allow: frozenset[str]
+    rep: dict[str, Any] | None, errors: dict[str, list[str]], subjects: Subjects
 ) -> SubjectRef | None:
     """The legal representative as a person to link, when named with an ID number. A name
     alone (`"legal_rep": "王建军"` or `{"name": …}`) is kept as the record states it and links
@@ -299,7 +336,7 @@ def _legal_rep(
     if not rep or not rep.get("id_number"):
         return None
     try:
-        ref, _ = parse_subject({"type": "person", **rep}, "subject.legal_rep", allow)
+        ref, _ = subjects.parse({"type": "person", **rep}, "subject.legal_rep")
     except Invalid as exc:
         _merge(errors, exc.errors)
         return None

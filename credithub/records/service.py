@@ -30,6 +30,7 @@ from credithub.records.prepare import (
     Actor,
     Loader,
     Prepared,
+    Subjects,
     load_api_record,
     prepare,
 )
@@ -87,14 +88,14 @@ def prepare_batch(
 ) -> Batch:
     """Check and normalise each item; `early` carries items already rejected at the edge. A
     pure function of its inputs (no app, no database): it may run in the pipeline's helper."""
-    pack, today, allow = context.pack, context.today, context.allow
+    pack, today, subjects = context.pack, context.today, Subjects(context.allow)
     batch = Batch(list(early) if early else [None] * len(items), [], today, atomic)
     results = batch.results
     for i, item in enumerate(items):
         if results[i] is not None:
             continue
         try:
-            p = prepare(i, item, actor, pack, today, raws[i] if raws else None, loader, allow)
+            p = prepare(i, item, actor, pack, today, subjects, raws[i] if raws else None, loader)
         except Invalid as exc:
             results[i] = ItemResult(i, "rejected", errors=exc.errors)
             continue
