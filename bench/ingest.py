@@ -18,6 +18,7 @@ Two shapes of data, each figure printed per shape:
 
     python bench/ingest.py [--rows 100000] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
                            [--connections 1 2] [--only-pg] [--shape realistic uniform]
+                           [--parts import sqlite pg]
 """
 
 from __future__ import annotations
@@ -356,6 +357,13 @@ def main() -> None:
     )
     parser.add_argument("--only-pg", action="store_true", help="just the PostgreSQL push")
     parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=["import", "sqlite", "pg"],
+        default=["import", "sqlite", "pg"],
+        help="which figures: the file import, the push to SQLite, the push to PostgreSQL",
+    )
+    parser.add_argument(
         "--connections",
         type=int,
         nargs="+",
@@ -370,12 +378,14 @@ def main() -> None:
         help="which data shapes to measure (see the module docstring)",
     )
     args = parser.parse_args()
+    parts = {"pg"} if args.only_pg else set(args.parts)
     for shape in args.shape:
-        if not args.only_pg:
+        if "import" in parts:
             bench_import(args.rows, shape)
+        if "sqlite" in parts:
             for connections in args.connections:
                 bench_push(args.rows, None, "SQLite", connections, shape)
-        if args.pg:
+        if args.pg and "pg" in parts:
             for connections in args.connections:
                 db = fresh_pg_database(args.pg)
                 bench_push(args.rows, db, "PostgreSQL", connections, shape)

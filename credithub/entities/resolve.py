@@ -151,7 +151,7 @@ def ensure_subjects_collect(
     refs: Sequence[SubjectRef],
     as_of: Sequence[date],
     created: set[str] | None = None,
-    new_ids: Sequence[str] | None = None,
+    new_ids: Sequence[str | None] | None = None,
 ) -> list[str | Conflict]:
     """Find or create the subject of each ref, adding the aliases and names it brings.
 

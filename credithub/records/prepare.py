@@ -78,20 +78,19 @@ class Prepared:
     revoked: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     record_id: str = field(default_factory=new_id)  # the id the record gets if it is new
-    subject_id: str = field(default_factory=new_id)  # the id its subject gets if it is new
-    # The digest if the subject is new (it gets `subject_id`) and no legal representative is
-    # named: an import's records, digested where they are checked, beside the writer.
-    new_subject_digest: str | None = field(init=False)
+    # The ids its subject and legal representative get if they are new (`Subjects.made_id`:
+    # one for each subject of a batch), and the digest with them, made where it is checked.
+    subject_id: str = field(default_factory=new_id)
+    legal_rep_made_id: str | None = None
+    made_digest: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.new_subject_digest = (
-            self._digest(self.subject_id, None) if self.legal_rep is None else None
-        )
+        self.made_digest = self._digest(self.subject_id, self.legal_rep_made_id)
 
     def content_hash(self, subject_id: str, legal_rep_id: str | None) -> str:
         """The digest that tells a changed record from one sent again unchanged."""
-        if legal_rep_id is None and subject_id == self.subject_id and self.new_subject_digest:
-            return self.new_subject_digest
+        if subject_id == self.subject_id and legal_rep_id == self.legal_rep_made_id:
+            return self.made_digest
         return self._digest(subject_id, legal_rep_id)
 
     def _digest(self, subject_id: str, legal_rep_id: str | None) -> str:
@@ -120,6 +119,14 @@ class Subjects:
     def __init__(self, allow: frozenset[str]) -> None:
         self.allow = allow
         self._seen: dict[tuple[str | None, ...], tuple[SubjectRef, tuple[str, ...]]] = {}
+        self._ids: dict[int, tuple[SubjectRef, str]] = {}  # by id(ref), the ref kept alive
+
+    def made_id(self, ref: SubjectRef) -> str:
+        """The id the subject gets if it is new: the same for every record naming it."""
+        made = self._ids.get(id(ref))
+        if made is None:
+            made = self._ids[id(ref)] = ref, new_id()
+        return made[1]
 
     def parse(self, data: Any, prefix: str = "subject") -> tuple[SubjectRef, list[str]]:
         """As `parse_subject` (raises Invalid); the same ref for the same subject."""
@@ -198,23 +205,25 @@ def prepare(
         raise Invalid("a peer hub sends records with their origin", {"origin": ["required"]})
 
     return _normal_form(
-        index, data, subject, legal_rep, authority_uscc, authority_name, pack, origin, raw, warnings
-    )
+        index, data, subjects, subject, legal_rep, (authority_uscc, authority_name), pack, origin,
+        raw, warnings,
+    )  # fmt: skip
 
 
 def _normal_form(
     index: int,
     data: dict[str, Any],
+    subjects: Subjects,
     subject: SubjectRef,
     legal_rep: SubjectRef | None,
-    authority_uscc: str,
-    authority_name: str,
+    authority: tuple[str, str],
     pack: RulePack,
     origin: dict[str, Any] | None,
     raw: dict[str, Any] | None,
     warnings: list[str],
 ) -> Prepared:
     kind: str = data["kind"]
+    authority_uscc, authority_name = authority
     decided_on: date = data["decided_on"]
     severity: str | None = None
     publish_until: date | None = None
@@ -269,6 +278,8 @@ def _normal_form(
         decided_on=decided_on,
         subject=subject,
         legal_rep=legal_rep,
+        subject_id=subjects.made_id(subject),
+        legal_rep_made_id=None if legal_rep is None else subjects.made_id(legal_rep),
         content_json=content_json.decode(),
         domains=domains,
         severity=severity,

@@ -239,7 +239,10 @@ def _resolve(
     )
     named = [(p, p.legal_rep) for p in prepared if p.legal_rep is not None]
     reps = ensure_subjects_collect(
-        session, [rep for _, rep in named], [p.decided_on for p, _ in named]
+        session,
+        [rep for _, rep in named],
+        [p.decided_on for p, _ in named],
+        new_ids=[p.legal_rep_made_id for p, _ in named],
     )
     rep_of = {p.index: rep for (p, _), rep in zip(named, reps, strict=True)}
     arrived: list[Arrived] = []

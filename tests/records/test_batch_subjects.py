@@ -44,6 +44,10 @@ def test_records_naming_one_subject_share_its_ref(
     assert refs[4] is not refs[0]  # another name: parsed again
     assert refs[4].name == "北疆公司"
     assert len(calls) == 3  # 北疆, 北疆公司 and their legal representative
+    # If new, a subject gets one id, whichever of its records creates it.
+    assert len({p.subject_id for p in batch.prepared[:4]}) == 1
+    assert len({p.legal_rep_made_id for p in batch.prepared}) == 1
+    assert batch.prepared[4].subject_id != batch.prepared[0].subject_id
 
 
 def test_warnings_are_each_records_own(app: Flask) -> None:
