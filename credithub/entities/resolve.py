@@ -48,35 +48,40 @@ def _find_candidates(session: Session, refs: Sequence[SubjectRef]) -> dict[tuple
     usccs = {r.uscc for r in refs if r.uscc}
     hashes = {r.id_hash for r in refs if r.id_hash}
     aliases = {kv for r in refs for kv in r.legacy.items()}
-    # First the ids of the subjects named, then those subjects and their aliases: an import's
-    # batch names mostly subjects the hub does not know, for which nothing more is read.
-    ids: set[str] = set()
+    # The subjects named by a column of their own, read whole; then the ids named by an alias
+    # (by the (scheme, value) index: scheme equal, values in a list; a row-value IN list would
+    # scan the table on SQLite), read whole if not read yet; then the aliases of them all.
+    # An import's batch names mostly subjects the hub does not know: nothing more is read.
+    known: dict[str, Known] = {}
+    columns = [_SUBJECTS.c[c] for c in _KNOWN_COLUMNS]
     org_codes = sorted(v for s, v in aliases if s == "org_code")
     by_column = (
         (sorted(usccs), _SUBJECTS.c.uscc),
         (sorted(hashes), _SUBJECTS.c.id_hash),
         (org_codes, _SUBJECTS.c.org_code),
     )
-    for values, column in by_column:
+
+    def read(values: Sequence[str], column: Any) -> None:
         for part in _chunks(values):
-            ids.update(session.scalars(select(_SUBJECTS.c.id).where(one_of(session, column, part))))
-    # By the (scheme, value) index: scheme equal, values in a list. (A row-value IN list would
-    # scan the table on SQLite.)
+            query = select(*columns).where(one_of(session, column, part))
+            for row in session.execute(query).mappings():
+                if row["id"] not in known:
+                    known[row["id"]] = Known(**row, identifiers=set())
+
+    for values, column in by_column:
+        read(values, column)
     by_scheme: dict[str, list[str]] = {}
     for scheme, value in aliases:
         by_scheme.setdefault(scheme, []).append(value)
+    ids: set[str] = set()
     for scheme, values in sorted(by_scheme.items()):
         for part in _chunks(sorted(values)):
             named = select(_ALIASES.c.subject_id).where(
                 _ALIASES.c.scheme == scheme, one_of(session, _ALIASES.c.value, part)
             )
             ids.update(session.scalars(named))
-    known: dict[str, Known] = {}
-    columns = [_SUBJECTS.c[c] for c in _KNOWN_COLUMNS]
-    for part in _chunks(sorted(ids)):
-        query = select(*columns).where(one_of(session, _SUBJECTS.c.id, part))
-        for row in session.execute(query).mappings():
-            known[row["id"]] = Known(**row, identifiers=set())
+    read(sorted(ids - known.keys()), _SUBJECTS.c.id)
+    for part in _chunks(sorted(known)):
         alias_rows = select(_ALIASES.c.subject_id, _ALIASES.c.scheme, _ALIASES.c.value).where(
             one_of(session, _ALIASES.c.subject_id, part)
         )
@@ -150,8 +155,8 @@ def ensure_subjects_collect(
     session: Session,
     refs: Sequence[SubjectRef],
     as_of: Sequence[date],
-    created: set[str] | None = None,
     new_ids: Sequence[str | None] | None = None,
+    renamed: set[str] | None = None,
 ) -> list[str | Conflict]:
     """Find or create the subject of each ref, adding the aliases and names it brings.
 
@@ -161,7 +166,8 @@ def ensure_subjects_collect(
     different subjects gets a Conflict in its place; the others go ahead. New subjects are
     inserted in bulk: this is the hot path of every import. `new_ids`: the id each ref's
     subject gets if it is created from that ref (made beforehand, see
-    records.prepare.Prepared); by default a new one.
+    records.prepare.Prepared); by default a new one. `renamed` gains the subjects already
+    held whose current name changed.
     """
     found: dict[tuple[str, str], Any] = dict(_find_candidates(session, refs))
     new: list[_New] = []
@@ -193,15 +199,16 @@ def ensure_subjects_collect(
             found[key] = subject
         result.append(subject.id)
     if stated:
-        changed.update((sid, known[sid]) for sid in note_known(session, known, stated))
+        names_changed = note_known(session, known, stated)
+        changed.update((sid, known[sid]) for sid in names_changed)
+        if renamed is not None:
+            renamed.update(names_changed)
     if changed:
         _update_known(session, changed.values())
     if aliases:
         bulk_insert(session, SubjectIdentifier, aliases)
     if new:
         _insert_new(session, new)
-        if created is not None:
-            created.update(n.id for n in new)
     session.flush()
     return result
 

@@ -143,7 +143,8 @@ def write(
     transaction; `today` is the day in China they were checked on, `hub` this hub's id."""
     if not prepared:
         return
-    arrived = _resolve(session, prepared, results)
+    renamed: set[str] = set()
+    arrived = _resolve(session, prepared, results, renamed)
     held = _Held(_load_held(session, arrived))
     now = utcnow()
     inserts: dict[str, Row] = {}  # by id: a record changed twice in a batch is written once
@@ -185,7 +186,7 @@ def write(
             origin_hub=new["origin_hub"],
         )
         changes.append(_Change(new["id"], new["version"], status, a.digest, new["subject_id"]))
-    _apply(session, actor, inserts, updates, superseded, changes)
+    _apply(session, actor, inserts, updates, superseded, changes, renamed)
 
 
 def _apply(
@@ -195,6 +196,7 @@ def _apply(
     updates: dict[str, Row],
     superseded: dict[tuple[str, int], Row],
     changes: Sequence[_Change],
+    renamed: set[str],
 ) -> None:
     """Store the batch's rows, history, audit entry and standings."""
     if superseded:
@@ -209,12 +211,10 @@ def _apply(
     if updates:
         session.execute(update(Record), list(updates.values()))
     # In the same transaction: a check right after this commit already sees the change. Also
-    # the organizations a legal representative named here represents: the batch may have
-    # renamed the person, and their standings name their representative.
+    # the subjects the batch renamed: an organization's standing names its legal
+    # representative, and `refresh` takes in the organizations a person represents.
     touched = {c.subject_id for c in changes} | {r["subject_id"] for r in superseded.values()}
-    written = (*inserts.values(), *updates.values())
-    reps = sorted({rep for row in written if (rep := row["legal_rep_id"]) is not None})
-    standing.refresh(session, touched | standing.represented_by(session, reps))
+    standing.refresh(session, touched | renamed)
     keep_statistics_fresh(
         session,
         {
@@ -227,15 +227,19 @@ def _apply(
 
 
 def _resolve(
-    session: Session, prepared: Sequence[Prepared], results: list[ItemResult | None]
+    session: Session,
+    prepared: Sequence[Prepared],
+    results: list[ItemResult | None],
+    renamed: set[str],
 ) -> list[Arrived]:
     """Each record with its subject and legal representative found or created; a record whose
-    identifiers name two subjects is rejected."""
+    identifiers name two subjects is rejected. `renamed` gains the subjects renamed."""
     subjects = ensure_subjects_collect(
         session,
         [p.subject for p in prepared],
         [p.decided_on for p in prepared],
         new_ids=[p.subject_id for p in prepared],
+        renamed=renamed,
     )
     named = [(p, p.legal_rep) for p in prepared if p.legal_rep is not None]
     reps = ensure_subjects_collect(
@@ -243,6 +247,7 @@ def _resolve(
         [rep for _, rep in named],
         [p.decided_on for p, _ in named],
         new_ids=[p.legal_rep_made_id for p, _ in named],
+        renamed=renamed,
     )
     rep_of = {p.index: rep for (p, _), rep in zip(named, reps, strict=True)}
     arrived: list[Arrived] = []

@@ -164,14 +164,24 @@ def test_a_new_subject_takes_the_id_made_for_its_first_ref(app: Flask) -> None:
     with app.app_context(), db.transaction() as session:
         refs = [parse_subject(s)[0] for s in (ORG, PERSON, ORG)]
         made = ["0" * 31 + "a", "0" * 31 + "b", "0" * 31 + "c"]
-        created: set[str] = set()
-        ids = ensure_subjects_collect(session, refs, [date(2026, 1, 1)] * 3, created, made)
+        ids = ensure_subjects_collect(session, refs, [date(2026, 1, 1)] * 3, new_ids=made)
     assert ids == [made[0], known, made[0]]
-    assert created == {made[0]}
     with app.app_context():
+        assert db.session.get(Subject, made[2]) is None
         org = db.session.get(Subject, made[0])
         assert org is not None
         assert org.uscc == ORG["uscc"]
+
+
+def test_the_subjects_renamed_are_told(app: Flask) -> None:
+    [org] = ensure(app, ORG)
+    with app.app_context(), db.transaction() as session:
+        renamed: set[str] = set()
+        later = parse_subject({**ORG, "name": "呼伦贝尔市北疆建设集团有限公司"})[0]
+        earlier = parse_subject(PERSON)[0]
+        when = [date(2099, 1, 1), date(2000, 1, 1)]
+        ensure_subjects_collect(session, [later, earlier], when, renamed=renamed)
+    assert renamed == {org}
 
 
 def test_person_id_number_is_encrypted_hashed_and_masked(app: Flask) -> None:

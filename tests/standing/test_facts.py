@@ -42,14 +42,17 @@ def test_facts_read_as_rows_equal_the_orm_reading(
         penalty("呼住建罚〔2026〕1号"),
         penalty("呼住建罚〔2026〕2号", decided_on="2025-12-31", categories=["警告"],
                 valid_until="2027-01-02", subject=represented()),
+        # No categories, no fine, no basis: a listing.
+        {"kind": "blacklist", "ref": "呼住建黑〔2026〕1号", "decided_on": "2026-06-02",
+         "list": "ggzy-serious", "subject": represented()},
     ]  # fmt: skip
     del records[1]["fine_yuan"]
     resp = client.post("/api/v1/records", json={"records": records}, headers=headers)
     assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json()["accepted"] == 2, resp.get_json()
+    assert resp.get_json()["accepted"] == 3, resp.get_json()
     with app.app_context():
         stored = db.session.scalars(select(Record)).all()
-        assert len(stored) == 2
+        assert len(stored) == 3
         subjects = {r.subject_id for r in stored}
         read = facts_for(db.session, subjects)
         expected = {
