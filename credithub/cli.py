@@ -209,7 +209,7 @@ def rescore(everything: bool, chunk: int) -> None:
             for start in range(0, len(ids), chunk):
                 part = ids[start : start + chunk]
                 with db.transaction() as session:
-                    refresh(session, part, now)
+                    refresh(session, part, now=now)
                 bar.update(len(part))
     click.echo(f"rescored {len(ids)} subject(s)")
 

@@ -116,6 +116,9 @@ class IngestSettings:
     # Speed mechanism (docs/performance.md): `credithub import` writes the rows that name the
     # same subject or decision together (records/batches.py). false: batches in file order.
     group_by_subject: bool = True
+    # Speed mechanism (docs/performance.md): the standing of a subject a batch creates is
+    # computed from the records the batch writes for it. false: read back like any other's.
+    new_subject_facts: bool = True
 
 
 @dataclass

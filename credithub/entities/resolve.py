@@ -157,6 +157,7 @@ def ensure_subjects_collect(
     as_of: Sequence[date],
     new_ids: Sequence[str | None] | None = None,
     renamed: set[str] | None = None,
+    created: set[str] | None = None,
 ) -> list[str | Conflict]:
     """Find or create the subject of each ref, adding the aliases and names it brings.
 
@@ -167,7 +168,7 @@ def ensure_subjects_collect(
     inserted in bulk: this is the hot path of every import. `new_ids`: the id each ref's
     subject gets if it is created from that ref (made beforehand, see
     records.prepare.Prepared); by default a new one. `renamed` gains the subjects already
-    held whose current name changed.
+    held whose current name changed, `created` the subjects created.
     """
     found: dict[tuple[str, str], Any] = dict(_find_candidates(session, refs))
     new: list[_New] = []
@@ -209,6 +210,8 @@ def ensure_subjects_collect(
         bulk_insert(session, SubjectIdentifier, aliases)
     if new:
         _insert_new(session, new)
+        if created is not None:
+            created.update(n.id for n in new)
     session.flush()
     return result
 

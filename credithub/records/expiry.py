@@ -114,6 +114,6 @@ def expire(
         new_id(),
         {"changes": [[r["id"], r["version"] + 1, "expired", r["content_hash"]] for r in rows]},
     )
-    standing.refresh(session, {r["subject_id"] for r in rows}, now)
+    standing.refresh(session, {r["subject_id"] for r in rows}, now=now)
     keep_statistics_fresh(session, {"record_changes": len(rows)})
     return [(c["id"], c["version"]) for c in changes]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,7 @@ from credithub.records.models import Record
 from credithub.records.prepare import Actor, Prepared
 from credithub.records.read import snapshots
 from credithub.standing import service as standing
+from credithub.standing.compute import RecordFacts
 
 _CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
 Row = dict[str, Any]  # a record row as stored (every column), the bulk statements' unit
@@ -144,7 +146,8 @@ def write(
     if not prepared:
         return
     renamed: set[str] = set()
-    arrived = _resolve(session, prepared, results, renamed)
+    created: set[str] = set()
+    arrived = _resolve(session, prepared, results, renamed, created)
     held = _Held(_load_held(session, arrived))
     now = utcnow()
     inserts: dict[str, Row] = {}  # by id: a record changed twice in a batch is written once
@@ -186,7 +189,7 @@ def write(
             origin_hub=new["origin_hub"],
         )
         changes.append(_Change(new["id"], new["version"], status, a.digest, new["subject_id"]))
-    _apply(session, actor, inserts, updates, superseded, changes, renamed)
+    _apply(session, actor, inserts, updates, superseded, changes, renamed, created)
 
 
 def _apply(
@@ -197,6 +200,7 @@ def _apply(
     superseded: dict[tuple[str, int], Row],
     changes: Sequence[_Change],
     renamed: set[str],
+    created: set[str],
 ) -> None:
     """Store the batch's rows, history, audit entry and standings."""
     if superseded:
@@ -214,7 +218,7 @@ def _apply(
     # the subjects the batch renamed: an organization's standing names its legal
     # representative, and `refresh` takes in the organizations a person represents.
     touched = {c.subject_id for c in changes} | {r["subject_id"] for r in superseded.values()}
-    standing.refresh(session, touched | renamed)
+    standing.refresh(session, touched | renamed, _new_subjects_facts(created, inserts, updates))
     keep_statistics_fresh(
         session,
         {
@@ -226,20 +230,38 @@ def _apply(
     )
 
 
+def _new_subjects_facts(
+    created: set[str], inserts: dict[str, Row], updates: dict[str, Row]
+) -> dict[str, list[RecordFacts]] | None:
+    """The standing facts of the subjects the batch created: the records it writes for them
+    are all they have (`ingest.new_subject_facts`; None: read back like any other's)."""
+    if not created or not current_app.extensions["credithub.settings"].ingest.new_subject_facts:
+        return None
+    facts: dict[str, list[RecordFacts]] = {sid: [] for sid in created}
+    for row in (*inserts.values(), *updates.values()):
+        held = facts.get(row["subject_id"])
+        if held is not None:
+            held.append(standing.written_facts(row))
+    return facts
+
+
 def _resolve(
     session: Session,
     prepared: Sequence[Prepared],
     results: list[ItemResult | None],
     renamed: set[str],
+    created: set[str],
 ) -> list[Arrived]:
     """Each record with its subject and legal representative found or created; a record whose
-    identifiers name two subjects is rejected. `renamed` gains the subjects renamed."""
+    identifiers name two subjects is rejected. `renamed` and `created` gain the subjects the
+    batch renamed and created."""
     subjects = ensure_subjects_collect(
         session,
         [p.subject for p in prepared],
         [p.decided_on for p in prepared],
         new_ids=[p.subject_id for p in prepared],
         renamed=renamed,
+        created=created,
     )
     named = [(p, p.legal_rep) for p in prepared if p.legal_rep is not None]
     reps = ensure_subjects_collect(
@@ -248,6 +270,7 @@ def _resolve(
         [p.decided_on for p, _ in named],
         new_ids=[p.legal_rep_made_id for p, _ in named],
         renamed=renamed,
+        created=created,
     )
     rep_of = {p.index: rep for (p, _), rep in zip(named, reps, strict=True)}
     arrived: list[Arrived] = []

@@ -17,5 +17,5 @@ def rescore_due() -> dict[str, Any]:
         ids = due_subjects(session, now)
     for start in range(0, len(ids), BATCH):
         with db.transaction() as session:
-            refresh(session, ids[start : start + BATCH], now)
+            refresh(session, ids[start : start + BATCH], now=now)
     return {"subjects": len(ids)}

@@ -65,6 +65,23 @@ def record_facts(row: Sequence[Any]) -> RecordFacts:
     )  # fmt: skip
 
 
+def written_facts(row: Mapping[str, Any]) -> RecordFacts:
+    """The facts of a record row as a batch writes it (`records.writer`), before it is read
+    back: what `record_facts` reads from it once stored."""
+    content = orjson.loads(str(row["content"]))  # the encoded text (db.JsonText)
+    fine = content.get("fine_yuan")
+    return RecordFacts(
+        id=row["id"], kind=row["kind"], ref=row["ref"], authority_uscc=row["authority_uscc"],
+        authority_name=row["authority_name"], decided_on=row["decided_on"],
+        starts_on=row["starts_on"], ends_on=row["ends_on"], code=row["code"],
+        categories=tuple(content.get("categories") or ()),
+        fine_yuan=Decimal(fine) if fine is not None else None,
+        domains=tuple(row["domains"]), severity=row["severity"], status=row["status"],
+        revoked_at=row["revoked_at"], basis=content.get("basis") or "",
+        legal_rep_id=row["legal_rep_id"],
+    )  # fmt: skip
+
+
 def facts_for(session: Session, subject_ids: Iterable[str]) -> dict[str, list[RecordFacts]]:
     """Every record of each subject, as the standing computation needs it."""
     ids = sorted(set(subject_ids))
@@ -153,11 +170,18 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 def compute_all(
-    session: Session, subject_ids: Sequence[str], at: datetime
+    session: Session,
+    subject_ids: Sequence[str],
+    at: datetime,
+    known: Mapping[str, list[RecordFacts]] | None = None,
 ) -> dict[str, tuple[Standing, list[dict[str, Any]], datetime | None]]:
-    """Standing, related parties and validity of each subject at `at`, from its records."""
+    """Standing, related parties and validity of each subject at `at`, from its records;
+    `known`: the facts of some of them, given (the others' are read)."""
     pack = active_pack()
-    facts = facts_for(session, subject_ids)
+    if known:
+        facts = {**facts_for(session, [s for s in subject_ids if s not in known]), **known}
+    else:
+        facts = facts_for(session, subject_ids)
     related = related_parties(session, subject_ids, at, facts)
     out = {}
     for sid in subject_ids:
@@ -173,13 +197,21 @@ def _stored_form(standing: Standing, related: list[dict[str, Any]]) -> dict[str,
     return data
 
 
-def refresh(session: Session, subject_ids: Iterable[str], now: datetime | None = None) -> int:
+def refresh(
+    session: Session,
+    subject_ids: Iterable[str],
+    known: Mapping[str, list[RecordFacts]] | None = None,
+    now: datetime | None = None,
+) -> int:
     """Recompute and store the standings of these subjects and of the organizations they
-    represent, in the caller's transaction: every write, `credithub rescore` and the jobs."""
+    represent, in the caller's transaction: every write, `credithub rescore` and the jobs.
+    `known`: the whole facts of subjects the caller just created (no record names them as
+    legal representative yet), not read back."""
     ids = set(subject_ids)
     if not ids:
         return 0
-    ordered = sorted(ids | represented_by(session, sorted(ids)))
+    represent = sorted(ids - known.keys()) if known else sorted(ids)
+    ordered = sorted(ids | represented_by(session, represent))
     pack, now = active_pack(), now or utcnow()
     rows = [
         {
@@ -189,7 +221,9 @@ def refresh(session: Session, subject_ids: Iterable[str], now: datetime | None =
             "pack_digest": pack.digest,
             "data": _stored_form(standing, related),
         }
-        for sid, (standing, related, valid_until) in compute_all(session, ordered, now).items()
+        for sid, (standing, related, valid_until) in compute_all(
+            session, ordered, now, known
+        ).items()
     ]
     for part in _chunks(ordered):
         session.execute(delete(StandingRow).where(one_of(session, StandingRow.subject_id, part)))

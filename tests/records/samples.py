@@ -115,7 +115,15 @@ def make_id_number(n: int) -> str:
     return body + "10X98765432"[total % 11]
 
 
-_CATEGORIES = (("警告", ""), ("罚款", "0.5"), ("警告;罚款", "1.2"), ("暂扣许可证件", ""))
+# From a warning to measures: a suspension, and a fine of 200万元 or more, start a bar.
+_CATEGORIES = (
+    ("警告", ""),
+    ("罚款", "0.5"),
+    ("警告;罚款", "1.2"),
+    ("暂扣许可证件", ""),
+    ("责令停产停业;罚款", "1.5"),
+    ("罚款", "250"),
+)
 
 
 def realistic_sgs_rows(count: int = 60, subjects: int = 12) -> list[dict[str, str]]:
