@@ -200,13 +200,20 @@ class SgsRows:
         return [_map(i, raw, raw, plan, day) for i, raw in zip(positions, picked, strict=True)]
 
     def cells(self, codes: Sequence[str]) -> list[list[str]]:
-        """Each row's non-empty cells, as sent, of the columns mapped to these field codes
-        (a 2016 column counts as the code that replaced it)."""
-        columns = [c for c, code in self._plan.single if code in codes]
-        columns += [c for code, cols in self._plan.multi if code in codes for c in cols]
+        """Each row's cell, as sent, of each of these field codes ("" where none): of the
+        columns mapped to a code (a 2016 column counts as the code that replaced it), the first
+        that is not empty."""
+        columns = [
+            [c for c, code in self._plan.single if code == wanted]
+            + [c for code, cols in self._plan.multi if code == wanted for c in cols]
+            for wanted in codes
+        ]
         if isinstance(self._raws, CsvLines):
             return self._raws.cells(columns)
-        return [[v for c in columns if (v := raw.get(c))] for raw in self._raws]
+        return [
+            [next((v for c in group if (v := raw.get(c))), "") for group in columns]
+            for raw in self._raws
+        ]
 
 
 def map_row(

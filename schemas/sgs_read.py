@@ -179,17 +179,32 @@ class CsvLines(Sequence[dict[str, str]]):
         lines = self._lines
         return list(self._rows([lines[i] for i in positions]))
 
-    def cells(self, columns: Sequence[str]) -> list[list[str]]:
-        """Each row's non-empty cells in these columns, stripped, read without building the
-        rows (a row of the wrong width is read as it comes)."""
+    def cells(self, columns: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Each row's cells in these groups of columns, stripped, one a group (the first
+        non-empty one, else ""), read without building the rows (a row of the wrong width is
+        read as it comes)."""
         header = self._header
-        at = [max(i for i, h in enumerate(header) if h == column) for column in columns]
+        at = [
+            [max(i for i, h in enumerate(header) if h == column) for column in group]
+            for group in columns
+        ]
+        single = [group[0] if group else len(header) for group in at]
         reader = csv.reader(self._lines, delimiter=self._delimiter, skipinitialspace=True)
         out: list[list[str]] = []
         try:
-            for cells in reader:
-                width = len(cells)
-                out.append([v for i in at if i < width and (v := cells[i].strip())])
+            if all(len(group) <= 1 for group in at):
+                for cells in reader:
+                    width = len(cells)
+                    out.append([cells[i].strip() if i < width else "" for i in single])
+            else:
+                for cells in reader:
+                    width = len(cells)
+                    out.append(
+                        [
+                            next((v for i in group if i < width and (v := cells[i].strip())), "")
+                            for group in at
+                        ]
+                    )
         except csv.Error as exc:
             raise SgsFormatError(f"CSV cannot be read: {exc}") from None
         return out

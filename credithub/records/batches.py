@@ -23,10 +23,10 @@ from collections.abc import Sequence
 
 from credithub.entities.identifiers import normalize
 
-# The 双公示 codes whose cells identify a decision (compared as sent: the natural key holds the
-# document number as sent), and a subject or its legal representative (compared coarsely).
-DECISION = ("CF_WSH",)
+# The 双公示 codes whose cells identify a decision (the first: compared as sent, as the natural
+# key holds the document number), and a subject or its legal representative (compared coarsely).
 IDENTIFYING = (
+    "CF_WSH",
     "CF_XDR_SHXYM",
     "CF_XDR_GSZC",
     "CF_XDR_ZZJG",
@@ -43,14 +43,11 @@ def in_file_order(count: int, size: int) -> list[list[int]]:
     return [list(range(start, min(start + size, count))) for start in range(0, count, size)]
 
 
-def grouped(
-    decisions: Sequence[Sequence[str]], identifiers: Sequence[Sequence[str]], size: int
-) -> list[list[int]]:
-    """Row positions in batches of at most `size`: rows sharing a decision's cell or an
-    identifier (one list of cells per row each) in one group, in file order; groups in order
-    of first appearance, a batch ending where a group ends unless the group is larger than a
-    batch."""
-    parent = list(range(len(decisions)))
+def grouped(cells: Sequence[Sequence[str]], size: int) -> list[list[int]]:
+    """Row positions in batches of at most `size`: rows sharing a cell of `IDENTIFYING` (`cells`:
+    each row's, "" where empty) in one group, in file order; groups in order of first
+    appearance, a batch ending where a group ends unless the group is larger than a batch."""
+    parent = list(range(len(cells)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -61,9 +58,10 @@ def grouped(
     refs_seen: dict[str, int] = {}  # each decision's cell -> the first row that holds it
     codes_seen: dict[str, int] = {}  # each identifier's key -> the first row that holds it
     keys: dict[str, tuple[str, ...]] = {}  # each identifier -> its keys (it repeats)
-    for row, (refs, codes) in enumerate(zip(decisions, identifiers, strict=True)):
-        held = [refs_seen.setdefault(ref, row) for ref in refs]
-        for code in codes:
+    for row, line in enumerate(cells):
+        ref = line[0]
+        held = [refs_seen.setdefault(ref, row)] if ref else []
+        for code in [code for code in line[1:] if code]:
             found = keys.get(code)
             if found is None:
                 found = keys[code] = _keys(code)
@@ -75,7 +73,7 @@ def grouped(
                 if other != mine:  # the root is a group's first row
                     parent[max(other, mine)] = mine = min(other, mine)
     groups: dict[int, list[int]] = {}
-    for row in range(len(decisions)):
+    for row in range(len(cells)):
         groups.setdefault(root(row), []).append(row)
     batches: list[list[int]] = []
     current: list[int] = []

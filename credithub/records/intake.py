@@ -241,8 +241,7 @@ def import_rows(rows: SgsRows, actor: Actor, batch_size: int = MAX_BATCH) -> Ite
     context = Context.of_app()
     count = len(rows)
     if current_app.extensions["credithub.settings"].ingest.group_by_subject:
-        decisions, identifiers = rows.cells(batches.DECISION), rows.cells(batches.IDENTIFYING)
-        jobs = batches.grouped(decisions, identifiers, batch_size)
+        jobs = batches.grouped(rows.cells(batches.IDENTIFYING), batch_size)
     else:
         jobs = batches.in_file_order(count, batch_size)
     db.session.close()  # nothing read so far may hold a lock while the batches commit

@@ -3,6 +3,7 @@ file order; grouped or not, an import stores the same."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from credithub.entities.models import Subject, SubjectName
 from credithub.records import batches
 from credithub.records.models import Record, RecordChange
 from credithub.standing.models import StandingRow
+from schemas.sgs import parse_rows
 from tests.conftest import PG_URL, _reset_postgres
 from tests.records.samples import ZHUJIAN, make_uscc, realistic_sgs_rows, sgs_csv
 
@@ -24,22 +26,52 @@ USCC = make_uscc("91150700", "A0000001")
 
 
 def test_rows_sharing_a_decision_or_an_identifier_are_one_group_in_file_order() -> None:
-    decisions = [["1号"], ["2号"], ["3号"], ["1号"], ["5号"], ["6号"], ["7号"]]
-    identifiers = [
-        [USCC],
-        ["11010519491231002X"],
-        [USCC.lower()],  # the same code, as sent in lower case
-        ["91150700B00000012X"],  # another subject, but decision 1 again: joins row 0
-        [" 11010519491231002x "],  # the person of row 1
-        [USCC[8:16] + "-" + USCC[16]],  # the organization code inside row 0's USCC
-        [],
+    cells = [
+        ["1号", USCC, ""],
+        ["2号", "", "11010519491231002X"],
+        ["3号", USCC.lower(), ""],  # the same code, as sent in lower case
+        ["1号", "91150700B00000012X", ""],  # another subject, but decision 1 again: joins row 0
+        ["5号", "", " 11010519491231002x "],  # the person of row 1
+        ["6号", USCC[8:16] + "-" + USCC[16], ""],  # the organization code in row 0's USCC
+        ["7号", "", ""],
     ]
-    assert batches.grouped(decisions, identifiers, 10) == [[0, 2, 3, 5, 1, 4, 6]]
+    assert batches.grouped(cells, 10) == [[0, 2, 3, 5, 1, 4, 6]]
     # A batch ends where a group ends; a group larger than a batch is cut in file order.
-    assert batches.grouped(decisions, identifiers, 3) == [[0, 2, 3], [5, 1, 4], [6]]
-    assert batches.grouped(decisions, identifiers, 2) == [[0, 2], [3, 5], [1, 4], [6]]
+    assert batches.grouped(cells, 3) == [[0, 2, 3], [5, 1, 4], [6]]
+    assert batches.grouped(cells, 2) == [[0, 2], [3, 5], [1, 4], [6]]
     # Transitively: row 2 shares a code with row 0 and a decision with row 1.
-    assert batches.grouped([["a"], ["b"], ["b"]], [["X1"], ["Y1"], ["X1"]], 5) == [[0, 1, 2]]
+    assert batches.grouped([["a", "X1"], ["b", "Y1"], ["b", "X1"]], 5) == [[0, 1, 2]]
+    # A document number is compared as sent; an empty cell joins nothing.
+    assert batches.grouped([["1号", ""], ["1 号", ""], ["", ""], ["", ""]], 1) == [
+        [0],
+        [1],
+        [2],
+        [3],
+    ]
+
+
+def test_a_files_cells_by_code(tmp_path: Path) -> None:
+    """A CSV read line by line and the same rows read whole give the same cells; a code two
+    columns map to gives the first that is not empty."""
+    rows = realistic_sgs_rows(6, 3)
+    rows[1]["CF_XDR_SHXYM"] = ""
+    for data in (sgs_csv(rows), sgs_csv(rows).replace(b"\r\n", b"\n")):
+        _, parsed = parse_rows(data)
+        cells = parsed.cells(batches.IDENTIFYING)
+        assert [c[0] for c in cells] == [r["CF_WSH"] for r in rows]
+        assert [c[1] for c in cells] == [r["CF_XDR_SHXYM"] for r in rows]
+        assert [c[-1] for c in cells] == [r["CF_FR_ZJHM"] for r in rows]
+    _, whole = parse_rows(json.dumps(rows, ensure_ascii=False).encode(), "application/json")
+    assert whole.cells(batches.IDENTIFYING) == cells
+    # Row 1's code only in a second column that maps to the same field.
+    for r in rows:
+        r["统一社会信用代码"] = ""
+    rows[1]["统一社会信用代码"] = USCC
+    for data in (sgs_csv(rows), json.dumps(rows, ensure_ascii=False).encode()):
+        _, parsed = parse_rows(data, "application/json" if data[:1] == b"[" else None)
+        cells = parsed.cells(batches.IDENTIFYING)
+        assert cells[1][1] == USCC
+        assert cells[0][1] == rows[0]["CF_XDR_SHXYM"]
 
 
 def test_in_file_order() -> None:
