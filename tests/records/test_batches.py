@@ -4,11 +4,11 @@ file order; grouped or not, an import stores the same."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -19,8 +19,8 @@ from credithub.records import batches
 from credithub.records.models import Record, RecordChange
 from credithub.standing.models import StandingRow
 from schemas.sgs import parse_rows
-from tests.conftest import PG_URL, _reset_postgres
 from tests.records.samples import ZHUJIAN, make_uscc, realistic_sgs_rows, sgs_csv
+from tests.records.test_pipeline import _empty
 
 USCC = make_uscc("91150700", "A0000001")
 
@@ -79,44 +79,53 @@ def test_in_file_order() -> None:
     assert batches.in_file_order(0, 2) == []
 
 
-def test_an_import_grouped_stores_what_an_import_in_file_order_stores(
+ImportBothWays = Callable[[list[dict[str, str]], str, int], list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def import_both_ways(
     app_factory: Callable[..., Flask],
     database_template: str,
     run_cli: Callable[..., Any],
     tmp_path: Path,
+) -> ImportBothWays:
+    """Import the rows into an empty hub with the `ingest` setting on, then into another with
+    it off: what each printed and stored (`_stored`)."""
+
+    def run(rows: list[dict[str, str]], setting: str, batch_size: int) -> list[tuple[Any, ...]]:
+        path = tmp_path / "处罚信息.csv"
+        path.write_bytes(sgs_csv(rows, "gbk"))
+        out = []
+        for on in (True, False):
+            url = _empty(database_template, tmp_path / f"{on}.db")
+            app = app_factory(database={"url": url}, ingest={setting: on})
+            with app.app_context(), db.transaction() as session:
+                create_client(session, "zhujian", "department", ZHUJIAN)
+            env = {
+                "CREDITHUB_DATABASE_URL": url,
+                f"CREDITHUB_INGEST_{setting.upper()}": str(on).lower(),
+            }
+            args = ("--client", "zhujian", "--batch-size", str(batch_size))
+            result = run_cli("import", str(path), *args, env=env)
+            assert result.exit_code in (0, 1), result.output
+            out.append((result.output, *_stored(app)))
+        return out
+
+    return run
+
+
+def test_an_import_grouped_stores_what_an_import_in_file_order_stores(
+    import_both_ways: ImportBothWays,
 ) -> None:
     """The same records, subjects with their current and former names, standings and counts;
     each record's changes in the same order. Only the change log's order across records
     differs."""
-    path = tmp_path / "处罚信息.csv"
-    path.write_bytes(sgs_csv(realistic_sgs_rows(), "gbk"))
-    out = []
-    for grouped in (True, False):
-        url = _empty(database_template, tmp_path / f"{grouped}.db")
-        app = app_factory(database={"url": url}, ingest={"group_by_subject": grouped})
-        with app.app_context(), db.transaction() as session:
-            create_client(session, "zhujian", "department", ZHUJIAN)
-        env = {
-            "CREDITHUB_DATABASE_URL": url,
-            "CREDITHUB_INGEST_GROUP_BY_SUBJECT": str(grouped).lower(),
-        }
-        result = run_cli("import", str(path), "--client", "zhujian", "--batch-size", "7", env=env)
-        out.append((result.output, *_stored(app)))
-    (grouped_, *stored_grouped), (in_order, *stored_in_order) = out
-    assert grouped_ == in_order
-    assert "rows 60: created 58, updated 1, unchanged 0, rejected 1" in grouped_
-    assert stored_grouped == stored_in_order
-    records, names, standings, log = stored_grouped
+    grouped, in_order = import_both_ways(realistic_sgs_rows(), "group_by_subject", 7)
+    assert grouped == in_order
+    assert "rows 60: created 58, updated 1, unchanged 0, rejected 1" in grouped[0]
+    _, records, names, standings, log = grouped
     assert (len(records), len(standings), len(log)) == (58, 12, 58)
     assert any(former for _, _, former in names)  # renamed subjects keep their former names
-
-
-def _empty(template: str, path: Path) -> str:
-    if PG_URL:
-        _reset_postgres(PG_URL)
-        return PG_URL
-    shutil.copyfile(template, path)
-    return f"sqlite:///{path}"
 
 
 def _stored(app: Flask) -> tuple[list[Any], ...]:
