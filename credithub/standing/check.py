@@ -130,9 +130,11 @@ def _lookup(asked: Sequence[Asked], at: datetime) -> list[_Found | None]:
             by_key.setdefault(("fed", row.fed_hash), found)
     result: list[_Found | None] = []
     for a in asked:
-        # The USCC, or a person's own hash, then the federation hash (found at another hub).
-        keys = a.ref.lookup_keys()
-        result.append(by_key.get(keys[0]) or (by_key.get(keys[1]) if keys[0][0] == "id" else None))
+        # The USCC, or a person's own hash, then the federation hash (recorded at another hub).
+        found = by_key.get(a.ref.lookup_keys()[0])
+        if found is None and a.ref.fed_hash:
+            found = by_key.get(("fed", a.ref.fed_hash))
+        result.append(found)
     _resolve_aliases(asked, result)
     _compute_stale([f for f in result if f is not None and f.standing is None], at)
     return result
