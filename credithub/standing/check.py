@@ -127,14 +127,14 @@ def _lookup(asked: Sequence[Asked], at: datetime) -> list[_Found | None]:
         if row.id_hash is not None:
             by_key[("id", row.id_hash)] = found
         if row.fed_hash is not None:
-            by_key.setdefault(("fed", row.fed_hash), found)
+            by_key[("fed", row.fed_hash)] = found
     result: list[_Found | None] = []
     for a in asked:
         # The USCC, or a person's own hash, then the federation hash (recorded at another hub).
-        found = by_key.get(a.ref.lookup_keys()[0])
-        if found is None and a.ref.fed_hash:
-            found = by_key.get(("fed", a.ref.fed_hash))
-        result.append(found)
+        hit = by_key.get(a.ref.lookup_keys()[0])
+        if hit is None and a.ref.fed_hash:
+            hit = by_key.get(("fed", a.ref.fed_hash))
+        result.append(hit)
     _resolve_aliases(asked, result)
     _compute_stale([f for f in result if f is not None and f.standing is None], at)
     return result
