@@ -65,6 +65,11 @@ class Connector(ABC):
     # requests says so, and each of its requests then carries as many as it allows.
     push_batch: int = 1000
 
+    # Whether what this connector sends needs persons' ID numbers in clear (an exchange format
+    # that requires them: the 双公示 row). False: it gets the feed as peer hubs read it, each
+    # person as the masked number and the federation hash only.
+    sends_id_numbers: ClassVar[bool] = False
+
     # The origin hub of the records this connector pulls, when configuration names it (a
     # platform that is not a credithub); None: the records pulled name no fixed origin.
     hub_id: str | None = None

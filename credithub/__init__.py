@@ -10,7 +10,13 @@ from typing import Any
 
 from flask import Flask
 
-from credithub.config import Settings, ensure_instance_secrets, key_bytes, load_settings
+from credithub.config import (
+    Settings,
+    ensure_instance_secrets,
+    key_bytes,
+    load_settings,
+    matching_key_bytes,
+)
 
 DEFAULT_COLLECTOR_THRESHOLDS = gc.get_threshold()  # the interpreter's own, as it started
 
@@ -127,7 +133,9 @@ def configure_personal_data(app: Flask, settings: Settings) -> None:
     from credithub.privacy import PersonalData
 
     app.extensions["credithub.personal_data"] = PersonalData(
-        key_bytes(settings.security.data_key), key_bytes(settings.security.lookup_key)
+        key_bytes(settings.security.data_key),
+        key_bytes(settings.security.lookup_key),
+        matching_key_bytes(settings.federation.matching_key),
     )
 
 

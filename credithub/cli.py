@@ -42,12 +42,17 @@ def init_db() -> None:
     """Create the database or migrate it to the current schema (safe to repeat)."""
     from credithub import migrate
     from credithub.db import db
+    from credithub.entities.service import fill_federation_hashes
 
     with app_context():
         before = migrate.current_revision(db.engine)
         migrate.upgrade(db.engine)
         after = migrate.current_revision(db.engine)
         click.echo(f"database at revision {after}" + ("" if before != after else " (unchanged)"))
+        with db.transaction() as session:
+            filled = fill_federation_hashes(session)
+        if filled:
+            click.echo(f"federation hash made for {filled} person(s)")
 
 
 @main.command()

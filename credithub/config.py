@@ -58,6 +58,15 @@ class SecuritySettings:
 
 
 @dataclass
+class FederationSettings:
+    # Secret shared by every hub of a federation: base64 or hex of 32 bytes. A person travels
+    # between hubs as the masked ID number and HMAC-SHA256("<id_type>:<number>") under this key,
+    # so hubs with the same key find one person by the same hash. Empty: generated into the
+    # instance folder, and persons then match only at this hub.
+    matching_key: str = ""
+
+
+@dataclass
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -126,6 +135,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     identifiers: IdentifierSettings = field(default_factory=IdentifierSettings)
@@ -269,6 +279,8 @@ def _validate(settings: Settings) -> None:
         value = getattr(settings.security, key)
         if value and len(_b64(value, f"security.{key}")) != 32:
             raise ConfigError(f"security.{key}: expected base64 of 32 bytes")
+    if settings.federation.matching_key:
+        matching_key_bytes(settings.federation.matching_key)
     names = [c.get("name") for c in settings.connectors]
     if len(names) != len(set(names)):
         raise ConfigError("connectors: every connector needs a unique name")
@@ -286,10 +298,32 @@ def key_bytes(value: str) -> bytes:
     return _b64(value, "key")
 
 
+def matching_key_bytes(value: str) -> bytes:
+    """The federation matching key: hex (64 digits) or base64 of 32 bytes."""
+    text = value.strip()
+    if len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text):
+        return bytes.fromhex(text)
+    key = _b64(text, "federation.matching_key")
+    if len(key) != 32:
+        raise ConfigError("federation.matching_key: expected base64 or hex of 32 bytes")
+    return key
+
+
+# Secrets generated into the instance folder when unset: (section, key), stored by key.
+_GENERATED = (
+    ("security", "data_key"),
+    ("security", "lookup_key"),
+    ("security", "secret_key"),
+    ("federation", "matching_key"),
+)
+
+
 def ensure_instance_secrets(settings: Settings) -> None:
     """Fill unset secrets from the instance folder, generating them there on first use."""
     missing = [
-        k for k in ("data_key", "lookup_key", "secret_key") if not getattr(settings.security, k)
+        (section, key)
+        for section, key in _GENERATED
+        if not getattr(getattr(settings, section), key)
     ]
     if not missing:
         return
@@ -300,11 +334,11 @@ def ensure_instance_secrets(settings: Settings) -> None:
         with open(path, "rb") as fh:
             stored = {k: str(v) for k, v in tomllib.load(fh).items()}
     changed = False
-    for key in missing:
+    for section, key in missing:
         if key not in stored:
             stored[key] = base64.b64encode(secrets.token_bytes(32)).decode()
             changed = True
-        setattr(settings.security, key, stored[key])
+        setattr(getattr(settings, section), key, stored[key])
     if changed:
         # Written atomically and private: these keys decrypt personal data.
         tmp = path.with_suffix(".tmp")

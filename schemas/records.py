@@ -46,10 +46,18 @@ REQUIRED_BY_KIND: dict[str, tuple[str, ...]] = {
 ALL_KIND_FIELDS = set().union(*KIND_FIELDS.values())
 
 
+# How hubs name a person to each other instead of the number: only peer hubs send these.
+_ID_HASH = {"description": "from peer hubs only: HMAC-SHA256 of '<id_type>:<number>' under the "
+            "federation matching key, hex; a department sends id_number"}  # fmt: skip
+_ID_MASKED = {"description": "from peer hubs only, with id_hash: the masked ID number"}
+
+
 class LegalRepSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     id_type = fields.String()
     id_number = fields.String(metadata={"description": "personal data: stored encrypted"})
+    id_hash = fields.String(validate=validate.Length(max=64), metadata=_ID_HASH)
+    id_masked = fields.String(validate=validate.Length(max=40), metadata=_ID_MASKED)
 
 
 class LegalRepField(fields.Nested):
@@ -84,6 +92,8 @@ class SubjectInSchema(StrictSchema):
     uscc = fields.String()
     id_type = fields.String()
     id_number = fields.String(metadata={"description": "personal data: POST bodies only"})
+    id_hash = fields.String(validate=validate.Length(max=64), metadata=_ID_HASH)
+    id_masked = fields.String(validate=validate.Length(max=40), metadata=_ID_MASKED)
     legal_rep = LegalRepField(
         metadata={"description": "a name, or an object with its identifier (links the person)"}
     )

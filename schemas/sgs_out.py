@@ -36,6 +36,21 @@ def record_cells(record: Mapping[str, Any]) -> dict[str, str]:
     return cells
 
 
+def without_id_number(record: Mapping[str, Any]) -> bool:
+    """Whether the record's subject is a person it names without the ID number the row needs:
+    a person a hub received from another hub, which travel as a masked number and a hash. The
+    hub that decided the record, which holds the number, reports it."""
+    subject = record.get("subject")
+    return (
+        isinstance(subject, Mapping)
+        and subject.get("type") == "person"
+        and not subject.get("id_number")
+    )
+
+
+WITHOUT_ID_NUMBER = "not exchanged: a person received from another hub (no ID number here)"
+
+
 def _at(record: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path; None where an enclosing object is absent."""
     value: Any = record

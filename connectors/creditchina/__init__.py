@@ -20,6 +20,7 @@ from connectors.creditchina.mapping import list_change, mask, penalty_row
 from connectors.creditchina.signing import sign_headers
 from connectors.errors import ConnectorConfigError, FatalError, RetriableError
 from connectors.http import HttpClient
+from schemas.sgs_out import WITHOUT_ID_NUMBER, without_id_number
 
 __all__ = ["LISTS_PATH", "MAX_PULL_LIMIT", "MAX_PUSH_ROWS", "PUSH_PATH", "CreditChinaConnector"]
 
@@ -55,6 +56,7 @@ class CreditChinaConnector(Connector):
     """Push penalties to the national exchange and pull its list entries."""
 
     type_name = "creditchina"
+    sends_id_numbers = True  # a 双公示 row carries the subject's ID number (docs/creditchina.md)
     OPTIONS: ClassVar[tuple[Option, ...]] = (
         Option("url", required=True, help="base URL of the national exchange gateway"),
         Option("app_key", required=True, help="the app key the national platform issued"),
@@ -122,6 +124,9 @@ class CreditChinaConnector(Connector):
             kind = record.get("kind")
             if kind != "penalty":
                 results[i] = PushResult(change_id, True, f"not exchanged: kind {kind}")
+                continue
+            if without_id_number(record):
+                results[i] = PushResult(change_id, True, WITHOUT_ID_NUMBER)
                 continue
             try:
                 pending.append((i, penalty_row(str(item.get("op")), record)))

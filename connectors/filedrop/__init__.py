@@ -33,6 +33,7 @@ from connectors.filedrop.rows import (
     row_messages,
 )
 from schemas.sgs import SgsFormatError, parse_rows
+from schemas.sgs_out import WITHOUT_ID_NUMBER, without_id_number
 
 __all__ = ["FileDropConnector"]
 
@@ -61,6 +62,9 @@ class FileDropConnector(Connector):
     """Exchange 双公示 files through a 前置机 shared folder."""
 
     type_name: ClassVar[str] = "filedrop"
+    # Its files are 双公示 rows for a department's or platform's 前置机, not for another hub:
+    # the format carries the subject's ID number.
+    sends_id_numbers: ClassVar[bool] = True
     OPTIONS: ClassVar[tuple[Option, ...]] = (
         Option("outbound", required=True, help="folder this hub writes its changes to"),
         Option("inbound", required=True, help="folder the department drops its files in"),
@@ -119,6 +123,9 @@ class FileDropConnector(Connector):
                 continue
             if record.get("kind") != "penalty":
                 results[i] = PushResult(cursor, True)  # nothing to send: not a 双公示 record
+                continue
+            if without_id_number(record):
+                results[i] = PushResult(cursor, True, WITHOUT_ID_NUMBER)
                 continue
             try:
                 row = record_row(change, today)

@@ -28,6 +28,9 @@ class Subject(Base):
     id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     id_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_masked: Mapped[str | None] = mapped_column(String(40))
+    # The keyed hash a person travels with between hubs (PersonalData.federation_hash): made
+    # here when the number is known, else as a peer sent it. Every person has one.
+    fed_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

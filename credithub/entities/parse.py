@@ -6,7 +6,7 @@ parses it here, so one set of rules reads identifiers; `resolve` then finds or c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from credithub.entities.identifiers import (
     LEGACY_SCHEMES,
     IdentifierError,
     Uscc,
+    mask_id_number,
     normalize,
     parse_id_card,
     parse_legacy,
@@ -61,14 +62,25 @@ class SubjectRef:
     id_type: str | None = None
     id_number: str | None = None  # clear text only in memory, never stored or logged
     legacy: dict[str, str] = field(default_factory=dict)
+    # A person a peer hub names without the number: as it was sent (`parse_subject`).
+    id_masked: str | None = None
+    _fed_hash: str | None = None
     _id_hash: str | None = None
     _keys: list[tuple[str, str]] | None = None
 
     @property
     def id_hash(self) -> str | None:
+        """This hub's own lookup hash: only where the number is known."""
         if self.id_number and self._id_hash is None:
             self._id_hash = personal_data().lookup_hash(self.id_type or "", self.id_number)
         return self._id_hash
+
+    @property
+    def fed_hash(self) -> str | None:
+        """The federation hash: made from the number where it is known, else as a peer sent it."""
+        if self.id_number and self._fed_hash is None:
+            self._fed_hash = personal_data().federation_hash(self.id_type or "", self.id_number)
+        return self._fed_hash
 
     def lookup_keys(self) -> list[tuple[str, str]]:
         """Every (scheme, value) that identifies the subject, strongest first."""
@@ -79,6 +91,8 @@ class SubjectRef:
             keys.append(("uscc", self.uscc))
         if self.id_hash:
             keys.append(("id", self.id_hash))
+        if self.fed_hash:
+            keys.append(("fed", self.fed_hash))
         keys.extend(sorted(self.legacy.items()))
         self._keys = keys  # refs are complete once parsed; keys are asked for many times
         return keys
@@ -111,10 +125,15 @@ def uscc_allow_list() -> frozenset[str]:
 
 
 def parse_subject(
-    data: Any, prefix: str = "subject", allow: frozenset[str] | None = None
+    data: Any,
+    prefix: str = "subject",
+    allow: frozenset[str] | None = None,
+    from_peer: bool = False,
 ) -> tuple[SubjectRef, list[str]]:
     """Validate and normalise a subject object; raise Invalid naming each bad field. `allow`:
-    the USCC allow-list (`uscc_allow_list()`, looked up here if not given)."""
+    the USCC allow-list (`uscc_allow_list()`, looked up here if not given). `from_peer`: the
+    subject may name a person by `id_hash` and `id_masked` (as hubs send persons to each
+    other) instead of `id_number`; from anyone else those fields are refused."""
     if not isinstance(data, Mapping):
         raise Invalid(f"{prefix} must be an object", {prefix: ["must be an object"]})
     errors: dict[str, list[str]] = {}
@@ -194,7 +213,15 @@ def parse_subject(
         if stype != "person":
             fail("id_number", "only persons are identified by an ID number; send the USCC")
 
-    if stype == "person" and not ref.id_number and f"{prefix}.id_number" not in errors:
+    if "id_hash" in data or "id_masked" in data:
+        _parse_hashed(data, ref, from_peer, fail)
+
+    if (
+        stype == "person"
+        and not ref.id_number
+        and not ref.fed_hash
+        and not {f"{prefix}.{k}" for k in ("id_number", "id_hash", "id_masked")} & errors.keys()
+    ):
         fail("id_number", "required for a person")
     if (
         stype in ("organization", "individual_business")
@@ -206,3 +233,42 @@ def parse_subject(
     if errors:
         raise Invalid("the subject is not valid", errors)
     return ref, warnings
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _parse_hashed(
+    data: Mapping[str, Any], ref: SubjectRef, from_peer: bool, fail: Callable[[str, str], None]
+) -> None:
+    """A person as hubs send persons to each other: `id_type`, `id_masked` and `id_hash` (the
+    federation hash), never the number. Only peer hubs send it; a department sends the number."""
+    if not from_peer:
+        for key in ("id_hash", "id_masked"):
+            if key in data:
+                fail(key, "only peer hubs send it; send id_number (with id_type)")
+        return
+    if data.get("id_number") not in (None, ""):
+        for key in ("id_hash", "id_masked"):
+            if key in data:
+                fail(key, "send id_number or id_hash with id_masked, not both")
+        return
+    if data.get("type") != "person":
+        fail("id_hash", "only persons are named by a hashed ID number")
+        return
+    value, masked = data.get("id_hash"), data.get("id_masked")
+    if not isinstance(value, str) or len(value) != 64 or not set(value) <= _HEX:
+        fail("id_hash", "64 lowercase hex digits (HMAC-SHA256 under the federation key)")
+    if (
+        not isinstance(masked, str)
+        or not 5 <= len(masked) <= 30
+        or not all(c == "*" or (c.isascii() and c.isalnum()) for c in masked)
+        or mask_id_number(masked) != masked
+    ):
+        # What `mask_id_number` shows: a number in clear is never taken for a masked one.
+        fail("id_masked", "the masked ID number, as hubs show it (110105********002X)")
+    id_type = ID_TYPES.get(str(data.get("id_type") or "id_card").strip())
+    if id_type is None:
+        fail("id_type", f"unknown ID type; one of {', '.join(sorted(set(ID_TYPES.values())))}")
+        return
+    ref.id_type, ref.id_masked, ref._fed_hash = id_type, str(masked), str(value)

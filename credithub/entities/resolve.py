@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from credithub.db import bulk_insert, new_id, one_of, table_of, utcnow
@@ -34,19 +34,23 @@ class Known:
     uscc_exception: bool
     org_code: str | None
     id_hash: str | None
+    fed_hash: str | None
     identifiers: set[tuple[str, str]]  # its legacy aliases (scheme, value)
 
 
 _SUBJECTS = table_of(Subject)
 _ALIASES = table_of(SubjectIdentifier)
 _CHUNK = 500
-_KNOWN_COLUMNS = ("id", "name", "type", "uscc", "uscc_exception", "org_code", "id_hash")
+_KNOWN_COLUMNS = (
+    "id", "name", "type", "uscc", "uscc_exception", "org_code", "id_hash", "fed_hash",
+)  # fmt: skip
 
 
 def _find_candidates(session: Session, refs: Sequence[SubjectRef]) -> dict[tuple[str, str], Known]:
     """Load every subject any of the refs' keys names, keyed by each of its keys."""
     usccs = {r.uscc for r in refs if r.uscc}
     hashes = {r.id_hash for r in refs if r.id_hash}
+    fed_hashes = {r.fed_hash for r in refs if r.fed_hash}
     aliases = {kv for r in refs for kv in r.legacy.items()}
     # The subjects named by a column of their own, read whole; then the ids named by an alias
     # (by the (scheme, value) index: scheme equal, values in a list; a row-value IN list would
@@ -58,6 +62,7 @@ def _find_candidates(session: Session, refs: Sequence[SubjectRef]) -> dict[tuple
     by_column = (
         (sorted(usccs), _SUBJECTS.c.uscc),
         (sorted(hashes), _SUBJECTS.c.id_hash),
+        (sorted(fed_hashes), _SUBJECTS.c.fed_hash),
         (org_codes, _SUBJECTS.c.org_code),
     )
 
@@ -95,6 +100,8 @@ def _find_candidates(session: Session, refs: Sequence[SubjectRef]) -> dict[tuple
             found[("org_code", s.org_code)] = s
         if s.id_hash:
             found[("id", s.id_hash)] = s
+        if s.fed_hash:
+            found[("fed", s.fed_hash)] = s
         for key in s.identifiers:
             found[key] = s
     return found
@@ -175,6 +182,7 @@ def ensure_subjects_collect(
     known: dict[str, Known] = {}
     stated: dict[str, list[tuple[str, date]]] = {}  # names stated for known subjects
     changed: dict[str, Known] = {}  # known subjects whose columns change
+    identified: dict[str, SubjectRef] = {}  # known persons gaining a number or its hash
     aliases: list[dict[str, Any]] = []  # aliases known subjects gain
     result: list[str | Conflict] = []
     made_ids: Sequence[str | None] = [None] * len(refs) if new_ids is None else new_ids
@@ -191,9 +199,13 @@ def ensure_subjects_collect(
         elif isinstance(subject, _New):
             subject.aliases.update(ref.legacy.items())
             subject.names.note(ref.name, when)
+            if ref.id_number and not subject.ref.id_number:
+                subject.ref = ref  # first named by a peer's hash, now with the number
         else:
             if _enrich(subject, ref, aliases):
                 changed[subject.id] = subject
+            if _identified(subject, ref):
+                identified[subject.id] = ref
             known[subject.id] = subject
             stated.setdefault(subject.id, []).append((ref.name, when))
         for key in ref.lookup_keys():
@@ -206,6 +218,8 @@ def ensure_subjects_collect(
             renamed.update(names_changed)
     if changed:
         _update_known(session, changed.values())
+    if identified:
+        _update_identity(session, identified)
     if aliases:
         bulk_insert(session, SubjectIdentifier, aliases)
     if new:
@@ -234,6 +248,7 @@ def _insert_new(session: Session, created: Sequence[_New]) -> None:
             "id_hash": None,
             "id_cipher": None,
             "id_masked": None,
+            "fed_hash": ref.fed_hash,
             "org_code": _derived_org_code(ref),
             "created_at": now,
             "updated_at": now,
@@ -245,6 +260,8 @@ def _insert_new(session: Session, created: Sequence[_New]) -> None:
                 id_cipher=pd.encrypt(ref.id_number, ref.id_type or ""),
                 id_masked=mask_id_number(ref.id_number),
             )
+        elif ref.fed_hash:  # a person a peer named by hash: what it sent, no number here
+            row.update(id_type=ref.id_type, id_masked=ref.id_masked)
         subjects.append(row)
         derived = ("org_code", row["org_code"])
         aliases.extend(
@@ -274,6 +291,53 @@ def _enrich(subject: Known, ref: SubjectRef, aliases: list[dict[str, Any]]) -> b
             subject.identifiers.add((scheme, value))
             aliases.append({"subject_id": subject.id, "scheme": scheme, "value": value})
     return coded
+
+
+def _identified(subject: Known, ref: SubjectRef) -> bool:
+    """Whether a known person gains what a ref brings: the number (and with it this hub's
+    hash) where a peer had named the person by hash only, or a federation hash it lacks."""
+    gains = bool(ref.id_number and not subject.id_hash) or bool(
+        ref.fed_hash and not subject.fed_hash
+    )
+    if gains:
+        subject.id_hash = subject.id_hash or ref.id_hash
+        subject.fed_hash = subject.fed_hash or ref.fed_hash
+    return gains
+
+
+def _update_identity(session: Session, gained: Mapping[str, SubjectRef]) -> None:
+    """Write what known persons gained (`_identified`): the encrypted number, its masked form
+    and this hub's hash, and the federation hash (rare: one statement per batch)."""
+    pd = personal_data()
+    rows = []
+    for subject_id, ref in gained.items():
+        row: dict[str, Any] = {"b_id": subject_id, "b_fed_hash": ref.fed_hash, "b_at": utcnow()}
+        if ref.id_number:
+            row |= {
+                "b_id_type": ref.id_type,
+                "b_id_hash": ref.id_hash,
+                "b_id_cipher": pd.encrypt(ref.id_number, ref.id_type or ""),
+                "b_id_masked": mask_id_number(ref.id_number),
+            }
+        rows.append(row)
+    with_number = [r for r in rows if "b_id_hash" in r]
+    only_hash = [r for r in rows if "b_id_hash" not in r]
+    s = _SUBJECTS.c
+    where = s.id == bindparam("b_id")
+    fed = func.coalesce(s.fed_hash, bindparam("b_fed_hash"))
+    if with_number:
+        values = {
+            "id_type": bindparam("b_id_type"),
+            "id_hash": bindparam("b_id_hash"),
+            "id_cipher": bindparam("b_id_cipher"),
+            "id_masked": bindparam("b_id_masked"),
+            "fed_hash": fed,
+            "updated_at": bindparam("b_at"),
+        }
+        session.execute(update(_SUBJECTS).where(where).values(values), with_number)
+    if only_hash:
+        values = {"fed_hash": fed, "updated_at": bindparam("b_at")}
+        session.execute(update(_SUBJECTS).where(where).values(values), only_hash)
 
 
 def _update_known(session: Session, subjects: Iterable[Known]) -> None:

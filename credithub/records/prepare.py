@@ -116,8 +116,9 @@ class Subjects:
     writes a subject's rows together) is one `SubjectRef`, which pickles once. Only subjects
     given as text are remembered; anything else is parsed each time."""
 
-    def __init__(self, allow: frozenset[str]) -> None:
+    def __init__(self, allow: frozenset[str], from_peer: bool = False) -> None:
         self.allow = allow
+        self.from_peer = from_peer  # persons may come as id_hash and id_masked (parse_subject)
         self._seen: dict[tuple[str | None, ...], tuple[SubjectRef, tuple[str, ...]]] = {}
         self._ids: dict[int, tuple[SubjectRef, str]] = {}  # by id(ref), the ref kept alive
 
@@ -132,12 +133,15 @@ class Subjects:
         """As `parse_subject` (raises Invalid); the same ref for the same subject."""
         key = _subject_key(data, prefix)
         if key is None:
-            return parse_subject(data, prefix, self.allow)
+            return parse_subject(data, prefix, self.allow, self.from_peer)
         seen = self._seen.get(key)
         if seen is None:
-            ref, warnings = parse_subject(data, prefix, self.allow)
+            ref, warnings = parse_subject(data, prefix, self.allow, self.from_peer)
             seen = self._seen[key] = ref, tuple(warnings)
         return seen[0], list(seen[1])
+
+
+_SUBJECT_FIELDS = ("type", "name", "uscc", "id_type", "id_number", "id_hash", "id_masked")
 
 
 def _subject_key(data: Any, prefix: str) -> tuple[str | None, ...] | None:
@@ -149,7 +153,7 @@ def _subject_key(data: Any, prefix: str) -> tuple[str | None, ...] | None:
         return None
     key = (
         prefix,
-        *(data.get(k) for k in ("type", "name", "uscc", "id_type", "id_number")),
+        *(data.get(k) for k in _SUBJECT_FIELDS),
         *(x for item in sorted(legacy.items()) for x in item),
     )
     return key if all(v is None or type(v) is str for v in key) else None
@@ -341,10 +345,10 @@ def _authority_uscc(code: str, allow: frozenset[str]) -> tuple[Uscc, tuple[str, 
 def _legal_rep(
     rep: dict[str, Any] | None, errors: dict[str, list[str]], subjects: Subjects
 ) -> SubjectRef | None:
-    """The legal representative as a person to link, when named with an ID number. A name
-    alone (`"legal_rep": "王建军"` or `{"name": …}`) is kept as the record states it and links
-    no one: a name does not tell one person from another."""
-    if not rep or not rep.get("id_number"):
+    """The legal representative as a person to link, when named with an ID number (from a peer
+    hub: its hash). A name alone (`"legal_rep": "王建军"` or `{"name": …}`) is kept as the
+    record states it and links no one: a name does not tell one person from another."""
+    if not rep or not any(rep.get(k) for k in ("id_number", "id_hash", "id_masked")):
         return None
     try:
         ref, _ = subjects.parse({"type": "person", **rep}, "subject.legal_rep")

@@ -88,7 +88,9 @@ def prepare_batch(
 ) -> Batch:
     """Check and normalise each item; `early` carries items already rejected at the edge. A
     pure function of its inputs (no app, no database): it may run in the pipeline's helper."""
-    pack, today, subjects = context.pack, context.today, Subjects(context.allow)
+    pack, today = context.pack, context.today
+    # Hubs name persons to each other by hash (parse_subject): only a peer's records may.
+    subjects = Subjects(context.allow, from_peer=actor.kind == "peer")
     batch = Batch(list(early) if early else [None] * len(items), [], today, atomic)
     results = batch.results
     for i, item in enumerate(items):

@@ -62,6 +62,7 @@ class _Row(NamedTuple):
     uscc: str | None
     id_hash: str | None
     data: dict[str, Any] | None  # the stored standing, when it answers for the instant asked
+    fed_hash: str | None = None  # persons only (_BY_PERSON)
 
 
 _SUBJECTS, _STANDINGS = table_of(Subject), table_of(StandingRow)
@@ -82,11 +83,16 @@ _JOINED = select(
 )  # fmt: skip
 # A single check by USCC, the hot path: one prebuilt statement, no session.
 _ONE_BY_USCC = Read(_JOINED.where(_SUBJECTS.c.uscc == bindparam("code")))
-# Batches: a few hundred subjects per statement, in the request's session.
-_MANY = {
-    "uscc": _JOINED.where(_SUBJECTS.c.uscc.in_(bindparam("codes", expanding=True))),
-    "id": _JOINED.where(_SUBJECTS.c.id_hash.in_(bindparam("codes", expanding=True))),
-}
+# Batches: a few hundred subjects per statement, in the request's session. A person is found
+# by this hub's own hash or by the federation hash, so one recorded at another hub (known here
+# only by the hash it travelled with) is found too.
+_BY_USCC = _JOINED.where(_SUBJECTS.c.uscc.in_(bindparam("codes", expanding=True)))
+_BY_PERSON = _JOINED.add_columns(_SUBJECTS.c.fed_hash).where(
+    or_(
+        _SUBJECTS.c.id_hash.in_(bindparam("codes", expanding=True)),
+        _SUBJECTS.c.fed_hash.in_(bindparam("feds", expanding=True)),
+    )
+)
 
 
 def _rows(asked: Sequence[Asked], at: datetime) -> list[_Row]:
@@ -96,11 +102,16 @@ def _rows(asked: Sequence[Asked], at: datetime) -> list[_Row]:
         return [_Row(*row) for row in _ONE_BY_USCC.all(db.engine, code=code, **params)]
     conn = db.session.connection()
     rows: list[_Row] = []
-    for scheme, stmt in _MANY.items():
-        values = sorted({k[1] for a in asked for k in a.ref.lookup_keys()[:1] if k[0] == scheme})
-        for i in range(0, len(values), CHUNK):
-            chunk = conn.execute(stmt, {"codes": values[i : i + CHUNK], **params})
-            rows.extend(_Row(*row) for row in chunk)
+    usccs = sorted({a.ref.uscc for a in asked if a.ref.uscc})
+    for i in range(0, len(usccs), CHUNK):
+        chunk = conn.execute(_BY_USCC, {"codes": usccs[i : i + CHUNK], **params})
+        rows.extend(_Row(*row) for row in chunk)
+    persons = sorted({(a.ref.id_hash, a.ref.fed_hash) for a in asked if a.ref.id_hash})
+    for i in range(0, len(persons), CHUNK):
+        part = persons[i : i + CHUNK]
+        codes, feds = [p[0] for p in part], [p[1] for p in part]
+        chunk = conn.execute(_BY_PERSON, {"codes": codes, "feds": feds, **params})
+        rows.extend(_Row(*row) for row in chunk)
     return rows
 
 
@@ -115,7 +126,15 @@ def _lookup(asked: Sequence[Asked], at: datetime) -> list[_Found | None]:
             by_key[("uscc", row.uscc)] = found
         if row.id_hash is not None:
             by_key[("id", row.id_hash)] = found
-    result: list[_Found | None] = [by_key.get(a.ref.lookup_keys()[0]) for a in asked]
+        if row.fed_hash is not None:
+            by_key[("fed", row.fed_hash)] = found
+    result: list[_Found | None] = []
+    for a in asked:
+        # The USCC, or a person's own hash, then the federation hash (recorded at another hub).
+        hit = by_key.get(a.ref.lookup_keys()[0])
+        if hit is None and a.ref.fed_hash:
+            hit = by_key.get(("fed", a.ref.fed_hash))
+        result.append(hit)
     _resolve_aliases(asked, result)
     _compute_stale([f for f in result if f is not None and f.standing is None], at)
     return result

@@ -1,15 +1,18 @@
 """The change feed (GET /api/v1/feed): every committed record change once, in commit order.
 
 Positions are assigned under a lock at commit (records.changes), so a reader that has seen
-position N can never later find a smaller one appear. Items carry the subject's full identity,
-a person's ID number included (peers must find the same person): the feed is for peer hubs only.
+position N can never later find a smaller one appear. Items carry the subject's identity as
+hubs exchange it: codes and legacy codes, and a person (subject or legal representative) as the
+masked ID number and the federation hash (`PersonalData.federation_hash`), never the number: a
+peer with the same matching key finds the same person by the hash. An exchange whose format
+needs the number in clear gets it put back for its own push only (`reveal_id_numbers`).
 A record's `status` is the one stored at that version, not the one read today: a peer stores
 what the origin stores, and learns of an expiry from the origin's `expire` change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -33,16 +36,22 @@ _IDENTIFIERS = table_of(SubjectIdentifier)
 
 
 def identity(subject: Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
-    """What a peer needs to find the same subject: codes, aliases, a person's ID number."""
+    """What a peer needs to find the same subject: codes, aliases, a person's federation hash
+    with the masked number (`PERSON_KEYS`)."""
     out: dict[str, Any] = {"type": subject["type"], "name": name or subject["name"]}
     if subject["uscc"]:
         out["uscc"] = subject["uscc"]
     if subject["legacy"]:
         out["legacy_codes"] = dict(subject["legacy"])
-    if subject["id_cipher"] is not None:
+    if subject["fed_hash"] is not None:
         out["id_type"] = subject["id_type"]
-        out["id_number"] = personal_data().decrypt(subject["id_cipher"], subject["id_type"] or "")
+        out["id_masked"] = subject["id_masked"]
+        out["id_hash"] = subject["fed_hash"]
     return out
+
+
+# How a person is named between hubs, as a subject or a legal representative (besides "name").
+PERSON_KEYS = ("id_type", "id_masked", "id_hash")
 
 
 def _subjects(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -52,7 +61,7 @@ def _subjects(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Any]]
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        query = select(s.id, s.type, s.name, s.uscc, s.id_type, s.id_masked, s.id_cipher)
+        query = select(s.id, s.type, s.name, s.uscc, s.id_type, s.id_masked, s.fed_hash)
         for row in session.execute(query.where(s.id.in_(chunk))).mappings():
             out[row["id"]] = {**row, "legacy": {}}
         codes = select(i.subject_id, i.scheme, i.value).where(i.subject_id.in_(chunk))
@@ -118,9 +127,7 @@ def read(
             subject["legal_rep"] = {"name": rep.get("name")}
             if row["legal_rep_id"] in people:
                 person = identity(people[row["legal_rep_id"]])
-                subject["legal_rep"] |= {
-                    k: person[k] for k in ("id_type", "id_number") if k in person
-                }
+                subject["legal_rep"] |= {k: person[k] for k in PERSON_KEYS if k in person}
         record["subject"] = subject
         for key in ("id", "version", "created_at", "updated_at", "history"):
             record.pop(key, None)
@@ -133,3 +140,43 @@ def read(
         # Past everything committed, excluded changes included: they need not be read again.
         next_cursor = max(after, last_position(session), changes[-1].position if changes else 0)
     return {"items": items, "next": str(next_cursor), "has_more": has_more}
+
+
+def reveal_id_numbers(session: Session, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items with each person's ID number in clear where this hub holds it, for an exchange
+    whose format requires the number (`Connector.sends_id_numbers`: the national 双公示
+    exchange, the 前置机 file drop) and for nothing else. Found by the federation hash the item
+    carries. A person received from a peer has no number here and stays as it travelled: such
+    a record is reported by its origin hub."""
+    out: list[dict[str, Any]] = []
+    people: list[dict[str, Any]] = []
+    for item in items:
+        record = item.get("record")
+        subject = record.get("subject") if isinstance(record, dict) else None
+        if not isinstance(record, dict) or not isinstance(subject, dict):
+            out.append(item)
+            continue
+        subject = dict(subject)
+        rep = subject.get("legal_rep")
+        if isinstance(rep, dict):
+            subject["legal_rep"] = rep = dict(rep)
+            people.append(rep)
+        people.append(subject)
+        out.append({**item, "record": {**record, "subject": subject}})
+    people = [p for p in people if isinstance(p.get("id_hash"), str)]
+    wanted = sorted({p["id_hash"] for p in people})
+    s = _SUBJECTS.c
+    held: dict[str, tuple[str, bytes]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        query = select(s.fed_hash, s.id_type, s.id_cipher).where(
+            s.fed_hash.in_(wanted[start : start + _CHUNK]), s.id_cipher.is_not(None)
+        )
+        for fed_hash, id_type, cipher in session.execute(query):
+            held[fed_hash] = (id_type or "", cipher)
+    pd = personal_data()
+    for person in people:
+        found = held.get(person["id_hash"])
+        if found is not None:
+            person["id_type"] = found[0]
+            person["id_number"] = pd.decrypt(found[1], found[0])
+    return out

@@ -166,7 +166,7 @@ def _push(connector: Connector, result: RunResult, exclude: str | None) -> None:
     size = max(1, int(connector.push_batch))
     with db.transaction() as session:
         after = _state(session, connector.name).push_position
-        page = feed.read(session, after, size, exclude, actor)
+        page = _outgoing(session, connector, after, size, exclude, actor)
     with ThreadPoolExecutor(1, thread_name_prefix=f"push-{connector.name}") as sender:
         while True:
             items = page["items"]
@@ -174,7 +174,7 @@ def _push(connector: Connector, result: RunResult, exclude: str | None) -> None:
             ahead: dict[str, Any] | None = None
             if page["has_more"]:
                 with db.transaction() as session:
-                    ahead = feed.read(session, int(page["next"]), size, exclude, actor)
+                    ahead = _outgoing(session, connector, int(page["next"]), size, exclude, actor)
             outcomes = sending.result() if sending is not None else []
             with db.transaction() as session:
                 state = _state(session, connector.name)
@@ -202,8 +202,19 @@ def _push(connector: Connector, result: RunResult, exclude: str | None) -> None:
                 return
             if ahead is None or after != int(page["next"]):
                 with db.transaction() as session:
-                    ahead = feed.read(session, after, size, exclude, actor)
+                    ahead = _outgoing(session, connector, after, size, exclude, actor)
             page = ahead
+
+
+def _outgoing(
+    session: Session, connector: Connector, after: int, size: int, exclude: str | None, actor: str
+) -> dict[str, Any]:
+    """The feed page pushed to `connector`: as peers read it, with persons' ID numbers put back
+    only for an exchange whose format requires them (`Connector.sends_id_numbers`)."""
+    page = feed.read(session, after, size, exclude, actor)
+    if connector.sends_id_numbers:
+        page["items"] = feed.reveal_id_numbers(session, page["items"])
+    return page
 
 
 def _dead_letter(

@@ -1,14 +1,16 @@
-"""What a feed item carries: the record as stored at that version, with the subject's full
-identity (codes, legacy codes, a person's ID number, a representative's ID number), and
-nothing that stays at this hub."""
+"""What a feed item carries: the record as stored at that version, with the subject's identity
+as hubs exchange it (codes, legacy codes; a person, subject or representative, as the masked
+ID number and the federation hash), and nothing that stays at this hub: no ID number in clear."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
+from credithub.privacy import personal_data
 from tests.records import samples
 from tests.records.samples import BEIJIANG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
 
@@ -21,7 +23,7 @@ def feed(client: FlaskClient, peer: dict[str, str], after: int = 0) -> dict[str,
 
 
 def test_items_carry_full_identity_and_the_stored_version(
-    client: FlaskClient, make_token: Callable[..., dict[str, str]]
+    app: Flask, client: FlaskClient, make_token: Callable[..., dict[str, str]]
 ) -> None:
     dept = make_token("department", uscc=ZHUJIAN)
     peer = make_token("peer", hub="province")
@@ -44,6 +46,8 @@ def test_items_carry_full_identity_and_the_stored_version(
         == 200
     )
 
+    answer = client.get("/api/v1/feed?after=0&limit=1000", headers=peer)
+    assert PERSON_ID.encode() not in answer.get_data()  # nor in any other spelling below
     page = feed(client, peer)
     items = page["items"]
     assert [i["cursor"] for i in items] == ["1", "2", "3", "4"]
@@ -57,16 +61,19 @@ def test_items_carry_full_identity_and_the_stored_version(
         assert None not in record.values()
         assert record["origin"]["hub"]
         by_ref.setdefault(record["ref"], []).append(record)
-    assert by_ref["P-1"][0]["subject"] == {
+    with app.app_context():
+        fed_hash = personal_data().federation_hash("id_card", PERSON_ID)
+    person = {
         "type": "person",
         "name": "张建国",
         "id_type": "id_card",
-        "id_number": PERSON_ID,
+        "id_masked": "110105********002X",
+        "id_hash": fed_hash,
     }
+    assert by_ref["P-1"][0]["subject"] == person
     rep = by_ref["P-2"][0]["subject"]
     assert rep["uscc"] == BEIJIANG
-    assert rep["legal_rep"]["name"] == "张建国"
-    assert rep["legal_rep"]["id_number"] == PERSON_ID
+    assert rep["legal_rep"] == {k: v for k, v in person.items() if k != "type"}
     first, second = by_ref["P-3"]  # version 1 from its snapshot, version 2 from the record
     for version, record in ((1, first), (2, second)):
         assert record["origin"]["version"] == version
