@@ -87,6 +87,8 @@ def test_a_cell_lists_its_ids_and_versions_page_by_page(
     assert (first["items"], first["has_more"]) == (expected[:1], True)
     second = get(client, path + f"&limit=1&after={first['next']}", peer)
     assert (second["items"], second["has_more"]) == (expected[1:], False)
+    april = get(client, "/api/v1/feed/summary/cell?origin=local&month=2026-04", peer)
+    assert april["items"] == [{"id": held["april"], "version": 1}]  # 04-30 in, 05-01 not
     empty = get(client, "/api/v1/feed/summary/cell?origin=local&month=2026-06", peer)
     assert (empty["items"], empty["has_more"]) == ([], False)
     december = get(client, "/api/v1/feed/summary/cell?origin=local&month=2025-12", peer)
