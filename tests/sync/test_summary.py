@@ -37,8 +37,9 @@ def expected_digest(*lines: str) -> str:
 
 @pytest.fixture
 def held(client: FlaskClient, make_token: Callable[..., Headers]) -> dict[str, Any]:
-    """Three records of this hub (two in May, one in April; one corrected to version 2) and one
-    of hub city-x (version 3, May)."""
+    """Three records of this hub (two in May, one in April; one corrected to version 2) and two
+    of hub city-x in May (x-1 at version 3 decided on the 1st, x-0 on the 20th: by date and id
+    they come as x-1, x-0; a digest sorts its lines)."""
     dept = make_token("department", uscc=ZHUJIAN)
     x = make_token("peer", hub="city-x")
     may, april, corrected = push(
@@ -48,7 +49,9 @@ def held(client: FlaskClient, make_token: Callable[..., Headers]) -> dict[str, A
     push(client, dept, penalty("R-3", uscc=SHUDAO, content="罚款人民币叁万元"))
     relayed = penalty("X-1", uscc=SHUDAO, authority={"name": "住建局", "uscc": ZHUJIAN})
     relayed["origin"] = {"hub": "city-x", "id": "x-1", "version": 3}
-    push(client, x, relayed)
+    later = penalty("X-0", uscc=SHUDAO, authority=relayed["authority"], decided_on="2026-05-20")
+    later["origin"] = {"hub": "city-x", "id": "x-0", "version": 1}
+    push(client, x, relayed, later)
     return {"may": may["id"], "april": april["id"], "corrected": corrected["id"]}
 
 
@@ -59,8 +62,8 @@ def test_the_summary_counts_and_digests_each_origin_and_month(
     body = get(client, "/api/v1/feed/summary", peer)
     assert body["hub"] == "local"
     assert body["cells"] == [
-        {"origin": "city-x", "month": "2026-05", "count": 1,
-         "digest": expected_digest("city-x|x-1|3")},
+        {"origin": "city-x", "month": "2026-05", "count": 2,
+         "digest": expected_digest("city-x|x-1|3", "city-x|x-0|1")},
         {"origin": "local", "month": "2026-04", "count": 1,
          "digest": expected_digest(f"local|{held['april']}|1")},
         {"origin": "local", "month": "2026-05", "count": 2,
