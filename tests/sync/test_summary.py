@@ -181,3 +181,13 @@ def test_only_peers_and_the_office_read_summaries(
         )
     assert client.get("/api/v1/feed/summary").status_code == 401
     assert client.post("/api/v1/feed/records", json=fetch).status_code == 401
+
+
+def test_the_openapi_document_describes_them(client: FlaskClient) -> None:
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    summary = paths["/api/v1/feed/summary"]["get"]
+    assert {p["name"] for p in summary["parameters"]} == {"origin"}
+    cell = paths["/api/v1/feed/summary/cell"]["get"]
+    assert {p["name"] for p in cell["parameters"]} == {"origin", "month", "after", "limit"}
+    fetch = paths["/api/v1/feed/records"]["post"]
+    assert "Fetch" in str(fetch["requestBody"]) and "FetchAnswer" in str(fetch["responses"])
