@@ -105,7 +105,11 @@ def run(names: list[str] | None = None) -> list[Result]:
     for config in configs:
         if names and config["name"] not in names:
             continue
-        connector = build(config)
+        try:
+            connector = build(config)
+        except ConnectorError as exc:  # its configuration is wrong: say so, go on
+            results.append(Result(config["name"], errors=[str(exc)]))
+            continue
         if not connector.reconciles:
             connector.close()
             if names:  # asked for by name: say why nothing happened
