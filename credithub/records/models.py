@@ -42,7 +42,7 @@ class Record(Base):
         UniqueConstraint("origin_hub", "origin_id", name="uq_records_origin"),
         Index("ix_records_subject_kind", "subject_id", "kind"),
         # Reconciliation's cells (credithub.sync.summary): read from the index alone.
-        Index("ix_records_origin_month", "origin_hub", "decided_on", "origin_id", "origin_version"),
+        Index("ix_records_origin_month", "origin_hub", "origin_id", "origin_version", "decided_on"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -56,7 +56,7 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 def cells(session: Session, origin: str | None = None) -> list[dict[str, Any]]:
     """Every (origin hub, month) cell this hub holds records in: count and digest, sorted.
-    One query over the records' origin columns (an index holds them all: 0009)."""
+    One query over the records' origin columns (one index holds them all: 0009)."""
     r = _RECORDS.c
     query = select(r.origin_hub, r.decided_on, r.origin_id, r.origin_version)
     if origin is not None:

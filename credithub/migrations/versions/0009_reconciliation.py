@@ -5,8 +5,10 @@ Revises: 0005
 Create Date: 2026-11-25 10:00:00.000000
 
 `sync_state.last_reconcile` keeps what the last reconciliation with a partner found. The index
-on records (origin hub, decision date, origin id, origin version) holds everything a summary
-cell is made of, so the summary and one cell's keys are read from it alone.
+on records (origin hub, origin id, origin version, decision date) holds everything a summary
+cell is made of, so the summary and one cell's keys are read from it alone. It is led by the
+origin key, not the date, so a batch's new records are appended to it (ids at an origin grow
+with time) rather than scattered over it by their decision dates.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_records_origin_month",
         "records",
-        ["origin_hub", "decided_on", "origin_id", "origin_version"],
+        ["origin_hub", "origin_id", "origin_version", "decided_on"],
         unique=False,
     )
 
