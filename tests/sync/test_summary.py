@@ -190,4 +190,5 @@ def test_the_openapi_document_describes_them(client: FlaskClient) -> None:
     cell = paths["/api/v1/feed/summary/cell"]["get"]
     assert {p["name"] for p in cell["parameters"]} == {"origin", "month", "after", "limit"}
     fetch = paths["/api/v1/feed/records"]["post"]
-    assert "Fetch" in str(fetch["requestBody"]) and "FetchAnswer" in str(fetch["responses"])
+    assert "Fetch" in str(fetch["requestBody"])
+    assert "FetchAnswer" in str(fetch["responses"])
