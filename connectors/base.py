@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from connectors.errors import ConnectorConfigError
+from connectors.errors import ConnectorConfigError, NotSupportedError
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,29 @@ class Connector(ABC):
         the platform may now let go of it, e.g. move files it delivered. Returns one line per
         item let go, for the log. Default: nothing to let go."""
         return []
+
+    # Reconciliation (`credithub sync reconcile`): comparing what the platform holds with what
+    # the hub holds, per origin hub and month of decision. A connector whose platform can tell
+    # sets `reconciles` and implements the three calls; by default each says it cannot.
+    reconciles: ClassVar[bool] = False
+
+    def reconcile_seconds(self) -> float | None:
+        """How often the scheduler reconciles with the platform; None: never."""
+        return None
+
+    def summary(self) -> list[dict[str, Any]]:
+        """What the platform holds: one cell per (origin hub, month of decision),
+        `{"origin", "month", "count", "digest"}` (digest: credithub.sync.summary)."""
+        raise NotSupportedError(f"{self.type_name}: the platform offers no summary")
+
+    def cell(self, origin: str, month: str) -> dict[str, int]:
+        """Every record of one cell at the platform: id at origin -> version at origin."""
+        raise NotSupportedError(f"{self.type_name}: the platform offers no summary")
+
+    def fetch(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The platform's records under these (origin hub, id at origin) keys, each at its
+        current version as a feed item; keys it does not hold are left out."""
+        raise NotSupportedError(f"{self.type_name}: the platform offers no fetch by key")
 
     def close(self) -> None:  # noqa: B027  (optional hook; most connectors hold nothing)
         """Release connections. Called once after every run, also a failed one."""

@@ -21,3 +21,7 @@ class RetriableError(ConnectorError):
 
 class FatalError(ConnectorError):
     """Will fail again unchanged: authentication, a refused request (other 4xx), a bad answer."""
+
+
+class NotSupportedError(ConnectorError):
+    """The platform does not offer this (e.g. reconciliation); nothing was sent."""

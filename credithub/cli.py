@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -271,8 +272,55 @@ def sync_status() -> None:
                 f"{s['name']} ({s['type']}): last run {s['last_run'] or 'never'}, "
                 f"last success {s['last_success'] or 'never'}, pending {s['pending']}, "
                 f"dead letters {s['dead_letters']}, cursor {s['pull_cursor'] or '-'}, "
-                f"last error {s['last_error'] or '-'}"
+                f"last error {s['last_error'] or '-'}, last reconcile {_reconciled(s['reconcile'])}"
             )
+
+
+def _reconciled(found: dict[str, Any] | None) -> str:
+    if not found:
+        return "never"
+    state = "ok" if found["ok"] else "FAILED: " + "; ".join(found["errors"])
+    return (
+        f"{found['at']} ({found['cells']} cells, {found['differing']} differing, "
+        f"fetched {found['fetched']}, missing there {found['missing_there']['count']}, "
+        f"newer here {found['newer_here']['count']}, resent {found['resent']} — {state})"
+    )
+
+
+@sync.command("reconcile")
+@click.argument("names", nargs=-1)
+def sync_reconcile(names: tuple[str, ...]) -> None:
+    """Compare what each partner hub holds with what this hub holds, per origin hub and month;
+    fetch what is missing or older here; report the rest. Exit 1 if any failed."""
+    from credithub.sync import reconcile
+
+    with app_context():
+        try:
+            results = reconcile.run(list(names) or None)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+    for r in results:
+        click.echo(f"{r.connector}: {_reconciled(r.to_dict())}")
+        for cell in r.differing:
+            click.echo(
+                f"  differs: {cell['origin']} {cell['month']}: {cell['here']} here, "
+                f"{cell['there']} there"
+            )
+        for label, keys in (
+            ("missing here", r.missing_here),
+            ("older here", r.older_here),
+            ("newer here (left alone)", r.newer_here),
+            ("missing there", r.missing_there),
+            ("not fetched (this hub's own, or no pull)", r.not_fetched),
+        ):
+            if keys:
+                shown = ", ".join(f"{o}|{i}" for o, i in keys[:20])
+                more = f" and {len(keys) - 20} more" if len(keys) > 20 else ""
+                click.echo(f"  {label}: {shown}{more}")
+        for item in r.rejected[:20]:
+            click.echo(f"  rejected: {item['origin']}|{item['id']}: {item['errors']}")
+    if any(not r.ok for r in results):
+        sys.exit(1)
 
 
 @sync.command("replay")

@@ -18,10 +18,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from connectors.errors import ConnectorConfigError
 from credithub.db import utcnow
 from credithub.jobs.service import acquire, holder_name, release, run_job
 from credithub.records.jobs import expire_due
 from credithub.standing.jobs import rescore_due
+from credithub.sync import reconcile
 from credithub.sync import service as sync_service
 
 log = logging.getLogger("credithub.scheduler")
@@ -40,6 +42,14 @@ def jobs(app: Flask) -> dict[str, tuple[Job, int]]:
     for config in settings.connectors:
         name = config["name"]
         found[f"sync:{name}"] = (partial(sync_job, name), int(config.get("interval_seconds", 60)))
+        try:
+            connector = sync_service.build(config)
+        except ConnectorConfigError:
+            continue  # its sync job reports the configuration error
+        every = connector.reconcile_seconds() if connector.reconciles else None
+        connector.close()
+        if every:
+            found[f"reconcile:{name}"] = (partial(reconcile_job, name), int(every))
     return found
 
 
@@ -52,6 +62,20 @@ def sync_job(name: str) -> dict[str, Any]:
     if not r.ok:
         raise RuntimeError("; ".join(r.errors))
     return {"pushed": r.pushed, "dead": r.dead, "pulled": r.pulled, "applied": r.applied}
+
+
+def reconcile_job(name: str) -> dict[str, Any]:
+    """Reconcile with one partner (credithub.sync.reconcile)."""
+    [r] = reconcile.run([name])
+    if not r.ok:
+        raise RuntimeError("; ".join(r.errors))
+    return {
+        "cells": r.cells,
+        "differing": len(r.differing),
+        "fetched": r.fetched,
+        "missing_there": len(r.missing_there),
+        "resent": r.resent,
+    }
 
 
 def _run(app: Flask, name: str, fn: Job, holder: str) -> None:

@@ -46,3 +46,90 @@ class RunResultSchema(Schema):
     applied = fields.Integer()
     rejected = fields.Integer()
     errors = fields.List(fields.String())
+
+
+# Reconciliation (api.md: Federation): what a hub holds per origin hub and month of decision.
+
+MONTH = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
+HUB_ID = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_CELL_LIMIT = 5000
+MAX_FETCH = 1000
+
+
+class SummaryArgs(StrictSchema):
+    origin = fields.String(
+        validate=validate.Regexp(HUB_ID, error="a hub id: letters, digits, '-' and '_'"),
+        metadata={"description": "only this origin hub's cells"},
+    )
+
+
+class CellSummarySchema(Schema):
+    origin = fields.String(metadata={"description": "the origin hub"})
+    month = fields.String(metadata={"description": "YYYY-MM of the records' decision date"})
+    count = fields.Integer()
+    digest = fields.String(
+        metadata={
+            "description": 'sha256 (hex) of the lines "origin|id|version" of the cell\'s '
+            "records (origin id and origin version), sorted by code point, each ending in "
+            '"\\n", UTF-8'
+        }
+    )
+
+
+class SummarySchema(Schema):
+    hub = fields.String(metadata={"description": "the answering hub's id"})
+    cells = fields.List(fields.Nested(CellSummarySchema))
+
+
+class CellArgs(StrictSchema):
+    origin = fields.String(
+        required=True,
+        validate=validate.Regexp(HUB_ID, error="a hub id: letters, digits, '-' and '_'"),
+    )
+    month = fields.String(required=True, validate=validate.Regexp(MONTH, error="a month: YYYY-MM"))
+    after = fields.String(
+        load_default="",
+        validate=validate.Length(max=64),
+        metadata={"description": "the last id read (the previous answer's `next`)"},
+    )
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=MAX_CELL_LIMIT))
+
+
+class CellItemSchema(Schema):
+    id = fields.String(metadata={"description": "the record's id at its origin"})
+    version = fields.Integer(metadata={"description": "its version at its origin"})
+
+
+class CellSchema(Schema):
+    origin = fields.String()
+    month = fields.String()
+    items = fields.List(fields.Nested(CellItemSchema))
+    next = fields.String()
+    has_more = fields.Boolean()
+
+
+class OriginKeySchema(StrictSchema):
+    origin = fields.String(
+        required=True,
+        validate=validate.Regexp(HUB_ID, error="a hub id: letters, digits, '-' and '_'"),
+    )
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class FetchSchema(StrictSchema):
+    records = fields.List(
+        fields.Nested(OriginKeySchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_FETCH),
+    )
+
+
+class FetchAnswerSchema(Schema):
+    items = fields.List(
+        fields.Nested(FeedItemSchema),
+        metadata={"description": "each record held, at its current version, as the feed has it"},
+    )
+    missing = fields.List(
+        fields.Nested(OriginKeySchema),
+        metadata={"description": "the keys this hub holds no record of"},
+    )

@@ -34,7 +34,16 @@ class HubConnector(Connector):
         Option(
             "prefetch", bool, default=True, help="fetch the next feed page while one is applied"
         ),
+        Option(
+            "reconcile_hours",
+            int,
+            default=24,
+            help="how often the scheduler reconciles with that hub (0: never)",
+        ),
     )
+    reconciles = True
+    CELL_PAGE = 5000  # ids per request for one cell (the hub's maximum)
+    FETCH_BATCH = 1000  # records per fetch request (the hub's maximum)
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
@@ -124,6 +133,73 @@ class HubConnector(Connector):
             changes=items, next_cursor=str(body["next"]), has_more=bool(body.get("has_more"))
         )
 
+    def reconcile_seconds(self) -> float | None:
+        hours = int(self.config["reconcile_hours"])
+        return hours * 3600.0 if hours > 0 else None
+
+    def summary(self) -> list[dict[str, Any]]:
+        body = self._json("GET", "/api/v1/feed/summary")
+        found = body.get("cells") if isinstance(body, dict) else None
+        if not isinstance(found, list):
+            raise FatalError("GET /api/v1/feed/summary: the answer has no cells")
+        cells = []
+        for item in found:
+            if not (
+                isinstance(item, dict)
+                and all(isinstance(item.get(k), str) for k in ("origin", "month", "digest"))
+                and _whole(item.get("count"))
+            ):
+                raise FatalError(f"GET /api/v1/feed/summary: a malformed cell {item!r:.200}")
+            cells.append({k: item[k] for k in ("origin", "month", "count", "digest")})
+        return cells
+
+    def cell(self, origin: str, month: str) -> dict[str, int]:
+        found: dict[str, int] = {}
+        after = ""
+        for _ in range(100_000):
+            params = {"origin": origin, "month": month, "after": after, "limit": self.CELL_PAGE}
+            body = self._json("GET", "/api/v1/feed/summary/cell", params=params)
+            items = body.get("items") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise FatalError("GET /api/v1/feed/summary/cell: the answer has no items")
+            for item in items:
+                if not (
+                    isinstance(item, dict)
+                    and isinstance(item.get("id"), str)
+                    and _whole(item.get("version"))
+                ):
+                    raise FatalError(
+                        f"GET /api/v1/feed/summary/cell: a malformed item {item!r:.200}"
+                    )
+                found[item["id"]] = item["version"]
+            if not body.get("has_more"):
+                return found
+            following = body.get("next")
+            if not isinstance(following, str) or following == after:
+                raise FatalError("GET /api/v1/feed/summary/cell: the answer does not move on")
+            after = following
+        raise FatalError("GET /api/v1/feed/summary/cell: too many pages")
+
+    def fetch(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), self.FETCH_BATCH):
+            chunk = keys[start : start + self.FETCH_BATCH]
+            body = orjson.dumps({"records": [{"origin": o, "id": i} for o, i in chunk]})
+            answer = self._json("POST", "/api/v1/feed/records", data=body, headers=_JSON)
+            found = answer.get("items") if isinstance(answer, dict) else None
+            if not isinstance(found, list) or not all(
+                isinstance(item, dict) and isinstance(item.get("record"), dict) for item in found
+            ):
+                raise FatalError("POST /api/v1/feed/records: the answer has no items")
+            items.extend(found)
+        return items
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            return orjson.loads(self.http.request(method, path, **kwargs).content)
+        except orjson.JSONDecodeError:
+            raise FatalError(f"{method} {path}: the answer is not JSON") from None
+
     def close(self) -> None:
         _settle(self._ahead)
         self._ahead = None
@@ -131,6 +207,10 @@ class HubConnector(Connector):
             self._reader.shutdown(wait=True)
             self._reader = None
         self.http.close()
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _settle(ahead: tuple[str, Future[PullPage]] | None) -> None:

@@ -100,6 +100,18 @@ def read(
     changes = session.execute(query.order_by(c.position).limit(limit + 1)).all()
     has_more = len(changes) > limit
     changes = changes[:limit]
+    items = build_items(session, changes)
+    if has_more:
+        next_cursor = changes[-1].position
+    else:
+        # Past everything committed, excluded changes included: they need not be read again.
+        next_cursor = max(after, last_position(session), changes[-1].position if changes else 0)
+    return {"items": items, "next": str(next_cursor), "has_more": has_more}
+
+
+def build_items(session: Session, changes: Sequence[Any]) -> list[dict[str, Any]]:
+    """Feed items of change rows (`position`, `record_id`, `op`, `snapshot`), in their order:
+    what the feed serves, and what a partner fetches by key when reconciling."""
     stored: dict[str, dict[str, Any]] = {}
     wanted = sorted({change.record_id for change in changes})
     for start in range(0, len(wanted), _CHUNK):
@@ -134,12 +146,7 @@ def read(
         # Absent is absent: a null `severity` on a listing would be a field of another kind.
         record = {k: v for k, v in record.items() if v is not None}
         items.append({"cursor": str(change.position), "op": change.op, "record": record})
-    if has_more:
-        next_cursor = changes[-1].position
-    else:
-        # Past everything committed, excluded changes included: they need not be read again.
-        next_cursor = max(after, last_position(session), changes[-1].position if changes else 0)
-    return {"items": items, "next": str(next_cursor), "has_more": has_more}
+    return items
 
 
 def reveal_id_numbers(session: Session, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credithub.db import Base, UtcDateTime
@@ -27,6 +28,8 @@ class SyncState(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive, for backoff
     retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # no attempt before this
+    # The last reconciliation's result (credithub.sync.reconcile.Result.to_dict).
+    last_reconcile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class DeadLetter(Base):

@@ -356,6 +356,7 @@ def status(session: Session) -> list[dict[str, Any]]:
             "failures": state.failures if state else 0,
             "retry_at": _iso(state.retry_at if state else None),
             "last_error": state.last_error if state else None,
+            "reconcile": state.last_reconcile if state else None,
         })  # fmt: skip
     return out
 

@@ -12,8 +12,20 @@ from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
 from credithub.errors import Conflict, NotFound
 from credithub.extensions import Blueprint
-from credithub.sync import feed, service
-from schemas.sync import FeedArgs, FeedSchema, HubSchema, RunResultSchema, SyncStatusSchema
+from credithub.sync import feed, service, summary
+from schemas.sync import (
+    CellArgs,
+    CellSchema,
+    FeedArgs,
+    FeedSchema,
+    FetchAnswerSchema,
+    FetchSchema,
+    HubSchema,
+    RunResultSchema,
+    SummaryArgs,
+    SummarySchema,
+    SyncStatusSchema,
+)
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Federation: feed and sync")
 
@@ -36,6 +48,41 @@ class Feed(MethodView):
         # A page is plain JSON already (FeedSchema documents it): encoded once, by orjson.
         body = orjson.dumps(page)
         return current_app.response_class(body, mimetype="application/json")
+
+
+@blp.route("/feed/summary")
+class FeedSummary(MethodView):
+    @require_scope("feed:read")
+    @blp.arguments(SummaryArgs, location="query")
+    @blp.response(200, SummarySchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """What this hub holds per origin hub and month of decision: count and digest of the
+        records' (origin, id, version), for a partner to reconcile with."""
+        hub = current_app.extensions["credithub.settings"].hub.id
+        return {"hub": hub, "cells": summary.cells(db.session, args.get("origin"))}
+
+
+@blp.route("/feed/summary/cell")
+class FeedSummaryCell(MethodView):
+    @require_scope("feed:read")
+    @blp.arguments(CellArgs, location="query")
+    @blp.response(200, CellSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The (id, version) at origin of one cell's records, by id, a page after `after`."""
+        return summary.cell(db.session, args["origin"], args["month"], args["after"], args["limit"])
+
+
+@blp.route("/feed/records")
+class FeedRecords(MethodView):
+    @require_scope("feed:read")
+    @blp.arguments(FetchSchema)
+    @blp.response(200, FetchAnswerSchema)
+    def post(self, body: dict[str, Any]) -> Response:
+        """Records by origin key, each at its current version as the feed has it (a partner
+        fetches what reconciling found it lacks)."""
+        keys = [(key["origin"], key["id"]) for key in body["records"]]
+        answer = summary.current(db.session, keys)
+        return current_app.response_class(orjson.dumps(answer), mimetype="application/json")
 
 
 @blp.route("/hub")

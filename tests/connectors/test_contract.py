@@ -21,7 +21,12 @@ import requests
 import connectors
 from connectors.base import COMMON_OPTIONS, MASK, Connector
 from connectors.creditchina.standin import StandIn
-from connectors.errors import ConnectorConfigError, FatalError, RetriableError
+from connectors.errors import (
+    ConnectorConfigError,
+    FatalError,
+    NotSupportedError,
+    RetriableError,
+)
 from tests.connectors.creditchina.samples import APP_KEY, APP_SECRET, PENALTY
 from tests.connectors.filedrop import support as filedrop
 from tests.records.samples import ZHUJIAN, make_uscc, penalty
@@ -409,3 +414,78 @@ def test_its_hooks_answer_as_declared(make: Callable[..., Connector]) -> None:
     assert connector.last_pull_warnings == []
     connector.close()
     connector.close()  # closing twice is harmless
+
+
+# ---------------------------------------------------------------------------------------------
+# Reconciliation: what the platform holds per origin hub and month, and records by key
+
+
+def test_a_platform_that_cannot_reconcile_says_so(
+    counterpart: Counterpart, make: Callable[..., Connector]
+) -> None:
+    connector = make()
+    if connector.reconciles:
+        pytest.skip("this connector reconciles")
+    assert connector.reconcile_seconds() is None
+    with pytest.raises(NotSupportedError):
+        connector.summary()
+    with pytest.raises(NotSupportedError):
+        connector.cell("somewhere", "2026-05")
+    with pytest.raises(NotSupportedError):
+        connector.fetch([("somewhere", "1")])
+
+
+def test_summary_cells_and_fetch_agree_with_the_feed(
+    counterpart: Counterpart, make: Callable[..., Connector]
+) -> None:
+    connector = make()
+    if not connector.reconciles:
+        pytest.skip("this connector does not reconcile")
+    seconds = connector.reconcile_seconds()
+    assert seconds is None or seconds > 0
+    counterpart.offer(3)
+    cells = connector.summary()
+    assert cells == sorted(cells, key=lambda c: (c["origin"], c["month"]))
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in drain(connector, None)[0]:  # each record's current version: its last item
+        origin = item["record"]["origin"]
+        latest[(origin["hub"], origin["id"])] = item
+    held: dict[tuple[str, str], int] = {}
+    for c in cells:
+        assert set(c) == {"origin", "month", "count", "digest"}
+        keys = connector.cell(c["origin"], c["month"])
+        assert len(keys) == c["count"]
+        held |= {(c["origin"], record_id): version for record_id, version in keys.items()}
+    # Everything the feed offers is in the cells at the version it offers (the cells also hold
+    # what the feed leaves out for this reader: the records it sent itself).
+    assert latest
+    assert {key: held.get(key) for key in latest} == {
+        key: item["record"]["origin"]["version"] for key, item in latest.items()
+    }
+    wanted = [*sorted(latest)[:2], (connector.remote_hub_id() or "x", "not-held")]
+    fetched = connector.fetch(wanted)
+    assert sorted(fetched, key=lambda i: int(i["cursor"])) == sorted(
+        (latest[key] for key in wanted[:2]), key=lambda i: int(i["cursor"])
+    )
+    assert connector.fetch([]) == []
+
+
+def test_reconciling_out_of_reach_is_retriable_and_refused_is_fatal(
+    counterpart: Counterpart, make: Callable[..., Connector]
+) -> None:
+    connector = make()
+    if not connector.reconciles:
+        pytest.skip("this connector does not reconcile")
+    with counterpart.outage():
+        with pytest.raises(RetriableError):
+            connector.summary()
+        with pytest.raises(RetriableError):
+            connector.cell("a", "2026-05")
+        with pytest.raises(RetriableError):
+            connector.fetch([("a", "1")])
+    if counterpart.refused is not None:
+        refused = make(**counterpart.refused)
+        with pytest.raises(FatalError):
+            refused.summary()
+        with pytest.raises(FatalError):
+            refused.fetch([("a", "1")])

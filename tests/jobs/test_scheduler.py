@@ -87,10 +87,30 @@ def test_the_scheduler_runs_rescoring_expiry_and_each_connector_at_their_interva
         ],
     )  # fmt: skip
     found = jobs(app)
-    assert set(found) == {"rescore-due", "expire", "sync:province"}
+    assert set(found) == {"rescore-due", "expire", "sync:province", "reconcile:province"}
     assert found["rescore-due"] == (rescore_due, 120)
     assert found["expire"] == (expire_due, 900)
     assert found["sync:province"][1] == 30
+    assert found["reconcile:province"][1] == 24 * 3600  # reconcile_hours: 24 by default
+
+
+def test_reconciliation_runs_at_each_hub_connectors_own_interval(
+    app_factory: Callable[..., Flask], tmp_path: Path
+) -> None:
+    from credithub.scheduler import jobs
+
+    hub = {"type": "hub", "url": "http://127.0.0.1:9", "token": "t"}
+    app = app_factory(
+        connectors=[
+            {"name": "province", **hub, "reconcile_hours": 6},
+            {"name": "quiet", **hub, "reconcile_hours": 0},
+            {"name": "dept", "type": "filedrop", "outbound": str(tmp_path / "out"),
+             "inbound": str(tmp_path / "in")},
+        ],
+    )  # fmt: skip
+    found = jobs(app)
+    assert {name for name in found if name.startswith("reconcile:")} == {"reconcile:province"}
+    assert found["reconcile:province"][1] == 6 * 3600
 
 
 class Scheduler:
