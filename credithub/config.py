@@ -119,6 +119,13 @@ class IngestSettings:
 
 
 @dataclass
+class FederationSettings:
+    # How far a peer's record version may jump: more than this above the version held (or
+    # above 0 for a record not held) is refused, so no version can pin a record for good.
+    max_version_step: int = 1000
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -130,6 +137,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     check: CheckSettings = field(default_factory=CheckSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
@@ -260,6 +268,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("check.log_flush_ms: expected 0 or more")
     if (settings.server.prepare_apart_from or 0) < 0:
         raise ConfigError("server.prepare_apart_from: expected 0 or more")
+    if settings.federation.max_version_step < 1:
+        raise ConfigError("federation.max_version_step: expected 1 or more")
     if settings.security.token_cache_seconds < 0:
         raise ConfigError("security.token_cache_seconds: expected 0 or more")
     for key in ("data_key", "lookup_key"):

@@ -238,7 +238,8 @@ def _pull(connector: Connector, result: RunResult) -> None:
     the first page holds `server.prepare_apart_from` changes or more (`records.pipeline`): the
     writer does nothing but write. A page is applied only if the stored cursor is still the
     one it was read after."""
-    actor = Actor(name=_actor_name(connector), kind="peer")
+    # Not limited by origin: a hub pulls what its partner relays (signatures guard relays).
+    actor = Actor(name=_actor_name(connector), kind="peer", origins=None)
     with db.transaction() as session:
         after = _state(session, connector.name).pull_cursor
     first = _read(connector, after)

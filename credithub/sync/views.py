@@ -12,8 +12,17 @@ from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
 from credithub.errors import Conflict, NotFound
 from credithub.extensions import Blueprint
+from credithub.records import refusals
 from credithub.sync import feed, service
-from schemas.sync import FeedArgs, FeedSchema, HubSchema, RunResultSchema, SyncStatusSchema
+from schemas.sync import (
+    FeedArgs,
+    FeedSchema,
+    HubSchema,
+    RefusalArgs,
+    RefusalPageSchema,
+    RunResultSchema,
+    SyncStatusSchema,
+)
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Federation: feed and sync")
 
@@ -55,6 +64,18 @@ class Sync(MethodView):
     def get(self) -> dict[str, Any]:
         """Per connector: last run, pending changes, dead letters, cursor, lag, last error."""
         return {"connectors": service.status(db.session)}
+
+
+@blp.route("/sync/refusals")
+class Refusals(MethodView):
+    @require_scope("admin")
+    @blp.arguments(RefusalArgs, location="query")
+    @blp.response(200, RefusalPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Refused items, newest first: when, by which client or connector, the origin and
+        authority they claimed, and why (a peer's record of another origin, an authority bound
+        to another hub, a version that jumps too far, another department's record …)."""
+        return refusals.listing(db.session, args["page"], args["page_size"], args.get("actor"))
 
 
 @blp.route("/sync/<name>/run")
