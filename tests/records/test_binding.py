@@ -4,6 +4,8 @@ and never written (so never offered on the feed)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +18,7 @@ from sqlalchemy import event, func, select
 from credithub.audit.models import AuditEntry
 from credithub.db import db
 from credithub.records.models import AuthorityOrigin, Record
+from tests.conftest import PG_URL
 from tests.records.samples import CAIZHENG, PEER_ZHUJIAN, ZHUJIAN, make_uscc, penalty
 
 Headers = dict[str, str]
@@ -397,3 +400,52 @@ def test_the_migration_binds_each_authority_to_the_origin_of_its_earliest_record
     assert bound(app) == {ZHUJIAN: "local", A_DEPT: CITY_B}
     [refused] = results(client, peer_a, from_hub(CITY_A, 3, A_DEPT))
     assert "belongs to hub city-b" in refused["errors"]["authority.uscc"][0]
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite takes one writer at a time: no race to lose")
+@pytest.mark.parametrize(
+    ("second_hub", "outcome"),
+    [
+        (CITY_B, f"503 authority {A_DEPT} was bound to another hub meanwhile; send again"),
+        (CITY_A, "bound"),
+    ],
+)
+def test_two_writers_binding_one_authority_at_once(
+    app: Flask, second_hub: str, outcome: str
+) -> None:
+    """The second waits for the first's commit; bound meanwhile to another hub, its batch
+    fails to be sent again (503), never binding or writing on a binding that does not hold."""
+    from credithub.db import utcnow
+    from credithub.errors import Unavailable
+    from credithub.records import bindings
+
+    first_bound, release = threading.Event(), threading.Event()
+    found: dict[str, str] = {}
+
+    def first() -> None:
+        with app.app_context(), db.transaction() as session:
+            bindings.bind(session, {A_DEPT: CITY_A}, utcnow())
+            first_bound.set()
+            release.wait(10)
+
+    def second() -> None:
+        first_bound.wait(10)
+        with app.app_context():
+            try:
+                with db.transaction() as session:
+                    bindings.bind(session, {A_DEPT: second_hub}, utcnow())
+                found["second"] = "bound"
+            except Unavailable as exc:
+                found["second"] = f"{exc.status} {exc.message}"
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_bound.wait(10)
+    time.sleep(0.5)  # the second is waiting on the first's row
+    assert "second" not in found
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    assert found["second"] == outcome
+    assert bound(app) == {A_DEPT: CITY_A}
