@@ -72,9 +72,11 @@ class Refusals(MethodView):
     @blp.arguments(RefusalArgs, location="query")
     @blp.response(200, RefusalPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Refused items, newest first: when, by which client or connector, the origin and
-        authority they claimed, and why (a peer's record of another origin, an authority bound
-        to another hub, a version that jumps too far, another department's record …)."""
+        """Refused items, newest first (joint office).
+
+        When, by which client or connector, the origin and authority each claimed, and why: a
+        peer's record of an origin it may not send, an authority bound to another hub, a
+        version that jumps too far, another department's record or revocation."""
         return refusals.listing(db.session, args["page"], args["page_size"], args.get("actor"))
 
 

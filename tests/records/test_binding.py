@@ -449,3 +449,14 @@ def test_two_writers_binding_one_authority_at_once(
         thread.join(20)
     assert found["second"] == outcome
     assert bound(app) == {A_DEPT: CITY_A}
+
+
+def test_the_openapi_document_describes_refusals_and_the_version_bound(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    get = spec["paths"]["/api/v1/sync/refusals"]["get"]
+    assert {p["name"] for p in get["parameters"]} == {"page", "page_size", "actor"}
+    assert "RefusalPage" in str(get["responses"]["200"])
+    item = spec["components"]["schemas"]["Refusal"]["properties"]
+    assert set(item) >= {"at", "actor", "origin", "authority", "reason", "errors"}
+    version = spec["components"]["schemas"]["Origin"]["properties"]["version"]
+    assert (version["minimum"], version["maximum"]) == (1, 2**31 - 1)
