@@ -30,6 +30,7 @@ import connectors
 from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorConfigError, ConnectorError
 from credithub.db import db, utcnow
+from credithub.errors import Unavailable
 from credithub.records import pipeline
 from credithub.records.changes import last_position
 from credithub.records.prepare import Actor
@@ -109,8 +110,8 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
             _push(connector, result, remote)
         if connector.config["pull"] and not result.errors:
             _pull(connector, result)
-    except ConnectorError as exc:
-        result.errors.append(str(exc))
+    except (ConnectorError, Unavailable) as exc:  # Unavailable: a race lost; the next run
+        result.errors.append(str(exc))  # tries again (records.bindings)
     finally:
         connector.close()
     with db.transaction() as session:

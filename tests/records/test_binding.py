@@ -460,3 +460,35 @@ def test_the_openapi_document_describes_refusals_and_the_version_bound(client: F
     assert set(item) >= {"at", "actor", "origin", "authority", "reason", "errors"}
     version = spec["components"]["schemas"]["Origin"]["properties"]["version"]
     assert (version["minimum"], version["maximum"]) == (1, 2**31 - 1)
+
+
+def test_a_pull_that_loses_a_binding_race_fails_its_run_and_the_next_run_applies_the_page(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credithub.errors import Unavailable
+    from credithub.records import bindings
+    from credithub.sync import service
+    from credithub.sync.models import SyncState
+    from tests.sync.test_pull import Feed
+
+    app = app_factory(hub={"id": "city"}, server={"prepare_apart_from": 0})
+    items = [
+        {"cursor": str(n), "op": "upsert", "record": from_hub("province", n, A_DEPT)}
+        for n in range(1, 4)
+    ]
+    bind = bindings.bind
+
+    def lost(*_args: Any) -> None:
+        raise Unavailable("authority bound to another hub meanwhile; send again")
+
+    monkeypatch.setattr(bindings, "bind", lost)
+    with app.app_context():
+        failed = service.run_one(Feed(items, page=10))
+        assert failed.errors == ["authority bound to another hub meanwhile; send again"]
+        state = db.session.get(SyncState, "province")
+        assert state is not None
+        assert (state.pull_cursor, state.failures) == (None, 1)
+        assert held(app) == set()
+        monkeypatch.setattr(bindings, "bind", bind)
+        assert service.run_one(Feed(items, page=10)).ok
+        assert len(held(app)) == 3
