@@ -88,13 +88,22 @@ def clients() -> None:
 )
 @click.option("--uscc", default=None, help="the client's own USCC (required for a department)")
 @click.option("--hub", default=None, help="a peer's own hub id (required for a peer)")
-def clients_create(name: str, kind: str, uscc: str | None, hub: str | None) -> None:
+@click.option(
+    "--relays-for",
+    "relays_for",
+    multiple=True,
+    metavar="HUB",
+    help="a hub whose records this peer relays (repeatable): a province for its cities",
+)
+def clients_create(
+    name: str, kind: str, uscc: str | None, hub: str | None, relays_for: tuple[str, ...]
+) -> None:
     """Create a client; its token is printed alone on the last line, once."""
     from credithub.clients.service import create_client
     from credithub.db import db
 
     with app_context(), _service_errors(), db.transaction() as session:
-        client, token = create_client(session, name, kind, uscc, hub=hub)
+        client, token = create_client(session, name, kind, uscc, hub=hub, relays_for=relays_for)
         click.echo(
             f"created {client.kind} client {client.name!r}; its token (shown once):", err=True
         )
@@ -103,14 +112,20 @@ def clients_create(name: str, kind: str, uscc: str | None, hub: str | None) -> N
 
 @clients.command("list")
 def clients_list() -> None:
-    """One line per client: name, kind, USCC, token hint, state."""
+    """One line per client: name, kind, USCC, token hint, state; a peer's hub and the hubs
+    it relays for."""
     from credithub.clients.service import list_clients
     from credithub.db import db
 
     with app_context():
         for c in list_clients(db.session):
             state = "revoked" if c.revoked_at else "active"
-            click.echo(f"{c.name}\t{c.kind}\t{c.uscc or '-'}\t{c.token_hint}…\t{state}")
+            line = f"{c.name}\t{c.kind}\t{c.uscc or '-'}\t{c.token_hint}…\t{state}"
+            if c.hub:
+                line += f"\thub {c.hub}"
+            if c.relays_for:
+                line += f"\trelays for {', '.join(c.relays_for)}"
+            click.echo(line)
 
 
 @clients.command("revoke")
@@ -166,7 +181,9 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
         client = get_by_name(db.session, client_name)
         if client.revoked_at is not None or "records:write" not in client.scopes:
             raise click.ClickException(f"client {client_name!r} may not write records")
-        actor = Actor(name=client.name, kind=client.kind, uscc=client.uscc)
+        actor = Actor.of_client(
+            client.name, client.kind, client.uscc, client.hub, tuple(client.relays_for or ())
+        )
         warnings, parsed = intake.parse(file.read_bytes(), None, actor)
         summary = intake.ImportSummary()
         try:

@@ -64,6 +64,9 @@ class FederationSettings:
     # so hubs with the same key find one person by the same hash. Empty: generated into the
     # instance folder, and persons then match only at this hub.
     matching_key: str = ""
+    # How far a peer's record version may jump: more than this above the version held (or
+    # above 0 for a record not held) is refused, so no version can pin a record for good.
+    max_version_step: int = 1000
 
 
 @dataclass
@@ -273,6 +276,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("check.log_flush_ms: expected 0 or more")
     if (settings.server.prepare_apart_from or 0) < 0:
         raise ConfigError("server.prepare_apart_from: expected 0 or more")
+    if settings.federation.max_version_step < 1:
+        raise ConfigError("federation.max_version_step: expected 1 or more")
     if settings.security.token_cache_seconds < 0:
         raise ConfigError("security.token_cache_seconds: expected 0 or more")
     for key in ("data_key", "lookup_key"):

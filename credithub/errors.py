@@ -48,6 +48,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Unavailable(ServiceError):
+    """Cannot be done now, may succeed if sent again (a race lost to another writer)."""
+
+    status = 503
+
+
 def error_response(
     code: int,
     message: str,

@@ -4,13 +4,14 @@ from credithub.audit.models import AuditEntry, AuditHead
 from credithub.clients.models import Client
 from credithub.entities.models import Subject, SubjectIdentifier, SubjectName
 from credithub.jobs.models import JobRun, Lease
-from credithub.records.models import ChangeHead, Record, RecordChange
+from credithub.records.models import AuthorityOrigin, ChangeHead, Record, RecordChange
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.sync.models import DeadLetter, SyncState
 
 __all__ = [
     "AuditEntry",
     "AuditHead",
+    "AuthorityOrigin",
     "ChangeHead",
     "CheckLog",
     "Client",

@@ -105,10 +105,17 @@ class PartySchema(StrictSchema):
     uscc = fields.String()
 
 
+MAX_VERSION = 2**31 - 1  # what every database stores in its integer column
+
+
 class OriginSchema(StrictSchema):
     hub = fields.String(required=True, validate=validate.Length(min=1, max=64))
     id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_VERSION),
+        metadata={"description": "the record's version at its origin hub, 1 to 2^31 - 1"},
+    )
 
 
 class IsoDate(fields.Date):

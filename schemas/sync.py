@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import StrictSchema
+from schemas.common import PageArgs, StrictSchema, page_of
 
 
 class FeedArgs(StrictSchema):
@@ -133,3 +133,26 @@ class FetchAnswerSchema(Schema):
         fields.Nested(OriginKeySchema),
         metadata={"description": "the keys this hub holds no record of"},
     )
+
+
+class RefusalArgs(PageArgs):
+    actor = fields.String(
+        validate=validate.Length(min=1, max=120),
+        metadata={"description": "only this client's or connector's (connector:NAME)"},
+    )
+
+
+class RefusalSchema(Schema):
+    at = fields.String(metadata={"description": "when it was refused (ISO 8601)"})
+    actor = fields.String(metadata={"description": "the client, or connector:NAME for a pull"})
+    action = fields.String(metadata={"enum": ["write", "revoke"]})
+    record_id = fields.String(allow_none=True, metadata={"description": "a revocation's record"})
+    origin = fields.Dict(allow_none=True, metadata={"description": "the origin the item claimed"})
+    authority = fields.String(allow_none=True, metadata={"description": "the authority's USCC"})
+    kind = fields.String(allow_none=True)
+    ref = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    errors = fields.Dict(metadata={"description": "the item's errors, as its sender was answered"})
+
+
+RefusalPageSchema = page_of(RefusalSchema, "RefusalPage")

@@ -116,12 +116,15 @@ def make_token(app: Flask) -> Callable[..., dict[str, str]]:
         uscc: str | None = None,
         name: str | None = None,
         hub: str | None = None,
+        relays_for: tuple[str, ...] = (),
     ) -> dict[str, str]:
         n = next(counter)
         if kind == "peer" and hub is None:
             hub = f"hub-{n}"
         with app.app_context(), db.transaction() as session:
-            _client, token = create_client(session, name or f"{kind}-{n}", kind, uscc, hub=hub)
+            _client, token = create_client(
+                session, name or f"{kind}-{n}", kind, uscc, hub=hub, relays_for=relays_for
+            )
         return {"Authorization": f"Bearer {token}"}
 
     return make

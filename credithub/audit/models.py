@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credithub.db import Base, UtcDateTime
@@ -12,6 +12,8 @@ from credithub.db import Base, UtcDateTime
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
+    # The refusals listed to the joint office (`audit.refusals`), newest first.
+    __table_args__ = (Index("ix_audit_entries_action_seq", "action", "seq"),)
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from credithub.audit.models import AuditEntry, AuditHead
@@ -117,6 +117,20 @@ def seal(session: Session) -> None:
     bulk_insert(session, AuditEntry, rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
     session.expire(head)
+
+
+def entries(
+    session: Session, action: str, page: int, page_size: int, actor: str | None = None
+) -> tuple[list[AuditEntry], int]:
+    """The entries of one action (and one actor), newest first: a page and the total."""
+    query = select(AuditEntry).where(AuditEntry.action == action)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    found = session.scalars(
+        query.order_by(AuditEntry.seq.desc()).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return list(found), total
 
 
 @dataclass

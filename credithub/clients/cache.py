@@ -26,6 +26,7 @@ class Caller(Rights):
     kind: str
     uscc: str | None
     hub: str | None
+    relays_for: tuple[str, ...] = ()
 
 
 # Bumped by every revocation or rotation in this process; entries of an older generation are

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credithub.db import Base, UtcDateTime, new_id, utcnow
@@ -42,6 +42,9 @@ class Client(Rights, Base):
     uscc: Mapped[str | None] = mapped_column(String(18))
     # A peer's own hub id: the feed never sends a peer the records that came from it.
     hub: Mapped[str | None] = mapped_column(String(64))
+    # The hubs a peer relays records of besides its own (a province for its cities): it may
+    # send records whose origin is one of them (records.decide.refusal).
+    relays_for: Mapped[list[str] | None] = mapped_column(JSON)
     # sha256 of the token: tokens are 256-bit random, so a fast hash is enough to make a
     # stolen table useless, and lookup stays one indexed read.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,8 +31,11 @@ def create_client(
     uscc: str | None = None,
     actor: str = "cli",
     hub: str | None = None,
+    relays_for: Sequence[str] = (),
 ) -> tuple[Client, str]:
-    """Create a client and return it with its token, which is never stored or shown again."""
+    """Create a client and return it with its token, which is never stored or shown again.
+    A peer may relay records of other hubs (`relays_for`): it may send records of those
+    origins besides its own hub's."""
     name = name.strip()
     if not name or len(name) > 100:
         raise Invalid("name must be 1 to 100 characters", {"name": ["1 to 100 characters"]})
@@ -48,12 +52,14 @@ def create_client(
         raise Invalid("a peer needs its hub id", {"hub": ["required for a peer (its [hub] id)"]})
     if hub and kind != "peer":
         raise Invalid("only a peer has a hub id", {"hub": ["only for a peer"]})
-    if hub and hub == current_app.extensions["credithub.settings"].hub.id:
+    own = current_app.extensions["credithub.settings"].hub.id
+    if hub and hub == own:
         raise Invalid(
             f"{hub!r} is this hub's own id: a peer is another hub. If the peer has this id "
             "too, give each hub its own id ([hub] id in the configuration file) first",
             {"hub": ["this hub's own id"]},
         )
+    relays = _relays(kind, hub, relays_for, own)
     if session.scalar(select(Client.id).where(Client.name == name)):
         raise Conflict(f"a client named {name!r} exists already", {"name": ["taken"]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -62,6 +68,7 @@ def create_client(
         kind=kind,
         uscc=uscc,
         hub=hub,
+        relays_for=relays or None,
         token_hash=hash_token(token),
         token_hint=token[:12],
     )
@@ -73,9 +80,28 @@ def create_client(
         "client.create",
         "client",
         client.id,
-        {"name": name, "kind": kind, "uscc": uscc},
+        {"name": name, "kind": kind, "uscc": uscc, "hub": hub, "relays_for": relays},
     )
     return client, token
+
+
+def _relays(kind: str, hub: str | None, relays_for: Sequence[str], own: str) -> list[str]:
+    """The hubs a peer relays for, checked: origin hub ids, neither this hub's nor the peer's."""
+    relays = sorted({h.strip() for h in relays_for if h.strip()})
+    if not relays:
+        return []
+    if kind != "peer":
+        raise Invalid("only a peer relays for hubs", {"relays_for": ["only for a peer"]})
+    for relayed in relays:
+        if len(relayed) > 64 or not relayed.isprintable() or any(c.isspace() for c in relayed):
+            raise Invalid(
+                f"{relayed!r} is not a hub id",
+                {"relays_for": ["hub ids (an origin's hub): at most 64 characters, no spaces"]},
+            )
+        if relayed in (own, hub):
+            which = "this hub's own id" if relayed == own else "the peer's own hub"
+            raise Invalid(f"a peer does not relay for {which}", {"relays_for": [which]})
+    return relays
 
 
 def rotate_token(session: Session, name: str, actor: str = "cli") -> tuple[Client, str]:
@@ -119,9 +145,8 @@ def authenticate(session: Session, token: str) -> Caller | None:
     """The live client holding `token`, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
+    columns = (Client.id, Client.name, Client.kind, Client.uscc, Client.hub, Client.relays_for)
     row = session.execute(
-        select(Client.id, Client.name, Client.kind, Client.uscc, Client.hub).where(
-            Client.token_hash == hash_token(token), Client.revoked_at.is_(None)
-        )
+        select(*columns).where(Client.token_hash == hash_token(token), Client.revoked_at.is_(None))
     ).first()
-    return None if row is None else Caller(*row)
+    return None if row is None else Caller(*row[:5], tuple(row[5] or ()))

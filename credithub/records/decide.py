@@ -4,12 +4,20 @@
 the hub holds under the record's key, the record as checked (with its subjects resolved), this
 hub's id and the day in China. `refusal(prepared, actor)` answers who may send what; it is
 asked when a batch is checked, before anything is looked up, so a refused record creates no
-subject and its refusal is audited. Nothing here reads a database or the app: the writer
-(`records.writer`) looks up, applies and logs.
+subject and its refusal is audited. `unbound(prepared, hub, bound)` answers whether the record
+may name its authority, given the origin hub that authority is bound to; the writer asks it
+with the bindings it read for the whole batch. Nothing here reads a database or the app: the
+writer (`records.writer`) looks up, applies and logs. A `Refused` answer is a rejection its
+sender was not allowed to make: it is audited as a refusal.
 
 The rules, each a row of tests/records/test_decide.py:
 - scoping: a department writes only records it decided; only peer hubs (and the joint office)
-  send a record's origin;
+  send a record's origin; a peer client sends only records whose origin is its own hub or a hub
+  it is configured to relay for (records pulled through a connector are not limited by this);
+- binding: an authority belongs to the first origin hub seen for it; a record naming it with
+  another origin is refused;
+- versions move forward by a bounded step: a peer's version more than `max_step` above the one
+  held (or above 0 for a record not held) is refused, so no version can pin a record;
 - the record's key: its natural key (authority, kind, ref, subject), else its origin;
 - a new record is inserted with its origin (ours: this hub, its id, version 1); our own
   record coming back from a peer that we no longer hold under its key is never recreated;
@@ -39,6 +47,10 @@ from credithub.records.prepare import Actor, Prepared
 _STATUS_OPS = {"revoked": "revoke", "repaired": "repair", "expired": "expire"}
 
 T = TypeVar("T")
+
+# How far above the version held (or above 0) a peer's version may jump; the hub's setting is
+# `federation.max_version_step`.
+MAX_VERSION_STEP = 1000
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,11 @@ class Rejected:
     errors: dict[str, list[str]]
 
 
+@dataclass(frozen=True)
+class Refused(Rejected):
+    """A record its sender may not send: answered per item, and audited as a refusal."""
+
+
 Decision = Insert | Update | Unchanged | Rejected
 
 
@@ -146,30 +163,77 @@ def lookup(
     return found
 
 
-def refusal(p: Prepared, actor: Actor) -> Rejected | None:
+def refusal(p: Prepared, actor: Actor) -> Refused | None:
     """Why this actor may not send this record (audited), or None."""
     if actor.kind == "department" and p.authority_uscc != actor.uscc:
-        return Rejected(
+        return Refused(
             "a department writes only records it decided",
             {"authority.uscc": [f"{p.authority_uscc} is not this department ({actor.uscc})"]},
         )
     if p.origin is not None and actor.kind not in ("peer", "admin"):
-        return Rejected("only peer hubs send origin", {"origin": ["only peer hubs send origin"]})
+        return Refused("only peer hubs send origin", {"origin": ["only peer hubs send origin"]})
+    origins = actor.origins
+    if p.origin is not None and actor.kind == "peer" and origins is not None:
+        hub = str(p.origin["hub"])
+        if hub not in origins:
+            mine = ", ".join(sorted(origins)) or "none"
+            return Refused(
+                "a peer sends only records of its own hub or of hubs it relays for",
+                {"origin.hub": [f"{hub} is not a hub this peer may send records of ({mine})"]},
+            )
     return None
 
 
-def decide(stored: Stored | None, arrived: Arrived, hub: str, today: date) -> Decision:
-    """What to do with `arrived`, given what the hub holds under its key (`stored`)."""
+def refused_item(p: Prepared, refused: Refused) -> dict[str, Any]:
+    """What the audit trail keeps of a refused item (no personal identifier): the index, the
+    reason and errors, and the record's authority, kind, ref and origin."""
+    return {
+        "index": p.index,
+        "reason": refused.reason,
+        "errors": refused.errors,
+        "authority": p.authority_uscc,
+        "kind": p.kind,
+        "ref": p.ref,
+        "origin": p.origin,
+    }
+
+
+def unbound(p: Prepared, hub: str, bound: str | None) -> Refused | None:
+    """Why this record may not name its authority, bound to origin hub `bound` (None: not bound
+    yet, the record binds it), or None. A record without origin is created at this hub."""
+    claimed = hub if p.origin is None else str(p.origin["hub"])
+    if bound is None or bound == claimed:
+        return None
+    message = (
+        f"authority {p.authority_uscc} belongs to hub {bound}: a record of hub {claimed} "
+        "may not name it"
+    )
+    return Refused("the authority belongs to another hub", {"authority.uscc": [message]})
+
+
+def decide(
+    stored: Stored | None,
+    arrived: Arrived,
+    hub: str,
+    today: date,
+    max_step: int = MAX_VERSION_STEP,
+) -> Decision:
+    """What to do with `arrived`, given what the hub holds under its key (`stored`); a peer's
+    version may be at most `max_step` above the one held."""
     p, origin = arrived.prepared, arrived.origin
     if stored is None:
         if origin is not None and origin.hub == hub:
             return Unchanged()  # our own record, no longer held under this key: never recreated
+        if origin is not None and origin.version > max_step:
+            return _too_far(origin.version, 0, max_step)
         state = State.arrived(p)
         return Insert(origin or Origin(hub, p.record_id, 1), state, _op("active", state.status))
     held = stored.state.status
     if origin is not None:
         if origin.hub == hub or origin.version <= stored.origin.version:
             return Unchanged()
+        if origin.version - stored.origin.version > max_step:
+            return _too_far(origin.version, stored.origin.version, max_step)
         state = State.arrived(p)
         return Update(stored.version + 1, origin.version, state, _op(held, state.status))
     if held == "revoked":
@@ -182,6 +246,14 @@ def decide(stored: Stored | None, arrived: Arrived, hub: str, today: date) -> De
     if held == "expired" and (p.ends_on is None or p.ends_on > today):
         state = replace(state, status="active")  # a correction extending its term: it runs again
     return Update(stored.version + 1, stored.origin.version + 1, state, _op(held, state.status))
+
+
+def _too_far(version: int, held: int, max_step: int) -> Refused:
+    message = (
+        f"version {version} is more than {max_step} above the version held ({held}): "
+        "versions move forward by a bounded step"
+    )
+    return Refused("the version jumps too far", {"origin.version": [message]})
 
 
 def _op(held: str, status: str) -> str:

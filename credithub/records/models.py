@@ -105,6 +105,17 @@ class ChangeHead(Base):
     position: Mapped[int] = mapped_column(BigInteger)
 
 
+class AuthorityOrigin(Base):
+    """The origin hub an authority belongs to: the first origin seen for it (records created
+    here: this hub). A record naming the authority with another origin is refused."""
+
+    __tablename__ = "authority_origins"
+
+    authority_uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    origin_hub: Mapped[str] = mapped_column(String(64))
+    bound_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 def content_of(row: Mapping[str, Any]) -> dict[str, Any]:
     """A record row's content; a row about to be written carries it encoded (`JsonText`)."""
     content = row["content"]

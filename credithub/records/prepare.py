@@ -45,6 +45,23 @@ class Actor:
     name: str
     kind: str  # department | admin | peer | consumer
     uscc: str | None = None
+    # The origin hubs a peer may send records of: a peer client's own hub and the hubs it is
+    # configured to relay for (`of_client`); none by default. None: not limited by origin (a
+    # pull through a connector, whose relayed records signatures guard).
+    origins: frozenset[str] | None = frozenset()
+
+    @classmethod
+    def of_client(
+        cls,
+        name: str,
+        kind: str,
+        uscc: str | None = None,
+        hub: str | None = None,
+        relays_for: tuple[str, ...] = (),
+    ) -> Actor:
+        """A client of the API (or the CLI acting as one)."""
+        origins = frozenset(h for h in (hub, *relays_for) if h)
+        return cls(name=name, kind=kind, uscc=uscc, origins=origins)
 
     @property
     def is_admin(self) -> bool:

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from credithub import audit
 from credithub.db import utcnow
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound
-from credithub.records import pipeline
+from credithub.records import pipeline, refusals
 from credithub.records.changes import log_change, preserve
-from credithub.records.decide import Rejected, refusal
+from credithub.records.decide import refusal, refused_item
 from credithub.records.models import Record
 from credithub.records.pipeline import Context
 from credithub.records.prepare import (
@@ -72,8 +72,8 @@ class Batch:
     prepared: list[Prepared]
     today: date  # the day in China the items were checked on
     atomic: bool = False
-    # Items this actor may not write, by index: audited when the batch is written.
-    refusals: list[tuple[int, Rejected]] = field(default_factory=list)
+    # Items this actor may not write (`decide.refused_item`): audited when the batch is written.
+    refusals: list[dict[str, Any]] = field(default_factory=list)
 
 
 def prepare_batch(
@@ -106,7 +106,7 @@ def prepare_batch(
             batch.prepared.append(p)
         else:
             results[i] = ItemResult(i, "rejected", errors=refused.errors)
-            batch.refusals.append((i, refused))
+            batch.refusals.append(refused_item(p, refused))
     return batch
 
 
@@ -116,7 +116,8 @@ def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
     results = list(batch.results)
     if batch.atomic and any(r is not None and r.status == "rejected" for r in results):
         return _reject_all(results)
-    write(session, batch.prepared, actor, results, batch.today, hub_id())
+    max_step = current_app.extensions["credithub.settings"].federation.max_version_step
+    write(session, batch.prepared, actor, results, batch.today, hub_id(), max_step)
     final = [r for r in results if r is not None]
     if batch.atomic and any(r.status == "rejected" for r in final):
         return _reject_all(results)
@@ -124,9 +125,8 @@ def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
 
 
 def _audit_refusals(session: Session, batch: Batch, actor: Actor) -> None:
-    for index, refused in batch.refusals:
-        detail = {"index": index, "reason": refused.reason, "errors": refused.errors}
-        audit.record_refusal(session, actor.name, "record.refused", "record", "-", detail)
+    for detail in batch.refusals:
+        refusals.record(session, actor.name, detail)
 
 
 PART = 500  # records per part of a push checked apart (records.pipeline)
@@ -222,15 +222,10 @@ def revoke(session: Session, record_id: str, reason: str, actor: Actor) -> dict[
     if record is None:
         raise NotFound(f"no record {record_id}")
     if not actor.is_admin and (actor.kind != "department" or record.authority_uscc != actor.uscc):
-        audit.record_refusal(
-            session,
-            actor.name,
-            "record.refused",
-            "record",
-            record_id,
-            {"action": "revoke", "authority": record.authority_uscc},
-        )
-        raise Forbidden("only the deciding department (or the joint office) may revoke this record")
+        reason = "only the deciding department (or the joint office) may revoke this record"
+        detail = {"action": "revoke", "authority": record.authority_uscc, "reason": reason}
+        refusals.record(session, actor.name, detail, record_id)
+        raise Forbidden(reason)
     if record.origin_hub != hub_id():
         raise Conflict(f"this record was created at hub {record.origin_hub!r}; revoke it there")
     if record.status == "revoked":

@@ -33,7 +33,7 @@ blp = Blueprint(
 
 def actor() -> Actor:
     client = current_client()
-    return Actor(name=client.name, kind=client.kind, uscc=client.uscc)
+    return Actor.of_client(client.name, client.kind, client.uscc, client.hub, client.relays_for)
 
 
 def _answer(result: service.IngestResult, atomic: bool) -> Response:

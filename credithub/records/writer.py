@@ -5,7 +5,10 @@ change logged with its version (`changes.log_change`), the version it supersedes
 for the history, one audit entry naming every change with its content digest, and the
 standings of the subjects touched recomputed (`standing.service.refresh`), so a check right
 after the commit already sees the change. What happens to each record is `decide`'s answer;
-this module only looks up and applies.
+this module only looks up and applies. It also binds each authority to the origin hub of the
+first record written naming it (`records.bindings`): the batch's bindings are read in one
+query, and a record naming an authority bound to another hub is refused (`decide.unbound`)
+before its subjects are looked up. A refusal is audited as one.
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ from credithub.db import (
 )
 from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import ServiceError
+from credithub.records import bindings, refusals
 from credithub.records.changes import log_change, preserve
 from credithub.records.decide import (
+    MAX_VERSION_STEP,
     Arrived,
     Insert,
     Origin,
+    Refused,
     Rejected,
     State,
     Stored,
@@ -43,6 +49,8 @@ from credithub.records.decide import (
     Update,
     decide,
     lookup,
+    refused_item,
+    unbound,
 )
 from credithub.records.models import Record
 from credithub.records.prepare import Actor, Prepared
@@ -140,9 +148,13 @@ def write(
     results: list[ItemResult | None],
     today: date,
     hub: str,
+    max_step: int = MAX_VERSION_STEP,
 ) -> None:
     """Write the checked records `prepared` into `results` (by item index) in the caller's
-    transaction; `today` is the day in China they were checked on, `hub` this hub's id."""
+    transaction; `today` is the day in China they were checked on, `hub` this hub's id,
+    `max_step` how far a peer's version may jump (`federation.max_version_step`)."""
+    bound = bindings.read(session, {p.authority_uscc for p in prepared}) if prepared else {}
+    prepared = [p for p in prepared if not _refused(session, actor, results, p, hub, bound)]
     if not prepared:
         return
     renamed: set[str] = set()
@@ -154,10 +166,16 @@ def write(
     updates: dict[str, Row] = {}
     superseded: dict[tuple[str, int], Row] = {}
     changes: list[_Change] = []
+    binding: dict[str, str] = {}  # authorities this batch binds, to their origin hub
     for a in arrived:
         p, row = a.prepared, held.find(a)
-        decision = decide(None if row is None else _stored(row), a, hub, today)
+        if _refused(session, actor, results, p, hub, bound):  # bound earlier in this batch
+            continue
+        decision = decide(None if row is None else _stored(row), a, hub, today, max_step)
         match decision:
+            case Refused():
+                _refuse(session, actor, results, p, decision)
+                continue
             case Rejected(errors=errors):
                 results[p.index] = ItemResult(p.index, "rejected", errors=errors)
                 continue
@@ -176,6 +194,8 @@ def write(
                 superseded[(row["id"], row["version"])] = row
                 (inserts if row["id"] in inserts else updates)[row["id"]] = new
         held.put(new)
+        if p.authority_uscc not in bound:  # the first record written naming it binds it
+            bound[p.authority_uscc] = binding[p.authority_uscc] = new["origin_hub"]
         results[p.index] = ItemResult(
             p.index, status, new["id"], new["version"], warnings=p.warnings
         )
@@ -189,7 +209,34 @@ def write(
             origin_hub=new["origin_hub"],
         )
         changes.append(_Change(new["id"], new["version"], status, a.digest, new["subject_id"]))
+    bindings.bind(session, binding, now)
     _apply(session, actor, inserts, updates, superseded, changes, renamed, created)
+
+
+def _refused(
+    session: Session,
+    actor: Actor,
+    results: list[ItemResult | None],
+    p: Prepared,
+    hub: str,
+    bound: dict[str, str],
+) -> bool:
+    """Whether `p` names an authority bound to another hub (then refused and audited)."""
+    refused = unbound(p, hub, bound.get(p.authority_uscc))
+    if refused is not None:
+        _refuse(session, actor, results, p, refused)
+    return refused is not None
+
+
+def _refuse(
+    session: Session,
+    actor: Actor,
+    results: list[ItemResult | None],
+    p: Prepared,
+    refused: Refused,
+) -> None:
+    results[p.index] = ItemResult(p.index, "rejected", errors=refused.errors)
+    refusals.record(session, actor.name, refused_item(p, refused))
 
 
 def _apply(

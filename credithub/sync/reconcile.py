@@ -32,16 +32,15 @@ from flask import current_app
 from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorError, NotSupportedError
 from credithub.db import db, utcnow
-from credithub.records.prepare import Actor
 from credithub.records.service import Context, write_batch
 from credithub.sync import summary
 from credithub.sync.service import (
-    _actor_name,
     _prepare_page,
     _remote_hub,
     _state,
     build,
     configured,
+    pull_actor,
 )
 
 log = logging.getLogger("credithub.sync")
@@ -192,7 +191,7 @@ def _compare(connector: Connector, result: Result) -> None:
 
 def _fetch(connector: Connector, keys: list[Key], result: Result) -> None:
     """Fetch these records from the partner and apply them as a pulled page is applied."""
-    actor = Actor(name=_actor_name(connector), kind="peer")
+    actor = pull_actor(connector)
     context = Context.of_app()
     for start in range(0, len(keys), FETCH):
         asked = set(keys[start : start + FETCH])

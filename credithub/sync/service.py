@@ -30,6 +30,7 @@ import connectors
 from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorConfigError, ConnectorError
 from credithub.db import db, utcnow
+from credithub.errors import Unavailable
 from credithub.records import pipeline
 from credithub.records.changes import last_position
 from credithub.records.prepare import Actor
@@ -109,8 +110,8 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
             _push(connector, result, remote)
         if connector.config["pull"] and not result.errors:
             _pull(connector, result)
-    except ConnectorError as exc:
-        result.errors.append(str(exc))
+    except (ConnectorError, Unavailable) as exc:  # Unavailable: a race lost; the next run
+        result.errors.append(str(exc))  # tries again (records.bindings)
     finally:
         connector.close()
     with db.transaction() as session:
@@ -132,6 +133,12 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
         },
     )
     return result
+
+
+def pull_actor(connector: Connector) -> Actor:
+    """Who what a connector brings in (a pull, a reconciliation's fetch) is written as: not
+    limited by origin, a hub takes what its partner relays (signatures guard relays)."""
+    return Actor(name=_actor_name(connector), kind="peer", origins=None)
 
 
 def _actor_name(connector: Connector) -> str:
@@ -249,7 +256,7 @@ def _pull(connector: Connector, result: RunResult) -> None:
     the first page holds `server.prepare_apart_from` changes or more (`records.pipeline`): the
     writer does nothing but write. A page is applied only if the stored cursor is still the
     one it was read after."""
-    actor = Actor(name=_actor_name(connector), kind="peer")
+    actor = pull_actor(connector)
     with db.transaction() as session:
         after = _state(session, connector.name).pull_cursor
     first = _read(connector, after)

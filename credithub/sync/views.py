@@ -12,6 +12,7 @@ from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
 from credithub.errors import Conflict, NotFound
 from credithub.extensions import Blueprint
+from credithub.records import refusals
 from credithub.sync import feed, service, summary
 from schemas.sync import (
     CellArgs,
@@ -21,6 +22,8 @@ from schemas.sync import (
     FetchAnswerSchema,
     FetchSchema,
     HubSchema,
+    RefusalArgs,
+    RefusalPageSchema,
     RunResultSchema,
     SummaryArgs,
     SummarySchema,
@@ -102,6 +105,20 @@ class Sync(MethodView):
     def get(self) -> dict[str, Any]:
         """Per connector: last run, pending changes, dead letters, cursor, lag, last error."""
         return {"connectors": service.status(db.session)}
+
+
+@blp.route("/sync/refusals")
+class Refusals(MethodView):
+    @require_scope("admin")
+    @blp.arguments(RefusalArgs, location="query")
+    @blp.response(200, RefusalPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Refused items, newest first (joint office).
+
+        When, by which client or connector, the origin and authority each claimed, and why: a
+        peer's record of an origin it may not send, an authority bound to another hub, a
+        version that jumps too far, another department's record or revocation."""
+        return refusals.listing(db.session, args["page"], args["page_size"], args.get("actor"))
 
 
 @blp.route("/sync/<name>/run")

@@ -153,3 +153,49 @@ def test_a_cached_token_keeps_only_its_own_scopes(
         resp = http.get("/api/v1/check/91230500MA1B3N1N2M?domain=construction", headers=peer)
         assert resp.status_code == 403
         assert resp.get_json()["message"] == "this client (peer) lacks the scope 'check'"
+
+
+def test_a_peer_relays_for_the_hubs_it_is_created_with(
+    app: Flask, run_cli: Callable[..., Any]
+) -> None:
+    from tests.records.samples import make_uscc, penalty
+
+    created = run_cli(
+        "clients", "create", "--name", "province", "--kind", "peer", "--hub", "province",
+        "--relays-for", "city-b", "--relays-for", "city-a",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    headers = {"Authorization": f"Bearer {token_of(created)}"}
+    listed = [line for line in run_cli("clients", "list").output.splitlines() if "province" in line]
+    assert listed[0].endswith("\thub province\trelays for city-a, city-b")
+
+    def sent(hub: str, n: int) -> dict[str, Any]:
+        return penalty(
+            f"R-{n}",
+            uscc=make_uscc("91150700", f"{n:08d}"),
+            authority={"uscc": make_uscc("11150700", f"{n:08d}")},
+            origin={"hub": hub, "id": f"{hub}-{n}", "version": 1},
+        )
+
+    records = [sent("city-a", 1), sent("city-b", 2), sent("province", 3), sent("city-c", 4)]
+    resp = app.test_client().post("/api/v1/records", json={"records": records}, headers=headers)
+    statuses = [r["status"] for r in resp.get_json()["results"]]
+    assert statuses == ["created", "created", "created", "rejected"]
+
+
+def test_relays_are_checked(run_cli: Callable[..., Any]) -> None:
+    def create(*extra: str) -> Any:
+        return run_cli("clients", "create", "--name", "p", *extra)
+
+    consumer = create("--kind", "consumer", "--relays-for", "city-a")
+    assert consumer.exit_code != 0
+    assert "only a peer relays for hubs" in consumer.output
+    ours = create("--kind", "peer", "--hub", "province", "--relays-for", "local")
+    assert ours.exit_code != 0
+    assert "this hub's own id" in ours.output
+    its_own = create("--kind", "peer", "--hub", "province", "--relays-for", "province")
+    assert its_own.exit_code != 0
+    assert "the peer's own hub" in its_own.output
+    spaced = create("--kind", "peer", "--hub", "province", "--relays-for", "city a")
+    assert spaced.exit_code != 0
+    assert "is not a hub id" in spaced.output

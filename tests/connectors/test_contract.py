@@ -29,7 +29,7 @@ from connectors.errors import (
 )
 from tests.connectors.creditchina.samples import APP_KEY, APP_SECRET, PENALTY
 from tests.connectors.filedrop import support as filedrop
-from tests.records.samples import ZHUJIAN, make_uscc, penalty
+from tests.records.samples import PEER_ZHUJIAN, ZHUJIAN, make_uscc, penalty
 from tests.sync.hubs import FaultProxy, Hub
 
 SECRET_WORDS = ("token", "secret", "password")
@@ -78,7 +78,8 @@ def another_hub(tmp_path: Path) -> Iterator[Counterpart]:
         for _ in range(n):
             k = next(_serial)
             record = penalty(f"H-{k}", uscc=make_uscc("91150700", f"{k:08d}"))
-            record["authority"] = {"name": "住建局", "uscc": ZHUJIAN}
+            # A department of this side: the other's (ZHUJIAN) belongs to the other hub.
+            record["authority"] = {"name": "住建局", "uscc": PEER_ZHUJIAN}
             record["origin"] = {"hub": "contract-here", "id": f"h-{k}", "version": 1}
             items.append({"cursor": str(k), "op": "upsert", "record": record})
         return items

@@ -24,7 +24,14 @@ from credithub.entities.models import Subject
 from credithub.entities.service import fill_federation_hashes
 from credithub.privacy import personal_data
 from credithub.sync import service
-from tests.records.samples import BEIJIANG, PERSON_ID, ZHUJIAN, penalty, person_subject
+from tests.records.samples import (
+    BEIJIANG,
+    PEER_ZHUJIAN,
+    PERSON_ID,
+    ZHUJIAN,
+    penalty,
+    person_subject,
+)
 
 MASKED = "110105********002X"
 Headers = dict[str, str]
@@ -52,7 +59,9 @@ def listing(subject: dict[str, Any], ref: str = "呼住建黑〔2026〕31号") -
 
 
 def from_peer(record: dict[str, Any], hub: str, n: int = 1) -> dict[str, Any]:
-    return {**record, "origin": {"hub": hub, "id": f"r{n}", "version": 1}}
+    """The record as a peer sends it: decided by a department of its own city."""
+    authority = {"name": "另一城市住房和城乡建设局", "uscc": PEER_ZHUJIAN}
+    return {**record, "authority": authority, "origin": {"hub": hub, "id": f"r{n}", "version": 1}}
 
 
 def push(client: FlaskClient, headers: Headers, *records: Any, atomic: bool = False) -> Any:

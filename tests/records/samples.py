@@ -18,6 +18,8 @@ def make_uscc(prefix: str, org8: str) -> str:
 
 
 CAIZHENG = make_uscc("11150700", "01234567")  # 财政局
+# 住建局 of another city: a peer's records name it (an authority belongs to one origin hub).
+PEER_ZHUJIAN = make_uscc("11150800", "07654321")
 BEIJIANG = "91230500MA1B3N1N2M"
 SHUDAO = "91512081MA62K0260E"
 PERSON_ID = "11010519491231002X"

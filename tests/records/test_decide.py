@@ -10,10 +10,12 @@ import pytest
 
 from credithub.entities.service import SubjectRef
 from credithub.records.decide import (
+    MAX_VERSION_STEP,
     Arrived,
     Decision,
     Insert,
     Origin,
+    Refused,
     Rejected,
     State,
     Stored,
@@ -22,6 +24,7 @@ from credithub.records.decide import (
     decide,
     lookup,
     refusal,
+    unbound,
 )
 from credithub.records.prepare import Actor, Prepared
 
@@ -92,6 +95,15 @@ REVOKED_MESSAGE = (
     "this record was revoked on 2026-05-20; a revoked record is not changed, send a new ref"
 )
 CHANGED = {"content_json": '{"categories":["警告"]}'}
+STEP = MAX_VERSION_STEP
+
+
+def too_far(version: int, held: int) -> Refused:
+    message = (
+        f"version {version} is more than {STEP} above the version held ({held}): "
+        "versions move forward by a bounded step"
+    )
+    return Refused("the version jumps too far", {"origin.version": [message]})
 
 
 @pytest.mark.parametrize(
@@ -170,6 +182,36 @@ CHANGED = {"content_json": '{"categories":["警告"]}'}
             id="a peer's newer version applies to a record revoked here from that peer",
         ),
         pytest.param(
+            None,
+            from_peer(STEP),
+            Insert(Origin(PEER, "p-1", STEP), State("active"), "upsert"),
+            id="a new record from a peer may start at most the step above 0",
+        ),
+        pytest.param(
+            None,
+            from_peer(STEP + 1),
+            too_far(STEP + 1, 0),
+            id="a new record from a peer starting further above 0 is refused",
+        ),
+        pytest.param(
+            peers(2),
+            from_peer(2 + STEP, **CHANGED),
+            Update(3, 2 + STEP, State("active"), "upsert"),
+            id="a peer's version at most the step above the one held applies",
+        ),
+        pytest.param(
+            peers(2),
+            from_peer(3 + STEP, "revoked"),
+            too_far(3 + STEP, 2),
+            id="a peer's version further above the one held is refused: no version pins a record",
+        ),
+        pytest.param(
+            stored(),
+            arrived(origin={"hub": HUB, "id": "r-1", "version": 2**31 - 1}, **CHANGED),
+            Unchanged(),
+            id="our own record coming back far ahead is never applied, nor refused",
+        ),
+        pytest.param(
             stored("revoked"),
             arrived(**CHANGED),
             Rejected(REVOKED_MESSAGE, {"ref": [REVOKED_MESSAGE]}),
@@ -229,8 +271,27 @@ def test_decide(held: Stored | None, record: Arrived, expected: Decision) -> Non
     assert decide(held, record, HUB, TODAY) == expected
 
 
+def test_the_step_is_the_one_given() -> None:
+    assert decide(peers(2), from_peer(5, **CHANGED), HUB, TODAY, max_step=2) == Refused(
+        "the version jumps too far",
+        {
+            "origin.version": [
+                "version 5 is more than 2 above the version held (2): "
+                "versions move forward by a bounded step"
+            ]
+        },
+    )
+    assert decide(peers(2), from_peer(4, **CHANGED), HUB, TODAY, max_step=2) == Update(
+        3, 4, State("active"), "upsert"
+    )
+
+
 DEPARTMENT = Actor("zhujian", "department", ZHUJIAN)
 ORIGIN = {"origin": {"hub": PEER, "id": "p-1", "version": 1}}
+CITY_B = {"origin": {"hub": "city-b", "id": "b-1", "version": 1}}
+PROVINCE = Actor.of_client("province-peer", "peer", hub=PEER)
+RELAY = Actor.of_client("province-peer", "peer", hub=PEER, relays_for=("city-b",))
+ANOTHER_HUB = "a peer sends only records of its own hub or of hubs it relays for"
 
 
 @pytest.mark.parametrize(
@@ -249,8 +310,34 @@ ORIGIN = {"origin": {"hub": PEER, "id": "p-1", "version": 1}}
             "only peer hubs send origin",
             id="a department sends no origin",
         ),
+        pytest.param(PROVINCE, prepared(**ORIGIN), None, id="a peer hub sends its own records"),
         pytest.param(
-            Actor("province", "peer"), prepared(**ORIGIN), None, id="a peer hub sends origin"
+            PROVINCE,
+            prepared(**CITY_B),
+            ANOTHER_HUB,
+            id="a peer hub sends no record of another origin",
+        ),
+        pytest.param(
+            RELAY, prepared(**CITY_B), None, id="a peer hub sends records of a hub it relays for"
+        ),
+        pytest.param(RELAY, prepared(**ORIGIN), None, id="a relaying peer still sends its own"),
+        pytest.param(
+            RELAY,
+            prepared(origin={"hub": "city-c", "id": "c-1", "version": 1}),
+            ANOTHER_HUB,
+            id="a relaying peer sends no record of a hub it does not relay for",
+        ),
+        pytest.param(
+            Actor("province", "peer"),
+            prepared(**ORIGIN),
+            ANOTHER_HUB,
+            id="a peer with no hub named sends no origin at all",
+        ),
+        pytest.param(
+            Actor("connector:province", "peer", origins=None),
+            prepared(**CITY_B),
+            None,
+            id="records pulled through a connector are not limited by origin",
         ),
         pytest.param(
             Actor("office", "admin"),
@@ -290,3 +377,43 @@ def test_lookup(
     found: str | None,
 ) -> None:
     assert lookup(record, by_key, by_origin) == found
+
+
+BOUND_ELSEWHERE = "the authority belongs to another hub"
+
+
+@pytest.mark.parametrize(
+    ("record", "bound", "refused"),
+    [
+        pytest.param(prepared(**ORIGIN), None, None, id="an authority not bound yet: it binds"),
+        pytest.param(prepared(**ORIGIN), PEER, None, id="an authority of the record's origin"),
+        pytest.param(prepared(), HUB, None, id="a record made here names an authority of ours"),
+        pytest.param(
+            prepared(**CITY_B),
+            PEER,
+            BOUND_ELSEWHERE,
+            id="a record of one origin names no authority of another",
+        ),
+        pytest.param(
+            prepared(),
+            PEER,
+            BOUND_ELSEWHERE,
+            id="a record made here names no authority of a peer",
+        ),
+        pytest.param(
+            prepared(**ORIGIN),
+            HUB,
+            BOUND_ELSEWHERE,
+            id="a peer's record names no authority of ours",
+        ),
+    ],
+)
+def test_unbound(record: Prepared, bound: str | None, refused: str | None) -> None:
+    found = unbound(record, HUB, bound)
+    assert (found and found.reason) == refused
+    if found is not None:
+        claimed = record.origin["hub"] if record.origin else HUB
+        message = (
+            f"authority {ZHUJIAN} belongs to hub {bound}: a record of hub {claimed} may not name it"
+        )
+        assert found.errors == {"authority.uscc": [message]}

@@ -24,11 +24,11 @@ from credithub.records.jobs import expire_due
 from credithub.records.models import Record, RecordChange
 from credithub.records.prepare import CHINA, today_in_china
 from credithub.standing.models import StandingRow
-from tests.records.samples import BEIJIANG, SHUDAO, ZHUJIAN
+from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN
 
 Headers = dict[str, str]
 TODAY = today_in_china()
-CITY_X = {"authority": {"name": "某市住房和城乡建设局", "uscc": ZHUJIAN}}  # a peer names it
+CITY_X = {"authority": {"name": "某市住房和城乡建设局", "uscc": PEER_ZHUJIAN}}  # a peer's
 
 
 @pytest.fixture

@@ -16,7 +16,15 @@ from credithub.db import db
 from credithub.entities.models import Subject
 from credithub.records.models import Record, RecordChange
 from tests.records import samples
-from tests.records.samples import BEIJIANG, CAIZHENG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
+from tests.records.samples import (
+    BEIJIANG,
+    CAIZHENG,
+    PEER_ZHUJIAN,
+    PERSON_ID,
+    SHUDAO,
+    ZHUJIAN,
+    penalty,
+)
 
 Headers = dict[str, str]
 
@@ -421,7 +429,7 @@ def test_a_list_takes_only_its_subject_types(
     peer = make_token("peer", hub="city-x")
     origin = {"hub": "city-x", "id": "x-1", "version": 1}
     sent = listing("L-5", "expert-disqualified", org, origin=origin)
-    sent["authority"] = {"name": "住建局", "uscc": ZHUJIAN}
+    sent["authority"] = {"name": "某市住建局", "uscc": PEER_ZHUJIAN}
     [result] = push(client, peer, sent).get_json()["results"]
     assert result["status"] == "created"
     assert any("subject.type: list expert-disqualified" in w for w in result["warnings"])

@@ -15,7 +15,7 @@ from flask import Flask
 
 from credithub.db import db
 from credithub.sync import service
-from tests.records.samples import ZHUJIAN, make_uscc, penalty
+from tests.records.samples import PEER_ZHUJIAN, ZHUJIAN, make_uscc, penalty
 from tests.sync.hubs import FaultProxy, Hub
 
 
@@ -60,7 +60,7 @@ def seed(local: Flask, peer: Hub, make_token: Callable[..., dict[str, str]]) -> 
     theirs = [penalty(f"P-{i}", uscc=make_uscc("91150700", f"{i + 500:08d}")) for i in range(25)]
     peer.post(
         "/api/v1/records",
-        peer.token("department", "zhujian-p", "--uscc", ZHUJIAN),
+        peer.token("department", "zhujian-p", "--uscc", PEER_ZHUJIAN),  # its own city's
         {"records": theirs},
     )
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from credithub.privacy import personal_data
 from tests.records import samples
-from tests.records.samples import BEIJIANG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
+from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, PERSON_ID, SHUDAO, ZHUJIAN, penalty
 
 
 def feed(client: FlaskClient, peer: dict[str, str], after: int = 0) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def test_pages_follow_the_cursor_and_skip_what_came_from_the_reader(
     assert [i["cursor"] for i in rest["items"]] == ["3", "4", "5"]
     # A hub never receives back what it created: what the province sent is not in its feed.
     theirs = penalty("R-9") | {
-        "authority": {"name": "住建局", "uscc": ZHUJIAN},
+        "authority": {"name": "省住建厅", "uscc": PEER_ZHUJIAN},
         "origin": {"hub": "province", "id": "p-9", "version": 1},
     }
     resp = client.post("/api/v1/records", json={"records": [theirs]}, headers=peer)

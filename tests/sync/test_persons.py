@@ -16,7 +16,14 @@ import pytest
 import requests
 from sqlalchemy import create_engine, inspect, select, table, text
 
-from tests.records.samples import BEIJIANG, PERSON_ID, ZHUJIAN, penalty, person_subject
+from tests.records.samples import (
+    BEIJIANG,
+    CAIZHENG,
+    PERSON_ID,
+    ZHUJIAN,
+    penalty,
+    person_subject,
+)
 from tests.sync import hubs as hubs_module
 from tests.sync.hubs import FaultProxy, Hub
 
@@ -72,7 +79,8 @@ def federation(tmp_path: Path, traffic: list[bytes]) -> Iterator[dict[str, Any]]
         yield {
             "a": a, "p": p, "b": b,
             "dept_a": a.token("department", "zhujian-a", "--uscc", ZHUJIAN),
-            "dept_p": p.token("department", "zhujian-p", "--uscc", ZHUJIAN),
+            # A department of the province: an authority belongs to one hub.
+            "dept_p": p.token("department", "caizheng-p", "--uscc", CAIZHENG),
             "bidding_b": b.token("consumer", "bidding"),
             "bidding_p": p.token("consumer", "bidding"),
             "admin": {h.id: h.token("admin", "office") for h in (a, p, b)},
@@ -164,7 +172,8 @@ def test_a_person_penalised_at_a_is_found_at_b_without_the_number_travelling(
     # A department at P sends the same person with the number: one subject at P, and B, which
     # gets P's record too, still holds one person for all of them.
     own = penalty("呼住建罚〔2026〕23号", subject=person_subject(), fine_yuan="5000")
-    p.post("/api/v1/records", hubs["dept_p"], {"records": [own]})
+    answer = p.post("/api/v1/records", hubs["dept_p"], {"records": [own]})
+    assert answer["accepted"] == 1, answer
     assert len(person_subject_ids(p, hubs["admin"]["province"])) == 1
     round_(hubs)
     assert person_subject_ids(b, hubs["admin"]["city-b"]) == {at_b}

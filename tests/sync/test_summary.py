@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.records.samples import BEIJIANG, SHUDAO, ZHUJIAN, penalty
+from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN, penalty
 
 Headers = dict[str, str]
 
@@ -47,7 +47,7 @@ def held(client: FlaskClient, make_token: Callable[..., Headers]) -> dict[str, A
         penalty("R-1"), penalty("R-2", decided_on="2026-04-30"), penalty("R-3", uscc=SHUDAO),
     )  # fmt: skip
     push(client, dept, penalty("R-3", uscc=SHUDAO, content="罚款人民币叁万元"))
-    relayed = penalty("X-1", uscc=SHUDAO, authority={"name": "住建局", "uscc": ZHUJIAN})
+    relayed = penalty("X-1", uscc=SHUDAO, authority={"name": "住建局", "uscc": PEER_ZHUJIAN})
     relayed["origin"] = {"hub": "city-x", "id": "x-1", "version": 3}
     later = penalty("X-0", uscc=SHUDAO, authority=relayed["authority"], decided_on="2026-05-20")
     later["origin"] = {"hub": "city-x", "id": "x-0", "version": 1}

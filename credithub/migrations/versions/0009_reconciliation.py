@@ -1,7 +1,7 @@
 """reconciliation: each connector's last result
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-25 10:00:00.000000
 
 `sync_state.last_reconcile` keeps what the last reconciliation with a partner found. No index
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
