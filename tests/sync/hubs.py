@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -234,3 +236,29 @@ class FaultProxy:
             h.connection.shutdown(2)
             return
         h.wfile.write(payload)
+
+
+@contextmanager
+def running(*hubs: Hub) -> Iterator[None]:
+    """The hubs started, and stopped however the block ends."""
+    for hub in hubs:
+        hub.start()
+    try:
+        yield
+    finally:
+        for hub in hubs:
+            hub.stop()
+
+
+def cities_and_province(folder: Path, connected: bool = True) -> tuple[Hub, Hub, Hub]:
+    """Cities A and B and province P (not started); with `connected`, each city pushes to and
+    pulls from P, as in the README's three-hub set-up."""
+    a, p, b = (
+        Hub("city-a", folder / "a"),
+        Hub("province", folder / "p"),
+        Hub("city-b", folder / "b"),
+    )
+    if connected:
+        a.connect("province", p)
+        b.connect("province", p)
+    return a, p, b

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN, penalty
-from tests.sync.hubs import Hub
+from tests.sync.hubs import Hub, cities_and_province, running
 
 B_DEPT = PEER_ZHUJIAN  # city B's department (city A's is ZHUJIAN)
 LISTING: dict[str, Any] = {
@@ -27,16 +27,8 @@ REVOKED = {"status": "revoked", "revoked": {"at": "2026-06-10T09:00:00+08:00", "
 
 @pytest.fixture
 def hubs(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    a, p, b = (
-        Hub("city-a", tmp_path / "a"),
-        Hub("province", tmp_path / "p"),
-        Hub("city-b", tmp_path / "b"),
-    )
-    a.connect("province", p)
-    b.connect("province", p)
-    for hub in (a, p, b):
-        hub.start()
-    try:
+    a, p, b = cities_and_province(tmp_path)
+    with running(a, p, b):
         yield {
             "a": a, "p": p, "b": b,
             "a_at_p": a.connectors[0]["token"],  # city A's peer token at the province
@@ -45,9 +37,6 @@ def hubs(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "bidding": {h.id: h.token("consumer", "bidding") for h in (a, p, b)},
             "admin": {h.id: h.token("admin", "office") for h in (a, p, b)},
         }  # fmt: skip
-    finally:
-        for hub in (a, p, b):
-            hub.stop()
 
 
 def round_(hubs: dict[str, Any]) -> None:
@@ -220,9 +209,7 @@ def relay(tmp_path: Path) -> Iterator[dict[str, Any]]:
     )
     a.connect("province", p)
     p.connect("nation", n)
-    for hub in (a, p, n):
-        hub.start()
-    try:
+    with running(a, p, n):
         yield {
             "a": a, "p": p, "n": n,
             "dept_a": a.token("department", "zhujian-a", "--uscc", ZHUJIAN),
@@ -230,9 +217,6 @@ def relay(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "bidding": {h.id: h.token("consumer", "bidding") for h in (a, p, n)},
             "admin": {h.id: h.token("admin", "office") for h in (a, p, n)},
         }  # fmt: skip
-    finally:
-        for hub in (a, p, n):
-            hub.stop()
 
 
 def test_a_province_relays_a_citys_records_to_the_nation_only_once_configured_to(

@@ -12,7 +12,7 @@ import pytest
 
 from credithub.records.prepare import today_in_china
 from tests.records.samples import SHUDAO, ZHUJIAN
-from tests.sync.hubs import Hub
+from tests.sync.hubs import Hub, cities_and_province, running
 
 LISTING = {
     "kind": "blacklist", "ref": "呼住建黑〔2026〕9号", "decided_on": "2026-06-02",
@@ -23,25 +23,14 @@ LISTING = {
 
 @pytest.fixture
 def hubs(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    a, p, b = (
-        Hub("city-a", tmp_path / "a"),
-        Hub("province", tmp_path / "p"),
-        Hub("city-b", tmp_path / "b"),
-    )
-    a.connect("province", p)
-    b.connect("province", p)
-    for hub in (a, p, b):
-        hub.start()
-    try:
+    a, p, b = cities_and_province(tmp_path)
+    with running(a, p, b):
         yield {
             "a": a, "p": p, "b": b,
             "dept": a.token("department", "zhujian", "--uscc", ZHUJIAN),
             "bidding_b": b.token("consumer", "bidding"),
             "admin": {h.id: h.token("admin", "office") for h in (a, p, b)},
         }  # fmt: skip
-    finally:
-        for hub in (a, p, b):
-            hub.stop()
 
 
 def verdict(hub: Hub, token: str) -> str:

@@ -25,7 +25,7 @@ from tests.records.samples import (
     person_subject,
 )
 from tests.sync import hubs as hubs_module
-from tests.sync.hubs import FaultProxy, Hub
+from tests.sync.hubs import FaultProxy, Hub, cities_and_province, running
 
 MASKED = "110105********002X"
 LISTING = {
@@ -61,11 +61,7 @@ def traffic(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 @pytest.fixture
 def federation(tmp_path: Path, traffic: list[bytes]) -> Iterator[dict[str, Any]]:
     key = os.urandom(32).hex()
-    a, p, b = (
-        Hub("city-a", tmp_path / "a"),
-        Hub("province", tmp_path / "p"),
-        Hub("city-b", tmp_path / "b"),
-    )
+    a, p, b = cities_and_province(tmp_path, connected=False)
     proxies = []
     for hub in (a, p, b):
         hub.env["CREDITHUB_FEDERATION_MATCHING_KEY"] = key  # the same at every hub
@@ -73,23 +69,20 @@ def federation(tmp_path: Path, traffic: list[bytes]) -> Iterator[dict[str, Any]]
         proxy = FaultProxy(p.url).start()
         proxies.append(proxy)
         city.connect("province", p, url=proxy.url)
-    for hub in (a, p, b):
-        hub.start()
     try:
-        yield {
-            "a": a, "p": p, "b": b,
-            "dept_a": a.token("department", "zhujian-a", "--uscc", ZHUJIAN),
-            # A department of the province: an authority belongs to one hub.
-            "dept_p": p.token("department", "caizheng-p", "--uscc", CAIZHENG),
-            "bidding_b": b.token("consumer", "bidding"),
-            "bidding_p": p.token("consumer", "bidding"),
-            "admin": {h.id: h.token("admin", "office") for h in (a, p, b)},
-            "peer_of_a": a.token("peer", "reader", "--hub", "reader-x"),
-            "peer_of_p": p.token("peer", "reader", "--hub", "reader-y"),
-        }  # fmt: skip
+        with running(a, p, b):
+            yield {
+                "a": a, "p": p, "b": b,
+                "dept_a": a.token("department", "zhujian-a", "--uscc", ZHUJIAN),
+                # A department of the province: an authority belongs to one hub.
+                "dept_p": p.token("department", "caizheng-p", "--uscc", CAIZHENG),
+                "bidding_b": b.token("consumer", "bidding"),
+                "bidding_p": p.token("consumer", "bidding"),
+                "admin": {h.id: h.token("admin", "office") for h in (a, p, b)},
+                "peer_of_a": a.token("peer", "reader", "--hub", "reader-x"),
+                "peer_of_p": p.token("peer", "reader", "--hub", "reader-y"),
+            }  # fmt: skip
     finally:
-        for hub in (a, p, b):
-            hub.stop()
         for proxy in proxies:
             proxy.stop()
 

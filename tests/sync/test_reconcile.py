@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.records.samples import ZHUJIAN, make_uscc
-from tests.sync.hubs import Hub
+from tests.sync.hubs import Hub, cities_and_province, running
 
 
 def listing(uscc: str, decided_on: str, ref: str = "呼住建黑〔2026〕9号") -> dict[str, Any]:
@@ -30,25 +30,14 @@ def listing(uscc: str, decided_on: str, ref: str = "呼住建黑〔2026〕9号")
 @pytest.fixture(scope="module")
 def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp_path = tmp_path_factory.mktemp("reconcile")
-    a, p, b = (
-        Hub("city-a", tmp_path / "a"),
-        Hub("province", tmp_path / "p"),
-        Hub("city-b", tmp_path / "b"),
-    )
-    a.connect("province", p)
-    b.connect("province", p)
-    for hub in (a, p, b):
-        hub.start()
-    try:
+    a, p, b = cities_and_province(tmp_path)
+    with running(a, p, b):
         yield {
             "a": a, "p": p, "b": b,
             "dept": a.token("department", "zhujian", "--uscc", ZHUJIAN),
             "bidding": {h.id: h.token("consumer", "bidding") for h in (a, p, b)},
             "admin": {h.id: h.token("admin", "office") for h in (a, p, b)},
         }  # fmt: skip
-    finally:
-        for hub in (a, p, b):
-            hub.stop()
 
 
 @pytest.fixture
