@@ -39,8 +39,8 @@ from credithub.sync.service import (
     _remote_hub,
     _state,
     build,
-    configured,
     pull_actor,
+    selected,
 )
 
 log = logging.getLogger("credithub.sync")
@@ -96,14 +96,8 @@ class Result:
 
 def run(names: list[str] | None = None) -> list[Result]:
     """Reconcile with the named connectors (all that can reconcile if none)."""
-    configs = configured()
-    unknown = sorted(set(names or ()) - {c["name"] for c in configs})
-    if unknown:
-        raise KeyError(f"no connector named {', '.join(unknown)}")
     results = []
-    for config in configs:
-        if names and config["name"] not in names:
-            continue
+    for config in selected(names):
         try:
             connector = build(config)
         except ConnectorError as exc:  # its configuration is wrong: say so, go on

@@ -82,19 +82,18 @@ def backoff(failures: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.5, 1.5))  # noqa: S311  (jitter)
 
 
-def run(names: list[str] | None = None, honour_backoff: bool = False) -> list[RunResult]:
-    """Push then pull once for the named connectors (all if none)."""
+def selected(names: list[str] | None = None) -> list[dict[str, Any]]:
+    """The configurations of the named connectors (all if none); KeyError naming any unknown."""
     configs = configured()
-    known = {c["name"] for c in configs}
-    unknown = sorted(set(names or ()) - known)
+    unknown = sorted(set(names or ()) - {c["name"] for c in configs})
     if unknown:
         raise KeyError(f"no connector named {', '.join(unknown)}")
-    results = []
-    for config in configs:
-        if names and config["name"] not in names:
-            continue
-        results.append(run_one(build(config), honour_backoff))
-    return results
+    return [c for c in configs if not names or c["name"] in names]
+
+
+def run(names: list[str] | None = None, honour_backoff: bool = False) -> list[RunResult]:
+    """Push then pull once for the named connectors (all if none)."""
+    return [run_one(build(config), honour_backoff) for config in selected(names)]
 
 
 def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
