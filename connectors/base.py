@@ -130,6 +130,23 @@ class Connector(ABC):
         own. Default: `hub_id`; another credithub asks the hub itself."""
         return self.hub_id
 
+    # Whether what this connector pulls carries hubs' signatures (another credithub): every
+    # record of another origin is then checked against the keys pinned for that origin. False:
+    # a channel that signs nothing, which brings records of its own origin (`hub_id`) only.
+    signs: ClassVar[bool] = False
+
+    def presented_keys(self) -> dict[str, Any]:
+        """The other side's keys as it presents them (`key` of its GET /api/v1/hub)."""
+        raise NotSupportedError(f"{self.type_name}: the platform presents no key")
+
+    def register(self) -> dict[str, Any]:
+        """The other side's signed register of the keys it trusts (GET /api/v1/hub/register)."""
+        raise NotSupportedError(f"{self.type_name}: the platform keeps no register")
+
+    def introduce(self, hub: dict[str, Any], register: dict[str, Any]) -> dict[str, Any]:
+        """Present this hub's keys and register to the other side before pushing to it."""
+        raise NotSupportedError(f"{self.type_name}: the platform takes no keys")
+
     def acknowledge(self, cursor: str) -> list[str]:
         """Called once the hub has committed `cursor` (everything pulled up to it is stored):
         the platform may now let go of it, e.g. move files it delivered. Returns one line per

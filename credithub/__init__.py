@@ -186,10 +186,11 @@ def configure_api(app: Flask) -> None:
     from credithub.rules.views import blp as rules_blp
     from credithub.standing.views import blp as check_blp
     from credithub.sync.views import blp as sync_blp
+    from credithub.trust.views import blp as trust_blp
 
     api = Api(app)
     app.extensions["credithub.api"] = api
-    for blp in (entities_blp, records_blp, rules_blp, check_blp, sync_blp):
+    for blp in (entities_blp, records_blp, rules_blp, check_blp, sync_blp, trust_blp):
         api.register_blueprint(blp)
     app.register_blueprint(ops_bp)
     NON_JSON_ENDPOINTS.add("records.SgsRecords")

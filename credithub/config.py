@@ -67,6 +67,13 @@ class FederationSettings:
     # How far a peer's record version may jump: more than this above the version held (or
     # above 0 for a record not held) is refused, so no version can pin a record for good.
     max_version_step: int = 1000
+    # This hub's Ed25519 private key, base64 of its 32-byte seed: it signs every record version
+    # this hub serves without an origin's signature (credithub.trust). Empty: generated into
+    # the instance folder. `credithub hub rotate-key` replaces it, endorsed by the old one.
+    signing_key: str = ""
+    # Keys pinned up front, like known hosts: hub id -> base64 public keys. Other keys are
+    # pinned at first contact or from a partner's signed register (`credithub sync keys`).
+    keys: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -172,6 +179,12 @@ def _coerce(value: Any, target: Any, key: str, from_env: bool) -> Any:
     if origin in (types.UnionType,):
         target = next(a for a in get_args(target) if a is not type(None))
         origin = get_origin(target)
+    if origin is dict:
+        if not isinstance(value, Mapping) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()
+        ):
+            raise ConfigError(f"{key}: expected a table of lists of strings")
+        return {str(k): list(v) for k, v in value.items()}
     if origin is list:
         if from_env and isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
@@ -286,6 +299,15 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"security.{key}: expected base64 of 32 bytes")
     if settings.federation.matching_key:
         matching_key_bytes(settings.federation.matching_key)
+    if (
+        settings.federation.signing_key
+        and len(_b64(settings.federation.signing_key, "federation.signing_key")) != 32
+    ):
+        raise ConfigError("federation.signing_key: expected base64 of 32 bytes")
+    for hub, keys in settings.federation.keys.items():
+        for value in keys:
+            if len(_b64(value, f"federation.keys.{hub}")) != 32:
+                raise ConfigError(f"federation.keys.{hub}: expected base64 of 32 bytes each")
     names = [c.get("name") for c in settings.connectors]
     if len(names) != len(set(names)):
         raise ConfigError("connectors: every connector needs a unique name")
@@ -320,6 +342,7 @@ _GENERATED = (
     ("security", "lookup_key"),
     ("security", "secret_key"),
     ("federation", "matching_key"),
+    ("federation", "signing_key"),
 )
 
 

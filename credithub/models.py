@@ -7,6 +7,7 @@ from credithub.jobs.models import JobRun, Lease
 from credithub.records.models import AuthorityOrigin, ChangeHead, Record, RecordChange
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.sync.models import DeadLetter, SyncState
+from credithub.trust.models import HubKey, Quarantined
 
 __all__ = [
     "AuditEntry",
@@ -16,8 +17,10 @@ __all__ = [
     "CheckLog",
     "Client",
     "DeadLetter",
+    "HubKey",
     "JobRun",
     "Lease",
+    "Quarantined",
     "Record",
     "RecordChange",
     "StandingRow",

@@ -181,6 +181,21 @@ class RevokedInSchema(StrictSchema):
     by = fields.String(validate=validate.Length(max=120))
 
 
+class SignatureSchema(StrictSchema):
+    """The origin hub's Ed25519 signature of a record version (credithub.trust)."""
+
+    key = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=16),
+        metadata={"description": "the id of the key it was made with (GET /api/v1/hub)"},
+    )
+    value = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=88),
+        metadata={"description": "base64 of the 64-byte signature over the signed form"},
+    )
+
+
 class RecordInSchema(StrictSchema, _RecordContent):
     """One record as a department, an import or a peer sends it."""
 
@@ -188,6 +203,8 @@ class RecordInSchema(StrictSchema, _RecordContent):
     # Only with `origin` (from peer hubs): the record's state at its origin.
     status = fields.String(validate=validate.OneOf(STATUSES))
     revoked = fields.Nested(RevokedInSchema, allow_none=True)
+    # Only with `origin`: the origin hub's signature of this version, passed on untouched.
+    signature = fields.Nested(SignatureSchema)
 
     @validates_schema
     def _by_kind(self, data: dict[str, Any], **_kwargs: Any) -> None:

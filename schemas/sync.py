@@ -31,6 +31,7 @@ class FeedSchema(Schema):
 class HubSchema(Schema):
     id = fields.String()
     name = fields.String()
+    key = fields.Nested(lambda: HubKeySchema(), metadata={"description": "its signing key"})
 
 
 class SyncStatusSchema(Schema):
@@ -45,6 +46,8 @@ class RunResultSchema(Schema):
     pulled = fields.Integer()
     applied = fields.Integer()
     rejected = fields.Integer()
+    quarantined = fields.Integer()
+    released = fields.Integer()
     errors = fields.List(fields.String())
 
 
@@ -156,3 +159,82 @@ class RefusalSchema(Schema):
 
 
 RefusalPageSchema = page_of(RefusalSchema, "RefusalPage")
+
+
+# Trust between hubs (api.md: Federation): keys, registers, quarantine.
+
+
+class HubKeySchema(Schema):
+    algorithm = fields.String(metadata={"enum": ["ed25519"]})
+    id = fields.String(metadata={"description": "key id: the first 16 hex digits of its SHA-256"})
+    public_key = fields.String(metadata={"description": "base64 of the 32-byte public key"})
+    chain = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "every key of the hub in order, each later one with `endorsed_by` and "
+            "`endorsement` (the previous key's signature over it: a rotation)"
+        },
+    )
+
+
+class RegisterSchema(Schema):
+    hub = fields.String()
+    issued_at = fields.String()
+    keys = fields.List(
+        fields.Dict(), metadata={"description": "{hub, id, public_key[, endorsed_by, endorsement]}"}
+    )
+    signature = fields.Dict(metadata={"description": "{key, value}: the hub's signature"})
+
+
+class ContactSchema(StrictSchema):
+    key = fields.Dict(required=True, metadata={"description": "the pushing hub's `key`"})
+    register = fields.Dict(metadata={"description": "the pushing hub's signed register"})
+
+
+class ContactAnswerSchema(Schema):
+    hub = fields.String()
+    pinned = fields.List(fields.String(), metadata={"description": "key ids pinned now"})
+    released = fields.Integer(metadata={"description": "quarantined versions released"})
+
+
+class KnownKeySchema(Schema):
+    hub = fields.String()
+    id = fields.String()
+    public_key = fields.String()
+    state = fields.String(metadata={"enum": ["own", "pinned", "pending"]})
+    source = fields.String()
+    seen_at = fields.String(allow_none=True)
+
+
+class KnownKeysSchema(Schema):
+    keys = fields.List(fields.Nested(KnownKeySchema))
+
+
+class QuarantineArgs(PageArgs):
+    actor = fields.String(validate=validate.Length(min=1, max=120))
+    released = fields.Boolean(load_default=False)
+
+
+class QuarantinedSchema(Schema):
+    id = fields.Integer()
+    at = fields.String()
+    actor = fields.String()
+    origin = fields.Dict()
+    reason = fields.String()
+    record = fields.Dict(metadata={"description": "the record version as it arrived"})
+    released_at = fields.String(allow_none=True)
+
+
+QuarantinePageSchema = page_of(QuarantinedSchema, "QuarantinePage")
+
+
+class ReleaseSchema(StrictSchema):
+    ids = fields.List(
+        fields.Integer(), validate=validate.Length(max=1000), metadata={"description": "all: none"}
+    )
+
+
+class ReleaseAnswerSchema(Schema):
+    released = fields.Integer()
+    held = fields.Integer()
+    rejected = fields.Integer()

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from credithub import create_app, migrate
 from credithub.db import db, make_engine
+from tests.signing import pinned_peers
 
 PG_URL = os.environ.get("CREDITHUB_TEST_DATABASE_URL", "")
 
@@ -78,6 +79,7 @@ def app_factory(database_url: str, instance_path: Path) -> Iterator[Callable[...
             "testing": True,
             "database": {"url": database_url},
             "logging": {"level": "WARNING"},
+            "federation": {"keys": pinned_peers()},
         }
         for key, value in overrides.items():
             config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value

@@ -42,6 +42,7 @@ class HubConnector(Connector):
         ),
     )
     reconciles = True
+    signs = True
     CELL_PAGE = 5000  # ids per request for one cell (the hub's maximum)
     FETCH_BATCH = 1000  # records per fetch request (the hub's maximum)
 
@@ -54,22 +55,44 @@ class HubConnector(Connector):
             backoff=float(self.config["backoff_seconds"]),
         )
         self._remote: str | None = None
+        self._hub: dict[str, Any] | None = None  # its GET /api/v1/hub
         self.push_batch = max(1, min(5000, int(self.config["batch_size"])))
         self._reader: ThreadPoolExecutor | None = None
         self._ahead: tuple[str, Future[PullPage]] | None = None  # (cursor, page after it)
 
-    def remote_hub_id(self) -> str:
-        """The other hub's id, as it says itself (GET /api/v1/hub), asked once."""
-        if self._remote is None:
+    def _about(self) -> dict[str, Any]:
+        """The other hub's GET /api/v1/hub, asked once."""
+        if self._hub is None:
             try:
                 body = orjson.loads(self.http.request("GET", "/api/v1/hub").content)
             except orjson.JSONDecodeError:
                 body = None
-            hub = body.get("id") if isinstance(body, dict) else None
-            if not isinstance(hub, str) or not hub:
-                raise FatalError("GET /api/v1/hub: the answer names no hub id")
-            self._remote = hub
-        return self._remote
+            self._hub = body if isinstance(body, dict) else {}
+        return self._hub
+
+    def remote_hub_id(self) -> str:
+        """The other hub's id, as it says itself (GET /api/v1/hub)."""
+        hub = self._about().get("id")
+        if not isinstance(hub, str) or not hub:
+            raise FatalError("GET /api/v1/hub: the answer names no hub id")
+        return hub
+
+    def presented_keys(self) -> dict[str, Any]:
+        key = self._about().get("key")
+        if not isinstance(key, dict):
+            raise FatalError("GET /api/v1/hub: the answer presents no key")
+        return key
+
+    def register(self) -> dict[str, Any]:
+        body = self._json("GET", "/api/v1/hub/register")
+        if not isinstance(body, dict):
+            raise FatalError("GET /api/v1/hub/register: the answer is not a JSON object")
+        return dict(body)
+
+    def introduce(self, hub: dict[str, Any], register: dict[str, Any]) -> dict[str, Any]:
+        body = orjson.dumps({"key": hub, "register": register})
+        answer = self._json("POST", "/api/v1/hub/contact", data=body, headers=_JSON)
+        return answer if isinstance(answer, dict) else {}
 
     def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
         results: list[PushResult] = []

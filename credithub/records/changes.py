@@ -29,8 +29,10 @@ def log_change(
     at: datetime,
     actor: str,
     origin_hub: str,
+    signature: dict[str, str] | None = None,
 ) -> None:
-    """Add a record version to the change log of the current transaction."""
+    """Add a record version to the change log of the current transaction; `signature`: its
+    origin's, for a version received from another hub (none: this hub signs it when served)."""
     pending: list[dict[str, Any]] = tx_state(session).setdefault(_PENDING, [])
     pending.append(
         {
@@ -41,6 +43,8 @@ def log_change(
             "actor": actor,
             "origin_hub": origin_hub,
             "snapshot": None,
+            "signed_by": signature["key"] if signature else None,
+            "signature": signature["value"] if signature else None,
         }
     )
     on_before_commit(session, seal, order=SEAL_ORDER)

@@ -94,6 +94,10 @@ class RecordChange(Base):
     actor: Mapped[str] = mapped_column(String(120))
     origin_hub: Mapped[str] = mapped_column(String(64))  # a feed never sends a change back here
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)  # the record as it was at this version
+    # The origin's signature of a version received from another hub (credithub.trust), passed
+    # on untouched; none for a version this hub signs itself when it serves it.
+    signed_by: Mapped[str | None] = mapped_column(String(16))  # key id
+    signature: Mapped[str | None] = mapped_column(String(88))  # base64
 
 
 class ChangeHead(Base):

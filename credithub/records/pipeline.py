@@ -28,17 +28,20 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
 from flask import current_app
 
+from credithub.db import db
 from credithub.entities.service import uscc_allow_list
 from credithub.records.prepare import today_in_china
 from credithub.rules import active_pack
 from credithub.rules.pack import RulePack
+from credithub.trust.forms import Keyring
+from credithub.trust.keys import pinned
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -55,12 +58,14 @@ class Context:
     allow: frozenset[str]  # USCCs that fail the checksum and are accepted with a warning
     hub_id: str
     today: date  # the day in China the batch is checked on
+    keys: Keyring = field(default_factory=dict)  # the keys pinned for other hubs
 
     @classmethod
     def of_app(cls) -> Context:
         """The running app's: read once, before a run, in the app."""
         hub = str(current_app.extensions["credithub.settings"].hub.id)
-        return cls(active_pack(), uscc_allow_list(), hub, today_in_china())
+        keys = pinned(db.session)
+        return cls(active_pack(), uscc_allow_list(), hub, today_in_china(), keys)
 
 
 def available() -> bool:

@@ -34,6 +34,9 @@ _LIMITS = tuple(
 )
 
 
+_ONLY_WITH_ORIGIN = ("status", "revoked", "signature")
+
+
 def today_in_china() -> date:
     return datetime.now(CHINA).date()
 
@@ -49,6 +52,10 @@ class Actor:
     # configured to relay for (`of_client`); none by default. None: not limited by origin (a
     # pull through a connector, whose relayed records signatures guard).
     origins: frozenset[str] | None = frozenset()
+    # Whether a record of another origin must carry a signature that verifies with a key pinned
+    # for that origin (credithub.trust.forms.check). False only for a channel that signs
+    # nothing (the national exchange, a file drop), which brings records of its own origin only.
+    checks_signatures: bool = True
 
     @classmethod
     def of_client(
@@ -93,6 +100,8 @@ class Prepared:
     # The record's state at its origin (peer records only): status and revocation.
     status: str = "active"
     revoked: dict[str, Any] | None = None
+    # The origin's signature of a peer's record (`{"key", "value"}`), passed on untouched.
+    signature: dict[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
     record_id: str = field(default_factory=new_id)  # the id the record gets if it is new
     # The ids its subject and legal representative get if they are new (`Subjects.made_id`:
@@ -217,10 +226,10 @@ def prepare(
 
     # Who may send what (records.decide.refusal) is asked of the prepared record.
     origin = data.get("origin")
-    if origin is None and ("status" in data or "revoked" in data):
+    if origin is None and any(k in data for k in _ONLY_WITH_ORIGIN):
         raise Invalid(
-            "status and revoked come only with origin (from peer hubs)",
-            {k: ["only with origin"] for k in ("status", "revoked") if k in data},
+            "status, revoked and signature come only with origin (from peer hubs)",
+            {k: ["only with origin"] for k in _ONLY_WITH_ORIGIN if k in data},
         )
     if actor.kind == "peer" and origin is None:
         raise Invalid("a peer hub sends records with their origin", {"origin": ["required"]})
@@ -277,7 +286,7 @@ def _normal_form(
     content = {
         k: v
         for k, v in data.items()
-        if k not in ("subject", "origin", "authority", "status", "revoked")
+        if k not in ("subject", "origin", "authority", "status", "revoked", "signature")
     }
     content["authority"] = {"name": authority_name, "uscc": authority_uscc}
     # The subject's name as this decision states it: the record keeps it whatever the subject
@@ -314,6 +323,7 @@ def _normal_form(
         # A peer's record keeps the state it has at its origin, an expiry included.
         status=data.get("status", "active"),
         revoked=data.get("revoked"),
+        signature=data.get("signature"),
     )
 
 

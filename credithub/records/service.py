@@ -37,6 +37,8 @@ from credithub.records.prepare import (
 from credithub.records.read import get_record, list_records, record_row, snapshots, to_output
 from credithub.records.writer import IngestResult, ItemResult, write
 from credithub.standing import service as standing
+from credithub.trust import quarantine
+from credithub.trust.forms import check
 
 __all__ = [  # what other modules import from here (reading lives in records.read)
     "Batch",
@@ -74,6 +76,9 @@ class Batch:
     atomic: bool = False
     # Items this actor may not write (`decide.refused_item`): audited when the batch is written.
     refusals: list[dict[str, Any]] = field(default_factory=list)
+    # Records of another origin whose signature failed, as they arrived, each with the reason:
+    # quarantined when the batch is written (credithub.trust.quarantine), never applied.
+    quarantined: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
 
 def prepare_batch(
@@ -102,12 +107,24 @@ def prepare_batch(
             results[i] = ItemResult(i, "rejected", errors=exc.errors)
             continue
         refused = refusal(p, actor)
-        if refused is None:
-            batch.prepared.append(p)
-        else:
+        if refused is not None:
             results[i] = ItemResult(i, "rejected", errors=refused.errors)
             batch.refusals.append(refused_item(p, refused))
+            continue
+        unsigned = _unsigned(item, p, actor, context)
+        if unsigned is None:
+            batch.prepared.append(p)
+        else:
+            results[i] = ItemResult(i, "rejected", errors={"signature": [unsigned]}, held=True)
+            batch.quarantined.append((item, unsigned))
     return batch
+
+
+def _unsigned(item: Any, p: Prepared, actor: Actor, context: Context) -> str | None:
+    """Why a record of another origin may not be applied: its signature (credithub.trust)."""
+    if p.origin is None or p.origin["hub"] == context.hub_id or not actor.checks_signatures:
+        return None
+    return check(item, context.keys)
 
 
 def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
@@ -127,6 +144,7 @@ def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
 def _audit_refusals(session: Session, batch: Batch, actor: Actor) -> None:
     for detail in batch.refusals:
         refusals.record(session, actor.name, detail)
+    quarantine.hold(session, actor.name, batch.quarantined)
 
 
 PART = 500  # records per part of a push checked apart (records.pipeline)

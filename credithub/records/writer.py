@@ -70,6 +70,7 @@ class ItemResult:
     version: int | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    held: bool = False  # rejected and quarantined: its signature failed (credithub.trust)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "status": self.status}
@@ -77,6 +78,8 @@ class ItemResult:
             out["id"], out["version"] = self.id, self.version
         if self.errors:
             out["errors"] = self.errors
+        if self.held:
+            out["quarantined"] = True
         if self.warnings:
             out["warnings"] = self.warnings
         return out
@@ -207,6 +210,7 @@ def write(
             at=now,
             actor=actor.name,
             origin_hub=new["origin_hub"],
+            signature=p.signature,
         )
         changes.append(_Change(new["id"], new["version"], status, a.digest, new["subject_id"]))
     bindings.bind(session, binding, now)

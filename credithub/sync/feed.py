@@ -24,6 +24,7 @@ from credithub.privacy import personal_data
 from credithub.records.changes import last_position
 from credithub.records.models import Record, RecordChange
 from credithub.records.service import to_output
+from credithub.trust.keys import signer
 
 MAX_LIMIT = 1000
 _CHUNK = 500  # subjects per IN-list
@@ -92,7 +93,7 @@ def read(
     """Changes after position `after`, without those that came from `exclude_hub` (their
     origin) or arrived through `exclude_actor` (the connector now pushing: no echo)."""
     c = _CHANGES.c
-    query = select(c.position, c.record_id, c.op, c.snapshot).where(c.position > after)
+    query = select(*feed_columns()).where(c.position > after)
     if exclude_hub:
         query = query.where(c.origin_hub != exclude_hub)
     if exclude_actor:
@@ -109,9 +110,18 @@ def read(
     return {"items": items, "next": str(next_cursor), "has_more": has_more}
 
 
+def feed_columns() -> list[Any]:
+    """What `build_items` reads of a change row."""
+    c = _CHANGES.c
+    return [c.position, c.record_id, c.op, c.snapshot, c.signed_by, c.signature]
+
+
 def build_items(session: Session, changes: Sequence[Any]) -> list[dict[str, Any]]:
-    """Feed items of change rows (`position`, `record_id`, `op`, `snapshot`), in their order:
-    what the feed serves, and what a partner fetches by key when reconciling."""
+    """Feed items of change rows (`feed_columns`), in their order: what the feed serves, and
+    what a partner fetches by key when reconciling. Each record carries its signature: the
+    origin's, kept with a version received from another hub, else this hub's own, made now
+    (`credithub.trust`; Ed25519 signs alike each time)."""
+    me = signer()
     stored: dict[str, dict[str, Any]] = {}
     wanted = sorted({change.record_id for change in changes})
     for start in range(0, len(wanted), _CHUNK):
@@ -145,6 +155,10 @@ def build_items(session: Session, changes: Sequence[Any]) -> list[dict[str, Any]
             record.pop(key, None)
         # Absent is absent: a null `severity` on a listing would be a field of another kind.
         record = {k: v for k, v in record.items() if v is not None}
+        if change.signature is not None:
+            record["signature"] = {"key": change.signed_by, "value": change.signature}
+        else:
+            record["signature"] = me.sign(record)
         items.append({"cursor": str(change.position), "op": change.op, "record": record})
     return items
 

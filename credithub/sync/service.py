@@ -30,13 +30,14 @@ import connectors
 from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorConfigError, ConnectorError
 from credithub.db import db, utcnow
-from credithub.errors import Unavailable
+from credithub.errors import ServiceError, Unavailable
 from credithub.records import pipeline
 from credithub.records.changes import last_position
 from credithub.records.prepare import Actor
-from credithub.records.service import Batch, Context, prepare_batch, write_batch
+from credithub.records.service import Batch, Context, ingest, prepare_batch, write_batch
 from credithub.sync import feed
 from credithub.sync.models import DeadLetter, SyncState
+from credithub.trust import keys, quarantine
 
 log = logging.getLogger("credithub.sync")
 MAX_PAGES = 1000  # one run pulls at most this many pages; the next run goes on
@@ -52,6 +53,8 @@ class RunResult:
     pulled: int = 0
     applied: int = 0
     rejected: int = 0
+    quarantined: int = 0  # versions whose signature failed (credithub.trust.quarantine)
+    released: int = 0  # versions quarantined before that verify now, and were written
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -105,6 +108,8 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
         state.last_run_at = utcnow()
     try:
         remote = _remote_hub(connector)
+        if connector.signs:
+            _meet(connector, result)
         if connector.config["push"]:
             _push(connector, result, remote)
         if connector.config["pull"] and not result.errors:
@@ -135,14 +140,64 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
 
 
 def pull_actor(connector: Connector) -> Actor:
-    """Who what a connector brings in (a pull, a reconciliation's fetch) is written as: not
-    limited by origin, a hub takes what its partner relays (signatures guard relays)."""
-    return Actor(name=_actor_name(connector), kind="peer", origins=None)
+    """Who what a connector brings in (a pull, a reconciliation's fetch) is written as. From
+    another hub: not limited by origin, a hub takes what its partner relays, and each record of
+    another origin must verify with the key pinned for it. From a channel that signs nothing
+    (the national exchange, a file drop): records of that channel's own origin only."""
+    name = _actor_name(connector)
+    if connector.signs:
+        return Actor(name=name, kind="peer", origins=None)
+    own = connector.remote_hub_id()
+    origins = frozenset({own}) if own else None
+    return Actor(name=name, kind="peer", origins=origins, checks_signatures=False)
+
+
+def _meet(connector: Connector, result: RunResult) -> None:
+    """Before syncing with another hub: pin its key (at first contact, or a rotation its pinned
+    key endorsed; another key stops the run until an admin accepts it), take from its signed
+    register the keys of the hubs behind it (to pull), present this hub's keys and register to
+    it (to push), and release what was quarantined from it and verifies now."""
+    hub = str(connector.remote_hub_id())
+    try:
+        with db.transaction() as session:
+            keys.meet(session, hub, connector.presented_keys(), f"first sync ({connector.name})")
+        if connector.config["pull"]:
+            register = connector.register()
+            with db.transaction() as session:
+                keys.take_register(session, hub, register, lambda _other: True)
+        if connector.config["push"]:
+            with db.transaction() as session:
+                mine, register = keys.descriptor(session), keys.register(session)
+            connector.introduce(mine, register)
+    except ServiceError as exc:
+        raise ConnectorConfigError(f"connector {connector.name!r}: {exc}") from None
+    with db.transaction() as session:
+        released = release_held(session, _actor_name(connector))
+    result.released += released["released"]
+
+
+def release_held(
+    session: Session, actor: str | None = None, ids: list[int] | None = None
+) -> dict[str, int]:
+    """Write the quarantined versions (of `actor`, or `ids`) that verify with the keys pinned
+    now, each as the peer or connector that sent it (`trust.quarantine.release`)."""
+
+    def write(name: str, records: list[dict[str, Any]]) -> list[str]:
+        sender = Actor(name=name, kind="peer", origins=None)
+        outcome = ingest(session, records, sender)
+        return [item.status for item in outcome.results]
+
+    return quarantine.release(session, keys.pinned(session), write, actor, ids)
 
 
 def _actor_name(connector: Connector) -> str:
     """Who changes pulled through this connector are recorded as (change log `actor`)."""
-    return f"connector:{connector.name}"
+    return actor_of(connector.name)
+
+
+def actor_of(name: str) -> str:
+    """The actor name of the connector called `name`."""
+    return f"connector:{name}"
 
 
 def _remote_hub(connector: Connector) -> str | None:
@@ -272,8 +327,9 @@ def _pull(connector: Connector, result: RunResult) -> None:
                 result.pulled += len(page.changes)
                 result.applied += outcome.count("created") + outcome.count("updated")
                 result.rejected += outcome.rejected
+                result.quarantined += sum(item.held for item in outcome.results)
                 for change, item in zip(page.changes, outcome.results, strict=True):
-                    if item.status == "rejected":
+                    if item.status == "rejected" and not item.held:
                         # Kept to replay once the platform is fixed; the feed goes on.
                         _dead_letter(session, connector.name, "pull", change, str(item.errors))
             state.pull_cursor = after = page.next_cursor
@@ -362,6 +418,7 @@ def status(session: Session) -> list[dict[str, Any]]:
             "failures": state.failures if state else 0,
             "retry_at": _iso(state.retry_at if state else None),
             "last_error": state.last_error if state else None,
+            "quarantined": quarantine.count(session, actor_of(name)),
             "reconcile": state.last_reconcile if state else None,
         })  # fmt: skip
     return out

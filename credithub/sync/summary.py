@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from credithub.db import one_of, table_of
 from credithub.records.models import Record, RecordChange
-from credithub.sync.feed import build_items
+from credithub.sync.feed import build_items, feed_columns
 
 _RECORDS = table_of(Record)
 _CHANGES = table_of(RecordChange)
@@ -110,7 +110,7 @@ def current(session: Session, keys: Sequence[tuple[str, str]]) -> dict[str, Any]
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             query = (
-                select(c.position, c.record_id, c.op, c.snapshot, r.origin_id)
+                select(*feed_columns(), r.origin_id)
                 .join(_RECORDS, and_(r.id == c.record_id, r.version == c.version))
                 .where(r.origin_hub == hub, one_of(session, r.origin_id, chunk))
             )

@@ -14,6 +14,7 @@ from credithub.errors import Conflict, NotFound
 from credithub.extensions import Blueprint
 from credithub.records import refusals
 from credithub.sync import feed, service, summary
+from credithub.trust import keys
 from schemas.sync import (
     CellArgs,
     CellSchema,
@@ -93,9 +94,10 @@ class Hub(MethodView):
     @blp.response(200, HubSchema)
     @blp.doc(security=[])
     def get(self) -> dict[str, Any]:
-        """This hub's id and name (public: peers learn whom they talk to)."""
+        """This hub's id, name and signing key (public: peers learn whom they talk to, and pin
+        the key that signs the records it serves)."""
         hub = current_app.extensions["credithub.settings"].hub
-        return {"id": hub.id, "name": hub.name}
+        return {"id": hub.id, "name": hub.name, "key": keys.descriptor(db.session)}
 
 
 @blp.route("/sync")
@@ -138,5 +140,7 @@ class SyncRun(MethodView):
             "pulled": result.pulled,
             "applied": result.applied,
             "rejected": result.rejected,
+            "quarantined": result.quarantined,
+            "released": result.released,
             "errors": result.errors,
         }

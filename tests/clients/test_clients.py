@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, select, update
 
 from credithub.clients.models import Client
 from credithub.db import db, table_of, utcnow
+from tests.signing import signed_all
 
 
 def token_of(result: Any) -> str:
@@ -178,7 +179,9 @@ def test_a_peer_relays_for_the_hubs_it_is_created_with(
         )
 
     records = [sent("city-a", 1), sent("city-b", 2), sent("province", 3), sent("city-c", 4)]
-    resp = app.test_client().post("/api/v1/records", json={"records": records}, headers=headers)
+    resp = app.test_client().post(
+        "/api/v1/records", json={"records": signed_all(records)}, headers=headers
+    )
     statuses = [r["status"] for r in resp.get_json()["results"]]
     assert statuses == ["created", "created", "created", "rejected"]
 

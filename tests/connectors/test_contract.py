@@ -30,6 +30,7 @@ from connectors.errors import (
 from tests.connectors.creditchina.samples import APP_KEY, APP_SECRET, PENALTY
 from tests.connectors.filedrop import support as filedrop
 from tests.records.samples import PEER_ZHUJIAN, ZHUJIAN, make_uscc, penalty
+from tests.signing import pinned_peers, signed
 from tests.sync.hubs import FaultProxy, Hub
 
 SECRET_WORDS = ("token", "secret", "password")
@@ -58,6 +59,8 @@ class Counterpart:
 @contextlib.contextmanager
 def another_hub(tmp_path: Path) -> Iterator[Counterpart]:
     peer = Hub("contract-peer", tmp_path / "peer")
+    peer.keys = {"contract-here": pinned_peers()["contract-here"]}
+    peer.write_config()
     token = peer.token("peer", "contract", "--hub", "contract-here")
     dept = {"Authorization": "Bearer " + peer.token("department", "zhujian", "--uscc", ZHUJIAN)}
     peer.start()
@@ -81,7 +84,7 @@ def another_hub(tmp_path: Path) -> Iterator[Counterpart]:
             # A department of this side: the other's (ZHUJIAN) belongs to the other hub.
             record["authority"] = {"name": "住建局", "uscc": PEER_ZHUJIAN}
             record["origin"] = {"hub": "contract-here", "id": f"h-{k}", "version": 1}
-            items.append({"cursor": str(k), "op": "upsert", "record": record})
+            items.append({"cursor": str(k), "op": "upsert", "record": signed(record)})
         return items
 
     @contextlib.contextmanager

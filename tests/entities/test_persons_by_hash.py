@@ -32,6 +32,7 @@ from tests.records.samples import (
     penalty,
     person_subject,
 )
+from tests.signing import signed_all
 
 MASKED = "110105********002X"
 Headers = dict[str, str]
@@ -66,7 +67,7 @@ def from_peer(record: dict[str, Any], hub: str, n: int = 1) -> dict[str, Any]:
 
 def push(client: FlaskClient, headers: Headers, *records: Any, atomic: bool = False) -> Any:
     url = "/api/v1/records" + ("?atomic=true" if atomic else "")
-    return client.post(url, json={"records": list(records)}, headers=headers)
+    return client.post(url, json={"records": signed_all(records)}, headers=headers)
 
 
 def check_person(client: FlaskClient, headers: Headers) -> dict[str, Any]:

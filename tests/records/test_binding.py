@@ -20,6 +20,7 @@ from credithub.db import db
 from credithub.records.models import AuthorityOrigin, Record
 from tests.conftest import PG_URL
 from tests.records.samples import CAIZHENG, PEER_ZHUJIAN, ZHUJIAN, make_uscc, penalty
+from tests.signing import signed_all
 
 Headers = dict[str, str]
 CITY_A, CITY_B = "city-a", "city-b"
@@ -40,7 +41,7 @@ def from_hub(hub: str, n: int, authority: str, version: int = 1, **extra: Any) -
 
 def push(client: FlaskClient, headers: Headers, *records: Any, atomic: bool = False) -> Any:
     url = "/api/v1/records" + ("?atomic=true" if atomic else "")
-    return client.post(url, json={"records": list(records)}, headers=headers)
+    return client.post(url, json={"records": signed_all(records)}, headers=headers)
 
 
 def results(client: FlaskClient, headers: Headers, *records: Any) -> list[dict[str, Any]]:

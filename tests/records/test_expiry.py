@@ -25,6 +25,7 @@ from credithub.records.models import Record, RecordChange
 from credithub.records.prepare import CHINA, today_in_china
 from credithub.standing.models import StandingRow
 from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN
+from tests.signing import signed_all
 
 Headers = dict[str, str]
 TODAY = today_in_china()
@@ -77,7 +78,7 @@ def listing(
 
 
 def push(client: FlaskClient, headers: Headers, *records: dict[str, Any]) -> list[Any]:
-    resp = client.post("/api/v1/records", json={"records": list(records)}, headers=headers)
+    resp = client.post("/api/v1/records", json={"records": signed_all(records)}, headers=headers)
     assert resp.status_code == 200, resp.get_json()
     results: list[Any] = resp.get_json()["results"]
     assert all(r["status"] != "rejected" for r in results), results

@@ -25,6 +25,7 @@ from tests.records.samples import (
     ZHUJIAN,
     penalty,
 )
+from tests.signing import signed_all
 
 Headers = dict[str, str]
 
@@ -43,7 +44,7 @@ def push(
     client: FlaskClient, headers: Headers, *records: dict[str, Any], atomic: bool = False
 ) -> Any:
     url = "/api/v1/records" + ("?atomic=true" if atomic else "")
-    return client.post(url, json={"records": list(records)}, headers=headers)
+    return client.post(url, json={"records": signed_all(records)}, headers=headers)
 
 
 def count(app: Flask, model: Any) -> int:

@@ -3,6 +3,7 @@ and a proxy in front of one that spoils chosen requests."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +21,7 @@ from typing import Any, ClassVar
 import requests
 from sqlalchemy import create_engine, text
 
+from credithub.trust.keys import Signer
 from tests.conftest import PG_URL
 
 BIN = Path(sys.executable).parent / "credithub"
@@ -63,6 +66,7 @@ class Hub:
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = folder / "credithub.toml"
         self.connectors: list[dict[str, Any]] = []
+        self.keys: dict[str, list[str]] = {}  # [federation] keys: pinned up front
         self.env = {
             **os.environ, "CREDITHUB_INSTANCE": str(folder), "CREDITHUB_CONFIG": str(self.config),
             "CREDITHUB_DATABASE_URL": database_for(hub_id, folder), "CREDITHUB_HUB_ID": hub_id,
@@ -74,6 +78,9 @@ class Hub:
 
     def write_config(self) -> None:
         lines = [f'[hub]\nid = "{self.id}"\nname = "hub {self.id}"\n']
+        if self.keys:
+            lines.append("[federation.keys]")
+            lines.extend(f"{_toml(h)} = [{', '.join(map(_toml, v))}]" for h, v in self.keys.items())
         for c in self.connectors:
             lines.append("[[connectors]]")
             lines.extend(f"{key} = {_toml(value)}" for key, value in c.items())
@@ -96,6 +103,19 @@ class Hub:
             }
         )
         self.write_config()
+
+    def signer(self) -> Signer:
+        """This hub's signing key, as generated into its instance folder: what an attacker
+        who has taken the hub over holds."""
+        with open(self.folder / "secrets.toml", "rb") as fh:
+            seed = tomllib.load(fh)["signing_key"]
+        return Signer.of_seed(base64.b64decode(seed))
+
+    def signed(self, record: dict[str, Any]) -> dict[str, Any]:
+        """`record` with this hub's signature."""
+        out = {k: v for k, v in record.items() if k != "signature"}
+        out["signature"] = self.signer().sign(out)
+        return out
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         out = subprocess.run(
@@ -191,7 +211,7 @@ class FaultProxy:
         FaultProxy.faults.extend([(kind, value, path)] * times)
 
     def _take(self, path: str) -> tuple[str, Any, str] | None:
-        if path == "/api/v1/hub":
+        if path.startswith("/api/v1/hub"):  # whom it talks to, and their keys: never spoiled
             return None
         for i, fault in enumerate(FaultProxy.faults):
             if path.startswith(fault[2]):

@@ -109,7 +109,7 @@ def test_city_a_cannot_revoke_forge_or_take_over_city_bs_records_at_the_province
     # revoked: refused (B's department belongs to city B).
     taken = {**of_b, **REVOKED}
     taken["origin"] = {"hub": "city-a", "id": "a-forged-2", "version": 9}
-    refused = one_result(p, token, taken)
+    refused = one_result(p, token, a.signed(taken))  # signed: city A's hub is taken over
     assert refused["status"] == "rejected"
     assert refused["errors"] == {
         "authority.uscc": [
@@ -163,7 +163,8 @@ def test_versions_cannot_pin_a_record_and_the_origins_corrections_still_apply(
 
     def sent(version: int, **extra: Any) -> dict[str, Any]:
         origin = {"hub": "city-a", "id": made["id"], "version": version}
-        return {**fine, "authority": {"uscc": ZHUJIAN}, "origin": origin, **extra}
+        # Signed with city A's own key: what a taken-over city A could send.
+        return a.signed({**fine, "authority": {"uscc": ZHUJIAN}, "origin": origin, **extra})
 
     # (d) 2^63 is refused naming the field: never a 500, per item and atomic alike.
     for version in (2**63, 2**63 - 1):

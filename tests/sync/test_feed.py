@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from credithub.privacy import personal_data
 from tests.records import samples
 from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, PERSON_ID, SHUDAO, ZHUJIAN, penalty
+from tests.signing import signed_all
 
 
 def feed(client: FlaskClient, peer: dict[str, str], after: int = 0) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def test_pages_follow_the_cursor_and_skip_what_came_from_the_reader(
         "authority": {"name": "省住建厅", "uscc": PEER_ZHUJIAN},
         "origin": {"hub": "province", "id": "p-9", "version": 1},
     }
-    resp = client.post("/api/v1/records", json={"records": [theirs]}, headers=peer)
+    resp = client.post("/api/v1/records", json={"records": signed_all([theirs])}, headers=peer)
     assert resp.get_json()["results"][0]["status"] == "created", resp.get_data(as_text=True)
     assert [i["cursor"] for i in feed(client, peer)["items"]] == ["1", "2", "3", "4", "5"]
     other = make_token("peer", hub="city-b")

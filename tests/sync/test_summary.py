@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN, penalty
+from tests.signing import signed_all
 
 Headers = dict[str, str]
 
@@ -24,7 +25,7 @@ def get(client: FlaskClient, path: str, headers: Headers) -> dict[str, Any]:
 
 
 def push(client: FlaskClient, headers: Headers, *records: dict[str, Any]) -> list[dict[str, Any]]:
-    resp = client.post("/api/v1/records", json={"records": list(records)}, headers=headers)
+    resp = client.post("/api/v1/records", json={"records": signed_all(records)}, headers=headers)
     assert resp.status_code == 200, resp.get_data(as_text=True)
     results: list[dict[str, Any]] = resp.get_json()["results"]
     assert all(r["status"] != "rejected" for r in results), results
