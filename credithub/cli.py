@@ -12,6 +12,7 @@ import click
 from flask import Flask
 
 from credithub.config import ConfigError
+from credithub.trust import cli as trust_cli
 
 
 @contextmanager
@@ -271,7 +272,8 @@ def sync_run(names: tuple[str, ...]) -> None:
         state = "ok" if r.ok else "FAILED: " + "; ".join(r.errors)
         click.echo(
             f"{r.connector}: pushed {r.pushed}, dead-lettered {r.dead}, pulled {r.pulled} "
-            f"(applied {r.applied}, rejected {r.rejected}) — {state}"
+            f"(applied {r.applied}, rejected {r.rejected}, quarantined {r.quarantined}, "
+            f"released {r.released}) — {state}"
         )
     if any(not r.ok for r in results):
         sys.exit(1)
@@ -282,6 +284,7 @@ def sync_status() -> None:
     """One line per connector: last run, pending changes, dead letters, cursor, last error."""
     from credithub.db import db
     from credithub.sync import service
+    from credithub.trust import keys
 
     with app_context():
         for s in service.status(db.session):
@@ -289,8 +292,12 @@ def sync_status() -> None:
                 f"{s['name']} ({s['type']}): last run {s['last_run'] or 'never'}, "
                 f"last success {s['last_success'] or 'never'}, pending {s['pending']}, "
                 f"dead letters {s['dead_letters']}, cursor {s['pull_cursor'] or '-'}, "
-                f"last error {s['last_error'] or '-'}, last reconcile {_reconciled(s['reconcile'])}"
+                f"last error {s['last_error'] or '-'}, quarantined {s['quarantined']}, "
+                f"last reconcile {_reconciled(s['reconcile'])}"
             )
+        click.echo("keys:")
+        for line in trust_cli.key_lines(keys.listing(db.session)):
+            click.echo("  " + line)
 
 
 def _reconciled(found: dict[str, Any] | None) -> str:
@@ -350,6 +357,11 @@ def sync_replay(name: str) -> None:
     with app_context(), db.transaction() as session:
         count = service.replay(session, name)
     click.echo(f"{count} dead letter(s) of {name} queued again")
+
+
+sync.add_command(trust_cli.keys_group)
+sync.add_command(trust_cli.quarantine_command)
+main.add_command(trust_cli.hub_group)
 
 
 @main.command()

@@ -254,6 +254,9 @@ class ItemResultSchema(Schema):
     version = fields.Integer()
     errors = fields.Dict()
     warnings = fields.List(fields.String())
+    quarantined = fields.Boolean(
+        metadata={"description": "true: rejected because its signature failed, and held back"}
+    )
 
 
 class IngestResultSchema(Schema):

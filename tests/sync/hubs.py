@@ -240,6 +240,11 @@ class FaultProxy:
         if h.path.startswith("/api/v1/feed"):
             if fault and fault[0] == "repeat" and FaultProxy.last_feed is not None:
                 payload = FaultProxy.last_feed
+            elif fault and fault[0] == "alter":  # a relay rewriting records in transit
+                data = json.loads(payload)
+                for item in data["items"]:
+                    fault[1](item["record"])
+                payload = json.dumps(data).encode()
             elif fault and fault[0] == "corrupt":
                 data = json.loads(payload)
                 if data["items"]:
