@@ -2,7 +2,11 @@
 province hub P: three real hubs on loopback (SQLite), A pushes to P, B pulls from P, with
 `credithub sync run`. Only the sync runs are timed.
 
-    python bench/federation.py [--records 100000]
+    python bench/federation.py [--records 100000] [--shape realistic|uniform]
+
+Every record version crosses signed (A signs as it serves, P verifies, passes A's signature on,
+B verifies): the cost of signing and of verifying one record is measured beside it, on records
+as A's feed serves them, against canonical encoding alone (which both include) as the baseline.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -19,12 +25,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest import AUTHORITY, api_records  # noqa: E402
 
+from credithub.trust import forms  # noqa: E402
 from tests.sync.hubs import Hub  # noqa: E402  (the same real-hub harness the tests use)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--shape", choices=("realistic", "uniform"), default="realistic")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -35,12 +43,13 @@ def main() -> None:
             hub.start()
         try:
             dept = a.token("department", "zhujian", "--uscc", AUTHORITY)
+            admin_a = a.token("admin", "office")
             start = time.perf_counter()
             for offset in range(0, args.records, 5000):
                 a.post(
                     "/api/v1/records",
                     dept,
-                    {"records": api_records(min(5000, args.records - offset), offset, "uniform")},
+                    {"records": api_records(min(5000, args.records - offset), offset, args.shape)},
                 )
             print(
                 f"created {args.records} records at A in {time.perf_counter() - start:.0f} s "
@@ -55,8 +64,10 @@ def main() -> None:
             pull = time.perf_counter() - start
             admin = b.token("admin", "office")
             total_b = b.get("/api/v1/records?page_size=1", admin)["total"]
+            signing_cost(a.get("/api/v1/feed?limit=1000", admin_a)["items"], a)
             print(
-                f"federation A→P→B (SQLite, 3 hubs on loopback): records={args.records} "
+                f"federation A→P→B (SQLite, 3 hubs on loopback, {args.shape}): "
+                f"records={args.records} "
                 f"push A→P {push:.1f} s, pull P→B {pull:.1f} s, total sync {push + pull:.1f} s "
                 f"({args.records / (push + pull):,.0f} records/s); records at B: {total_b}"
             )
@@ -64,6 +75,30 @@ def main() -> None:
         finally:
             for hub in (a, p, b):
                 hub.stop()
+
+
+def signing_cost(items: list[dict[str, Any]], hub: Hub) -> None:
+    """Per record: canonical encoding alone (baseline), signing, verifying."""
+    records = [item["record"] for item in items]
+    signer = hub.signer()
+    keys = {hub.id: {signer.id: signer.public}}
+    rounds = 5
+
+    def per_record(fn: Callable[[dict[str, Any]], object]) -> float:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for record in records:
+                fn(record)
+        return (time.perf_counter() - start) / (rounds * len(records)) * 1e6
+
+    encode = per_record(forms.signed_form)
+    sign = per_record(signer.sign)
+    verify = per_record(lambda r: forms.check(r, keys))
+    assert all(forms.check(r, keys) is None for r in records)
+    print(
+        f"per record ({len(records)} as A's feed serves them): signed form alone {encode:.0f} µs "
+        f"(baseline), sign {sign:.0f} µs, verify {verify:.0f} µs"
+    )
 
 
 if __name__ == "__main__":

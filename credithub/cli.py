@@ -11,8 +11,8 @@ from typing import Any
 import click
 from flask import Flask
 
+from credithub import cli_keys as trust_cli
 from credithub.config import ConfigError
-from credithub.trust import cli as trust_cli
 
 
 @contextmanager

@@ -69,6 +69,9 @@ interval_seconds = 60
         ("", {"CREDITHUB_SERVER_WORKERS": "two"}, "server.workers"),
         ("[security]\ndata_key = 'c2hvcnQ='\n", {}, "security.data_key"),
         ("[hub]\nid = 'a b'\n", {}, "hub.id"),
+        ("[federation]\nsigning_key = 'c2hvcnQ='\n", {}, "federation.signing_key"),
+        ("[federation.keys]\ncity-a = ['c2hvcnQ=']\n", {}, "federation.keys.city-a"),
+        ("[federation]\nkeys = { city-a = 'x' }\n", {}, "federation.keys"),
     ],
 )
 def test_bad_keys_and_values_are_named(
@@ -98,4 +101,6 @@ def test_generated_secrets_are_stable_and_private(tmp_path: Path) -> None:
     s2 = load_settings(environ={"CREDITHUB_INSTANCE": str(tmp_path)})
     ensure_instance_secrets(s2)
     assert s1.security.data_key == s2.security.data_key != s1.security.lookup_key
+    # The signing key too: a hub keeps its identity across restarts.
+    assert s1.federation.signing_key == s2.federation.signing_key != s1.security.data_key
     assert (tmp_path / "secrets.toml").stat().st_mode & 0o077 == 0

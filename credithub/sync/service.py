@@ -30,14 +30,14 @@ import connectors
 from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorConfigError, ConnectorError
 from credithub.db import db, utcnow
-from credithub.errors import ServiceError, Unavailable
+from credithub.errors import Unavailable
 from credithub.records import pipeline
 from credithub.records.changes import last_position
 from credithub.records.prepare import Actor
-from credithub.records.service import Batch, Context, ingest, prepare_batch, write_batch
-from credithub.sync import feed
+from credithub.records.service import Batch, Context, prepare_batch, write_batch
+from credithub.sync import feed, partners
 from credithub.sync.models import DeadLetter, SyncState
-from credithub.trust import keys, quarantine
+from credithub.trust import quarantine
 
 log = logging.getLogger("credithub.sync")
 MAX_PAGES = 1000  # one run pulls at most this many pages; the next run goes on
@@ -109,7 +109,7 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
     try:
         remote = _remote_hub(connector)
         if connector.signs:
-            _meet(connector, result)
+            result.released += partners.meet(connector)
         if connector.config["push"]:
             _push(connector, result, remote)
         if connector.config["pull"] and not result.errors:
@@ -152,52 +152,9 @@ def pull_actor(connector: Connector) -> Actor:
     return Actor(name=name, kind="peer", origins=origins, checks_signatures=False)
 
 
-def _meet(connector: Connector, result: RunResult) -> None:
-    """Before syncing with another hub: pin its key (at first contact, or a rotation its pinned
-    key endorsed; another key stops the run until an admin accepts it), take from its signed
-    register the keys of the hubs behind it (to pull), present this hub's keys and register to
-    it (to push), and release what was quarantined from it and verifies now."""
-    hub = str(connector.remote_hub_id())
-    try:
-        with db.transaction() as session:
-            keys.meet(session, hub, connector.presented_keys(), f"first sync ({connector.name})")
-        if connector.config["pull"]:
-            register = connector.register()
-            with db.transaction() as session:
-                keys.take_register(session, hub, register, lambda _other: True)
-        if connector.config["push"]:
-            with db.transaction() as session:
-                mine, register = keys.descriptor(session), keys.register(session)
-            connector.introduce(mine, register)
-    except ServiceError as exc:
-        raise ConnectorConfigError(f"connector {connector.name!r}: {exc}") from None
-    with db.transaction() as session:
-        released = release_held(session, _actor_name(connector))
-    result.released += released["released"]
-
-
-def release_held(
-    session: Session, actor: str | None = None, ids: list[int] | None = None
-) -> dict[str, int]:
-    """Write the quarantined versions (of `actor`, or `ids`) that verify with the keys pinned
-    now, each as the peer or connector that sent it (`trust.quarantine.release`)."""
-
-    def write(name: str, records: list[dict[str, Any]]) -> list[str]:
-        sender = Actor(name=name, kind="peer", origins=None)
-        outcome = ingest(session, records, sender)
-        return [item.status for item in outcome.results]
-
-    return quarantine.release(session, keys.pinned(session), write, actor, ids)
-
-
 def _actor_name(connector: Connector) -> str:
     """Who changes pulled through this connector are recorded as (change log `actor`)."""
-    return actor_of(connector.name)
-
-
-def actor_of(name: str) -> str:
-    """The actor name of the connector called `name`."""
-    return f"connector:{name}"
+    return partners.actor_of(connector.name)
 
 
 def _remote_hub(connector: Connector) -> str | None:
@@ -418,7 +375,7 @@ def status(session: Session) -> list[dict[str, Any]]:
             "failures": state.failures if state else 0,
             "retry_at": _iso(state.retry_at if state else None),
             "last_error": state.last_error if state else None,
-            "quarantined": quarantine.count(session, actor_of(name)),
+            "quarantined": quarantine.count(session, partners.actor_of(name)),
             "reconcile": state.last_reconcile if state else None,
         })  # fmt: skip
     return out

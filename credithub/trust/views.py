@@ -10,7 +10,7 @@ from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
 from credithub.errors import Forbidden
 from credithub.extensions import Blueprint
-from credithub.sync.service import release_held
+from credithub.sync.partners import release_held
 from credithub.trust import keys, quarantine
 from schemas.sync import (
     ContactAnswerSchema,

@@ -20,6 +20,7 @@ from credithub.standing.models import CheckLog, StandingRow
 from tests.conftest import PG_URL
 from tests.records import samples
 from tests.records.samples import BEIJIANG, CAIZHENG, PERSON_ID, SHUDAO, ZHUJIAN, penalty
+from tests.signing import signed_all
 
 Headers = dict[str, str]
 DOMAINS = ["construction", "procurement", "land", "state_assets", "medical", "expert", "agency"]
@@ -46,7 +47,7 @@ def pack(app: Flask) -> RulePack:
 
 
 def push(client: FlaskClient, headers: Headers, *records: dict[str, Any]) -> list[dict[str, Any]]:
-    resp = client.post("/api/v1/records", json={"records": list(records)}, headers=headers)
+    resp = client.post("/api/v1/records", json={"records": signed_all(records)}, headers=headers)
     assert resp.status_code == 200, resp.get_json()
     results: list[dict[str, Any]] = resp.get_json()["results"]
     assert all(r["status"] != "rejected" for r in results), results

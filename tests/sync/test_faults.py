@@ -41,7 +41,8 @@ def proxy(peer: Hub) -> Iterator[FaultProxy]:
 @pytest.fixture
 def local(app_factory: Callable[..., Flask], peer: Hub, proxy: FaultProxy) -> Flask:
     token = peer.token("peer", "peer-local", "--hub", "local")
-    return app_factory(hub={"id": "local"}, connectors=[{
+    # The real hub "province" has a key of its own: this hub pins it at first contact.
+    return app_factory(hub={"id": "local"}, federation={"keys": {}}, connectors=[{
         "name": "province", "type": "hub", "url": proxy.url, "token": token,
         "timeout_seconds": 2, "backoff_seconds": 0.01, "batch_size": 7,
         "page_size": 7}])  # fmt: skip

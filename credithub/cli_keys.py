@@ -52,7 +52,7 @@ def quarantine_command(release: bool) -> None:
     """Record versions held back because their signature failed, newest first."""
     from credithub.cli import app_context
     from credithub.db import db
-    from credithub.sync.service import release_held
+    from credithub.sync.partners import release_held
     from credithub.trust import quarantine
 
     with app_context():
