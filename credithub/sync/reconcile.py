@@ -33,7 +33,7 @@ from connectors.base import Connector, PullPage
 from connectors.errors import ConnectorError, NotSupportedError
 from credithub.db import db, utcnow
 from credithub.records.service import Context, write_batch
-from credithub.sync import summary
+from credithub.sync import partners, summary
 from credithub.sync.service import (
     _prepare_page,
     _remote_hub,
@@ -118,6 +118,8 @@ def reconcile_one(connector: Connector) -> Result:
     result = Result(connector.name)
     try:
         _remote_hub(connector)  # a side with this hub's own id is refused
+        if connector.signs:  # keys pinned and the register read before anything is fetched
+            partners.meet(connector)
         _compare(connector, result)
     except ConnectorError as exc:
         result.errors.append(str(exc))

@@ -194,3 +194,15 @@ def test_keys_are_pinned_on_first_contact_follow_an_endorsed_rotation_and_a_new_
 
 
 REVOKE_NOTE = {"note": "更正"}
+
+
+def test_a_reconciliation_before_any_sync_pins_the_keys_it_needs(hubs: dict[str, Any]) -> None:
+    a, b = hubs["a"], hubs["b"]
+    a.post("/api/v1/records", hubs["dept_a"], {"records": [LISTING]})
+    a.cli("sync", "run")
+    # B has never synced: reconciling with P pins P's key and, from P's register, A's, so
+    # A's record fetched through P verifies and is applied, not held back.
+    b.cli("sync", "reconcile")
+    assert verdict(hubs, b) == "barred"
+    assert quarantined(hubs, b) == []
+    assert {k[0] for k in keys_of(b) if k[2] == "pinned"} == {"province", "city-a"}
