@@ -3,6 +3,7 @@ lists reach the hub and restrict there (through the real sync path and the stand
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,8 @@ from flask import Flask
 from connectors.creditchina.standin import StandIn
 from credithub.db import db
 from credithub.sync import service
+from credithub.trust import forms
+from credithub.trust.keys import signer
 from tests.records.samples import BEIJIANG, SHUDAO, ZHUJIAN, penalty
 
 
@@ -83,3 +86,32 @@ def test_national_side_down_is_reported_and_retried(
         [ok] = service.run(["national"])
     assert ok.ok
     assert len(national.received) == 1
+
+
+def test_a_national_listing_goes_on_to_peers_vouched_for_by_this_hubs_key(
+    hub: Flask, national: StandIn, make_token: Callable[..., dict[str, str]]
+) -> None:
+    """The national exchange signs nothing: the hub that took a listing in signs it as it
+    serves it, and its signed register names its own key for the national origin, so a hub
+    pulling from it verifies the listing like any other record."""
+    national.add_listing(
+        "四川蜀道路桥建设有限公司",
+        uscc=SHUDAO,
+        list_code="ggzy-serious",
+        authority={"name": "国家发展和改革委员会", "uscc": "11100000000019713D"},
+    )
+    with hub.app_context():
+        [result] = service.run(["national"])
+        me = signer()
+    assert result.ok, result.errors
+    http = hub.test_client()
+    peer = make_token("peer", hub="city-b")
+    [item] = http.get("/api/v1/feed", headers=peer).get_json()["items"]
+    record = item["record"]
+    assert record["origin"]["hub"] == "creditchina"
+    assert record["signature"]["key"] == me.id
+    register = http.get("/api/v1/hub/register").get_json()
+    vouched = [k for k in register["keys"] if k["hub"] == "creditchina"]
+    assert [k["id"] for k in vouched] == [me.id]
+    pinned = {"creditchina": {k["id"]: base64.b64decode(k["public_key"]) for k in vouched}}
+    assert forms.check(record, pinned) is None
