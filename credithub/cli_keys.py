@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import click
 
 
@@ -94,11 +92,10 @@ def rotate_key() -> None:
 
     with app_context():
         with db.transaction() as session:
-            new = keys.rotate(session)
+            new, kid = keys.rotate(session)
         settings = current_app.extensions["credithub.settings"]
         old = settings.federation.signing_key
         stored = replace_instance_secret(settings, "signing_key", old, new)
-    kid = keys.Signer.of_seed(base64.b64decode(new)).id
     if stored:
         click.echo(f"new signing key {kid} stored in the instance folder; restart the server")
     else:

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 
+from connectors.creditchina.standin import StandIn
 from credithub import create_app, migrate
 from credithub.db import db, make_engine
 from tests.signing import pinned_peers
@@ -99,6 +100,16 @@ def app_factory(database_url: str, instance_path: Path) -> Iterator[Callable[...
 @pytest.fixture
 def app(app_factory: Callable[..., Flask]) -> Flask:
     return app_factory()
+
+
+@pytest.fixture
+def national() -> Iterator[StandIn]:
+    """The national 双公示 exchange's stand-in, on loopback (app key hub-key, secret hub-secret)."""
+    standin = StandIn("hub-key", "hub-secret").start()
+    try:
+        yield standin
+    finally:
+        standin.stop()
 
 
 @pytest.fixture

@@ -34,8 +34,13 @@ def pinned_peers() -> dict[str, list[str]]:
 
 def signed(record: dict[str, Any], by: str | None = None) -> dict[str, Any]:
     """The record with the signature of its origin hub (or of hub `by`)."""
+    return signed_with(signer_of(by or record["origin"]["hub"]), record)
+
+
+def signed_with(signer: Signer, record: dict[str, Any]) -> dict[str, Any]:
+    """The record with `signer`'s signature (any it carried replaced)."""
     out = {k: v for k, v in record.items() if k != "signature"}
-    out["signature"] = signer_of(by or out["origin"]["hub"]).sign(out)
+    out["signature"] = signer.sign(out)
     return out
 
 

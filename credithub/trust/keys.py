@@ -11,7 +11,7 @@ version signed with a former key stays verifiable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,10 +53,10 @@ class KeyChanged(Conflict):
 
 
 def signer() -> Signer:
-    """This hub's signer (`federation.signing_key`), made once per key."""
-    seed = key_bytes(current_app.extensions["credithub.settings"].federation.signing_key)
+    """This hub's signer (`federation.signing_key`), made once per app."""
     found: Signer | None = current_app.extensions.get("credithub.signer")
-    if found is None or found.private.private_bytes_raw() != seed:
+    if found is None:
+        seed = key_bytes(current_app.extensions["credithub.settings"].federation.signing_key)
         found = current_app.extensions["credithub.signer"] = Signer.of_seed(seed)
     return found
 
@@ -65,14 +65,21 @@ def own_hub() -> str:
     return str(current_app.extensions["credithub.settings"].hub.id)
 
 
+def _configured() -> list[tuple[str, str, str]]:
+    """The keys pinned in configuration (`federation.keys`): (hub, key id, base64 key)."""
+    keys: dict[str, list[str]] = current_app.extensions["credithub.settings"].federation.keys
+    return [
+        (hub, forms.key_id(key_bytes(value)), value)
+        for hub, values in keys.items()
+        for value in values
+    ]
+
+
 def pinned(session: Session) -> dict[str, dict[str, bytes]]:
     """Hub id -> key id -> public key, for every key this hub trusts (configured or pinned)."""
     out: dict[str, dict[str, bytes]] = {}
-    configured: dict[str, list[str]] = current_app.extensions["credithub.settings"].federation.keys
-    for hub, values in configured.items():
-        for value in values:
-            raw = key_bytes(value)
-            out.setdefault(hub, {})[forms.key_id(raw)] = raw
+    for hub, kid, value in _configured():
+        out.setdefault(hub, {})[kid] = key_bytes(value)
     query = select(HubKey.hub, HubKey.key_id, HubKey.public_key).where(HubKey.state == "pinned")
     for hub, kid, value in session.execute(query):
         stored = forms.unb64(value, 32)
@@ -124,11 +131,12 @@ def register(session: Session) -> dict[str, Any]:
         select(HubKey).where(HubKey.state == "pinned", HubKey.hub != hub).order_by(HubKey.id)
     )
     entries += [{"hub": row.hub, **_presented(row)} for row in rows]
-    for other, values in current_app.extensions["credithub.settings"].federation.keys.items():
-        for value in values:
-            kid = forms.key_id(key_bytes(value))
-            if not any(e["hub"] == other and e["id"] == kid for e in entries):
-                entries.append({"hub": other, "id": kid, "public_key": value})
+    held = {(e["hub"], e["id"]) for e in entries}
+    entries += [
+        {"hub": other, "id": kid, "public_key": value}
+        for other, kid, value in _configured()
+        if (other, kid) not in held
+    ]
     body: dict[str, Any] = {"hub": hub, "issued_at": utcnow().isoformat(), "keys": entries}
     body["signature"] = {"key": me.id, "value": me.sign_bytes(forms.register_message(body))}
     return body
@@ -251,9 +259,10 @@ def accept(session: Session, hub: str, kid: str, by: str) -> dict[str, Any]:
     return _listed(row)
 
 
-def rotate(session: Session) -> str:
-    """A new signing key for this hub, endorsed by the current one: returns it (base64 seed)
-    for the caller to store. The current key is kept, so what it signed stays verifiable."""
+def rotate(session: Session) -> tuple[str, str]:
+    """A new signing key for this hub, endorsed by the current one: returns it (base64 seed),
+    for the caller to store, and its id. The current key is kept, so what it signed stays
+    verifiable."""
     old, hub = signer(), own_hub()
     if session.scalar(select(HubKey).where(HubKey.hub == hub, HubKey.key_id == old.id)) is None:
         _put(session, hub, old.public, "pinned", "own", None, None)
@@ -261,19 +270,19 @@ def rotate(session: Session) -> str:
     public = forms.public_bytes(new)
     endorsement = old.private.sign(forms.rotation_message(hub, public))
     _put(session, hub, public, "pinned", "own, rotated", old.id, endorsement)
-    return forms.b64(new.private_bytes_raw())
+    return forms.b64(new.private_bytes_raw()), forms.key_id(public)
 
 
-def listing(session: Session, hubs: Iterable[str] | None = None) -> list[dict[str, Any]]:
+def listing(session: Session) -> list[dict[str, Any]]:
     """Every key known here, configured ones included, by hub."""
-    rows = list(session.scalars(select(HubKey).order_by(HubKey.hub, HubKey.id)))
-    out = [_listed(row) for row in rows if hubs is None or row.hub in hubs]
-    for hub, values in current_app.extensions["credithub.settings"].federation.keys.items():
-        for value in values:
-            kid = forms.key_id(key_bytes(value))
-            if not any(k["hub"] == hub and k["id"] == kid for k in out):
-                entry = {"hub": hub, "id": kid, "public_key": value, "state": "pinned"}
-                out.append(entry | {"source": "configuration", "seen_at": None})
+    out = [_listed(row) for row in session.scalars(select(HubKey).order_by(HubKey.hub, HubKey.id))]
+    held = {(k["hub"], k["id"]) for k in out}
+    out += [
+        {"hub": hub, "id": kid, "public_key": value, "state": "pinned",
+         "source": "configuration", "seen_at": None}
+        for hub, kid, value in _configured()
+        if (hub, kid) not in held
+    ]  # fmt: skip
     me = signer()
     own = {"hub": own_hub(), "id": me.id, "public_key": forms.b64(me.public), "state": "own"}
     out.insert(0, own | {"source": "federation.signing_key", "seen_at": None})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -274,15 +274,6 @@ def test_hubs_with_the_same_key_make_the_same_hash_and_others_another(
 
 # ---------------------------------------------------------------------------------------------
 # Where the number still leaves: the national 双公示 exchange
-
-
-@pytest.fixture
-def national() -> Iterator[StandIn]:
-    standin = StandIn("hub-key", "hub-secret").start()
-    try:
-        yield standin
-    finally:
-        standin.stop()
 
 
 def test_the_national_exchange_gets_our_persons_numbers_and_not_those_of_peers(

@@ -59,6 +59,18 @@ def penalty(
     return record
 
 
+def serious_listing(ref: str = "呼住建黑〔2026〕9号", **extra: Any) -> dict[str, Any]:
+    """A 公共资源交易领域严重失信主体 listing (`ggzy-serious`: barred in every trading domain) of
+    四川蜀道路桥建设有限公司, as a department sends it."""
+    record: dict[str, Any] = {
+        "kind": "blacklist", "ref": ref, "decided_on": "2026-06-02", "list": "ggzy-serious",
+        "listed_on": "2026-06-02", "basis": "发改法规〔2018〕457号",
+        "subject": {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": SHUDAO},
+    }  # fmt: skip
+    record.update(extra)
+    return record
+
+
 def sgs_row(n: int = 1, uscc: str = BEIJIANG, **extra: str) -> dict[str, str]:
     row = {
         "CF_XDR_MC": "呼伦贝尔市北疆建筑工程有限公司",

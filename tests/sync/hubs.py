@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 
 from credithub.trust.keys import Signer
 from tests.conftest import PG_URL
+from tests.signing import signed_with
 
 BIN = Path(sys.executable).parent / "credithub"
 
@@ -113,9 +114,7 @@ class Hub:
 
     def signed(self, record: dict[str, Any]) -> dict[str, Any]:
         """`record` with this hub's signature."""
-        out = {k: v for k, v in record.items() if k != "signature"}
-        out["signature"] = self.signer().sign(out)
-        return out
+        return signed_with(self.signer(), record)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         out = subprocess.run(
@@ -164,6 +163,16 @@ class Hub:
         )
         assert resp.status_code == 200, resp.text
         return resp.json()
+
+    def verdict(self, token: str, uscc: str, domain: str = "construction") -> str:
+        """What a check of `uscc` in `domain` answers here."""
+        found: str = self.get(f"/api/v1/check/{uscc}?domain={domain}", token)["verdict"]
+        return found
+
+    def records(self, token: str, uscc: str) -> list[dict[str, Any]]:
+        """The records this hub holds about `uscc`."""
+        found: list[dict[str, Any]] = self.get(f"/api/v1/records?subject={uscc}", token)["items"]
+        return found
 
     def post(self, path: str, token: str, body: Any) -> Any:
         resp = requests.post(
@@ -273,6 +282,12 @@ def running(*hubs: Hub) -> Iterator[None]:
     finally:
         for hub in hubs:
             hub.stop()
+
+
+def cities_round(hubs: Mapping[str, Any]) -> None:
+    """One round of the three-hub set-up: city A syncs with P (pushes, then pulls), then B."""
+    hubs["a"].cli("sync", "run")
+    hubs["b"].cli("sync", "run")
 
 
 def cities_and_province(folder: Path, connected: bool = True) -> tuple[Hub, Hub, Hub]:

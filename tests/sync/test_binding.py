@@ -13,15 +13,11 @@ from typing import Any
 import pytest
 import requests
 
-from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN, penalty
-from tests.sync.hubs import Hub, cities_and_province, running
+from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN, penalty, serious_listing
+from tests.sync.hubs import Hub, cities_and_province, cities_round, running
 
 B_DEPT = PEER_ZHUJIAN  # city B's department (city A's is ZHUJIAN)
-LISTING: dict[str, Any] = {
-    "kind": "blacklist", "ref": "B住建黑〔2026〕1号", "decided_on": "2026-06-02",
-    "list": "ggzy-serious", "listed_on": "2026-06-02", "basis": "发改法规〔2018〕457号",
-    "subject": {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": SHUDAO},
-}  # fmt: skip
+LISTING = serious_listing("B住建黑〔2026〕1号")
 REVOKED = {"status": "revoked", "revoked": {"at": "2026-06-10T09:00:00+08:00", "reason": "撤销"}}
 
 
@@ -39,22 +35,12 @@ def hubs(tmp_path: Path) -> Iterator[dict[str, Any]]:
         }  # fmt: skip
 
 
-def round_(hubs: dict[str, Any]) -> None:
-    hubs["a"].cli("sync", "run")
-    hubs["b"].cli("sync", "run")
-
-
 def verdict(hubs: dict[str, Any], hub: Hub, uscc: str = SHUDAO) -> str:
-    answer = hub.get(f"/api/v1/check/{uscc}?domain=construction", hubs["bidding"][hub.id])
-    found: str = answer["verdict"]
-    return found
+    return hub.verdict(hubs["bidding"][hub.id], uscc)
 
 
 def held(hubs: dict[str, Any], hub: Hub, uscc: str = SHUDAO) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = hub.get(f"/api/v1/records?subject={uscc}", hubs["admin"][hub.id])[
-        "items"
-    ]
-    return found
+    return hub.records(hubs["admin"][hub.id], uscc)
 
 
 def push(hub: Hub, token: str, *records: Any, atomic: bool = False) -> requests.Response:
@@ -84,8 +70,8 @@ def test_city_a_cannot_revoke_forge_or_take_over_city_bs_records_at_the_province
 ) -> None:
     a, p, b = hubs["a"], hubs["p"], hubs["b"]
     [listed] = b.post("/api/v1/records", hubs["dept_b"], {"records": [LISTING]})["results"]
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     assert [verdict(hubs, h) for h in (a, p, b)] == ["barred"] * 3
     [at_p] = held(hubs, p)
     origin_b = at_p["origin"]
@@ -122,8 +108,8 @@ def test_city_a_cannot_revoke_forge_or_take_over_city_bs_records_at_the_province
     assert "forged-1" not in feed_ids(hubs, p)
     assert "a-forged-2" not in feed_ids(hubs, p)
     assert verdict(hubs, p, BEIJIANG) == "clear"
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     assert [verdict(hubs, h) for h in (a, p, b)] == ["barred"] * 3
     assert held(hubs, b, BEIJIANG) == []
     assert held(hubs, a, BEIJIANG) == []
@@ -144,8 +130,8 @@ def test_city_a_cannot_revoke_forge_or_take_over_city_bs_records_at_the_province
     ]
     # Only B can lift it: its revocation reaches A through P.
     b.post(f"/api/v1/records/{listed['id']}/revoke", hubs["dept_b"], {"reason": "复议撤销"})
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     assert [verdict(hubs, h) for h in (a, p, b)] == ["clear"] * 3
 
 
@@ -155,8 +141,8 @@ def test_versions_cannot_pin_a_record_and_the_origins_corrections_still_apply(
     a, p, b = hubs["a"], hubs["p"], hubs["b"]
     fine = penalty("A住建罚〔2026〕5号", uscc=SHUDAO)
     [made] = a.post("/api/v1/records", hubs["dept_a"], {"records": [fine]})["results"]
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     [at_p] = held(hubs, p)
     assert at_p["origin"] == {"hub": "city-a", "id": made["id"], "version": 1}
     token = hubs["a_at_p"]
@@ -188,14 +174,14 @@ def test_versions_cannot_pin_a_record_and_the_origins_corrections_still_apply(
     corrected = {**fine, "fine_yuan": "30000.00"}
     [again] = a.post("/api/v1/records", hubs["dept_a"], {"records": [corrected]})["results"]
     assert (again["status"], again["version"]) == ("updated", 2)
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     for hub in (p, b):
         [now] = held(hubs, hub)
         assert (now["origin"]["version"], now["fine_yuan"]) == (2, "30000.00")
     a.post(f"/api/v1/records/{made['id']}/revoke", hubs["dept_a"], {"reason": "复议撤销"})
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     for hub in (p, b):
         [now] = held(hubs, hub)
         assert (now["origin"]["version"], now["status"]) == (3, "revoked")

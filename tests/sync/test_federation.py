@@ -11,14 +11,10 @@ from typing import Any
 import pytest
 
 from credithub.records.prepare import today_in_china
-from tests.records.samples import SHUDAO, ZHUJIAN
-from tests.sync.hubs import Hub, cities_and_province, running
+from tests.records.samples import SHUDAO, ZHUJIAN, serious_listing
+from tests.sync.hubs import Hub, cities_and_province, cities_round, running
 
-LISTING = {
-    "kind": "blacklist", "ref": "呼住建黑〔2026〕9号", "decided_on": "2026-06-02",
-    "list": "ggzy-serious", "listed_on": "2026-06-02", "basis": "发改法规〔2018〕457号",
-    "subject": {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": SHUDAO},
-}  # fmt: skip
+LISTING = serious_listing()
 
 
 @pytest.fixture
@@ -34,25 +30,18 @@ def hubs(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def verdict(hub: Hub, token: str) -> str:
-    answer: str = hub.get(f"/api/v1/check/{SHUDAO}?domain=construction", token)["verdict"]
-    return answer
+    return hub.verdict(token, SHUDAO)
 
 
 def records_at(hub: Hub, token: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = hub.get(f"/api/v1/records?subject={SHUDAO}", token)["items"]
-    return items
-
-
-def round_(hubs: dict[str, Any]) -> None:
-    hubs["a"].cli("sync", "run")
-    hubs["b"].cli("sync", "run")
+    return hub.records(token, SHUDAO)
 
 
 def test_listing_at_a_bars_at_b_and_its_revocation_clears_it(hubs: dict[str, Any]) -> None:
     a, p, b = hubs["a"], hubs["p"], hubs["b"]
     assert verdict(b, hubs["bidding_b"]) == "clear"
     [created] = a.post("/api/v1/records", hubs["dept"], {"records": [LISTING]})["results"]
-    round_(hubs)
+    cities_round(hubs)
     answer = b.get(f"/api/v1/check/{SHUDAO}?domain=construction", hubs["bidding_b"])
     assert answer["verdict"] == "barred"
     [source] = answer["sources"]
@@ -61,7 +50,7 @@ def test_listing_at_a_bars_at_b_and_its_revocation_clears_it(hubs: dict[str, Any
     [at_b] = records_at(b, hubs["admin"]["city-b"])
     assert at_b["origin"] == {"hub": "city-a", "id": created["id"], "version": 1}
     a.post(f"/api/v1/records/{created['id']}/revoke", hubs["dept"], {"reason": "行政复议撤销"})
-    round_(hubs)
+    cities_round(hubs)
     assert verdict(b, hubs["bidding_b"]) == "clear"
     [revoked] = records_at(b, hubs["admin"]["city-b"])
     assert revoked["status"] == "revoked"
@@ -70,8 +59,8 @@ def test_listing_at_a_bars_at_b_and_its_revocation_clears_it(hubs: dict[str, Any
     before = {
         h.id: len(h.get("/api/v1/feed?limit=1000", hubs["admin"][h.id])["items"]) for h in (a, p, b)
     }
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     after = {
         h.id: len(h.get("/api/v1/feed?limit=1000", hubs["admin"][h.id])["items"]) for h in (a, p, b)
     }
@@ -90,9 +79,9 @@ def test_an_expiry_at_a_reaches_b_through_p_as_an_expire_change(hubs: dict[str, 
         "listed_on": listed.isoformat(), "expires_on": ends.isoformat(),
     }  # fmt: skip
     [created] = a.post("/api/v1/records", hubs["dept"], {"records": [ended]})["results"]
-    round_(hubs)
+    cities_round(hubs)
     assert "expired 1 record(s)" in a.cli("expire").stdout
-    round_(hubs)
+    cities_round(hubs)
 
     def feed(hub: Hub) -> list[tuple[str, int, str]]:
         items = hub.get("/api/v1/feed?limit=1000", admin[hub.id])["items"]
@@ -112,8 +101,8 @@ def test_an_expiry_at_a_reaches_b_through_p_as_an_expire_change(hubs: dict[str, 
     assert past["verdict"] == "barred"
     # B does not expire what came from A, and nothing comes back: more rounds change nothing.
     assert "expired 0 record(s)" in b.cli("expire").stdout
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     assert feed(a) == feed(p) == feed(b) == passed_on
     [at_a] = records_at(a, admin["city-a"])
     assert (at_a["status"], at_a["version"]) == ("expired", 2)
@@ -129,7 +118,7 @@ def test_peer_down_then_back_converges(hubs: dict[str, Any]) -> None:
     assert "pending 1" in status
     assert "last error" in status
     p.start()
-    round_(hubs)
+    cities_round(hubs)
     assert verdict(b, hubs["bidding_b"]) == "barred"
     assert "pending 0" in a.cli("sync", "status").stdout
     assert len(records_at(b, hubs["admin"]["city-b"])) == 1
@@ -137,7 +126,7 @@ def test_peer_down_then_back_converges(hubs: dict[str, Any]) -> None:
 
 def test_sync_status_and_api_show_each_connector(hubs: dict[str, Any]) -> None:
     a = hubs["a"]
-    round_(hubs)
+    cities_round(hubs)
     body = a.get("/api/v1/sync", hubs["admin"]["city-a"])
     [connector] = body["connectors"]
     assert connector["name"] == "province"

@@ -4,7 +4,7 @@ lists reach the hub and restrict there (through the real sync path and the stand
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,19 +19,20 @@ from tests.records.samples import BEIJIANG, SHUDAO, ZHUJIAN, penalty
 
 
 @pytest.fixture
-def national() -> Iterator[StandIn]:
-    standin = StandIn("hub-key", "hub-secret").start()
-    try:
-        yield standin
-    finally:
-        standin.stop()
-
-
-@pytest.fixture
 def hub(app_factory: Callable[..., Flask], national: StandIn) -> Flask:
     return app_factory(connectors=[{
         "name": "national", "type": "creditchina", "url": national.url, "app_key": "hub-key",
         "app_secret": "hub-secret", "backoff_seconds": 0.01}])  # fmt: skip
+
+
+def list_shudao(national: StandIn) -> None:
+    """The national side lists 四川蜀道 as seriously untrustworthy (国家发展和改革委员会)."""
+    national.add_listing(
+        "四川蜀道路桥建设有限公司",
+        uscc=SHUDAO,
+        list_code="ggzy-serious",
+        authority={"name": "国家发展和改革委员会", "uscc": "11100000000019713D"},
+    )
 
 
 def test_penalties_out_and_national_lists_in(
@@ -44,12 +45,7 @@ def test_penalties_out_and_national_lists_in(
         "/api/v1/records", json={"records": [penalty("P-1", fine_yuan="2000")]}, headers=dept
     )
     assert resp.get_json()["accepted"] == 1
-    national.add_listing(
-        "四川蜀道路桥建设有限公司",
-        uscc=SHUDAO,
-        list_code="ggzy-serious",
-        authority={"name": "国家发展和改革委员会", "uscc": "11100000000019713D"},
-    )
+    list_shudao(national)
     with hub.app_context():
         [result] = service.run(["national"])
     assert result.ok, result.errors
@@ -94,12 +90,7 @@ def test_a_national_listing_goes_on_to_peers_vouched_for_by_this_hubs_key(
     """The national exchange signs nothing: the hub that took a listing in signs it as it
     serves it, and its signed register names its own key for the national origin, so a hub
     pulling from it verifies the listing like any other record."""
-    national.add_listing(
-        "四川蜀道路桥建设有限公司",
-        uscc=SHUDAO,
-        list_code="ggzy-serious",
-        authority={"name": "国家发展和改革委员会", "uscc": "11100000000019713D"},
-    )
+    list_shudao(national)
     with hub.app_context():
         [result] = service.run(["national"])
         me = signer()

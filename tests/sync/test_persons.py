@@ -25,7 +25,7 @@ from tests.records.samples import (
     person_subject,
 )
 from tests.sync import hubs as hubs_module
-from tests.sync.hubs import FaultProxy, Hub, cities_and_province, running
+from tests.sync.hubs import FaultProxy, Hub, cities_and_province, cities_round, running
 
 MASKED = "110105********002X"
 LISTING = {
@@ -87,11 +87,6 @@ def federation(tmp_path: Path, traffic: list[bytes]) -> Iterator[dict[str, Any]]
             proxy.stop()
 
 
-def round_(hubs: dict[str, Any]) -> None:
-    hubs["a"].cli("sync", "run")
-    hubs["b"].cli("sync", "run")
-
-
 def check_person(hub: Hub, token: str) -> dict[str, Any]:
     body = {"domain": "construction", "subjects": [{"id_type": "身份证", "id_number": PERSON_ID}]}
     [answer] = hub.post("/api/v1/check", token, body)["results"]
@@ -137,7 +132,7 @@ def test_a_person_penalised_at_a_is_found_at_b_without_the_number_travelling(
     a, p, b = hubs["a"], hubs["p"], hubs["b"]
     assert check_person(b, hubs["bidding_b"])["known"] is False
     a.post("/api/v1/records", hubs["dept_a"], {"records": [LISTING, REPRESENTED]})
-    round_(hubs)
+    cities_round(hubs)
 
     answer = check_person(b, hubs["bidding_b"])
     assert answer["known"] is True
@@ -168,7 +163,7 @@ def test_a_person_penalised_at_a_is_found_at_b_without_the_number_travelling(
     answer = p.post("/api/v1/records", hubs["dept_p"], {"records": [own]})
     assert answer["accepted"] == 1, answer
     assert len(person_subject_ids(p, hubs["admin"]["province"])) == 1
-    round_(hubs)
+    cities_round(hubs)
     assert person_subject_ids(b, hubs["admin"]["city-b"]) == {at_b}
     refs = {
         r["ref"] for r in b.get("/api/v1/records?page_size=500", hubs["admin"]["city-b"])["items"]

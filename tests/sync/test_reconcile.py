@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.records.samples import ZHUJIAN, make_uscc
-from tests.sync.hubs import Hub, cities_and_province, running
+from tests.sync.hubs import Hub, cities_and_province, cities_round, running
 
 
 def listing(uscc: str, decided_on: str, ref: str = "呼住建黑〔2026〕9号") -> dict[str, Any]:
@@ -42,29 +42,22 @@ def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture
 def agreed(hubs: dict[str, Any]) -> dict[str, Any]:
-    round_(hubs)
+    cities_round(hubs)
     return hubs
 
 
 def verdict(hub: Hub, hubs: dict[str, Any], uscc: str) -> str:
-    path = f"/api/v1/check/{uscc}?domain=construction"
-    answer: str = hub.get(path, hubs["bidding"][hub.id])["verdict"]
-    return answer
+    return hub.verdict(hubs["bidding"][hub.id], uscc)
 
 
 def held(hub: Hub, hubs: dict[str, Any], uscc: str) -> list[tuple[str, str, int, str]]:
-    items = hub.get(f"/api/v1/records?subject={uscc}", hubs["admin"][hub.id])["items"]
+    items = hub.records(hubs["admin"][hub.id], uscc)
     return sorted((r["origin"]["hub"], r["origin"]["id"], r["origin"]["version"], r["status"])
                   for r in items)  # fmt: skip
 
 
 def feed_length(hub: Hub, hubs: dict[str, Any]) -> int:
     return len(hub.get("/api/v1/feed?limit=1000", hubs["admin"][hub.id])["items"])
-
-
-def round_(hubs: dict[str, Any]) -> None:
-    hubs["a"].cli("sync", "run")
-    hubs["b"].cli("sync", "run")
 
 
 def delete_behind_its_back(hub: Hub, origin_id: str) -> None:
@@ -94,7 +87,7 @@ def test_a_record_deleted_behind_a_hubs_back_is_found_and_restored(
     uscc, other = make_uscc("91150700", "10000001"), make_uscc("91150700", "10000002")
     records = [listing(uscc, "2026-06-02"), listing(other, "2026-03-09")]
     [created, _] = a.post("/api/v1/records", hubs["dept"], {"records": records})["results"]
-    round_(hubs)
+    cities_round(hubs)
     assert verdict(b, hubs, uscc) == "barred"
     before = held(b, hubs, uscc)
     delete_behind_its_back(b, created["id"])
@@ -110,7 +103,7 @@ def test_a_record_deleted_behind_a_hubs_back_is_found_and_restored(
     assert held(b, hubs, uscc) == before  # with its origin and version
     # The restored record is not sent back to P (it came from there) nor fetched twice.
     length = feed_length(p, hubs)
-    round_(hubs)
+    cities_round(hubs)
     assert feed_length(p, hubs) == length
     again = reconcile(b)
     assert "0 differing, fetched 0" in again
@@ -133,7 +126,7 @@ def test_a_record_the_partner_lost_is_sent_again_by_its_origin(agreed: dict[str,
     [created] = a.post("/api/v1/records", hubs["dept"], {"records": [listing(uscc, "2025-11-20")]})[
         "results"
     ]
-    round_(hubs)
+    cities_round(hubs)
     delete_behind_its_back(p, created["id"])
     assert verdict(p, hubs, uscc) == "clear"
     out = reconcile(a)
@@ -151,7 +144,7 @@ def test_nothing_differs_nothing_is_fetched(agreed: dict[str, Any]) -> None:
     records = [listing(make_uscc("91150700", "30000001"), "2024-01-05"),
                listing(make_uscc("91150700", "30000002"), "2024-02-05")]  # fmt: skip
     a.post("/api/v1/records", hubs["dept"], {"records": records})
-    round_(hubs)
+    cities_round(hubs)
     lengths = {h.id: feed_length(h, hubs) for h in (a, p, b)}
     for hub in (a, b):
         out = reconcile(hub)
@@ -173,7 +166,7 @@ def test_a_newer_version_at_the_partner_is_fetched_and_applied_once(
     [created] = a.post("/api/v1/records", hubs["dept"], {"records": [listing(uscc, "2025-08-01")]})[
         "results"
     ]
-    round_(hubs)
+    cities_round(hubs)
     a.post(f"/api/v1/records/{created['id']}/revoke", hubs["dept"], {"reason": "行政复议撤销"})
     a.cli("sync", "run")  # P holds version 2; B has not pulled it
     assert verdict(b, hubs, uscc) == "barred"
@@ -199,7 +192,7 @@ def test_a_newer_version_here_is_left_alone_and_reported(agreed: dict[str, Any])
     [created] = a.post("/api/v1/records", hubs["dept"], {"records": [listing(uscc, "2025-09-01")]})[
         "results"
     ]
-    round_(hubs)
+    cities_round(hubs)
     a.post(f"/api/v1/records/{created['id']}/revoke", hubs["dept"], {"reason": "行政复议撤销"})
     # Before A pushes the revocation, P's version is older: A keeps its own and reports it,
     # and, being the record's origin, sends it to P again.

@@ -15,14 +15,10 @@ from typing import Any
 
 import pytest
 
-from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN, penalty
-from tests.sync.hubs import FaultProxy, Hub, running
+from tests.records.samples import BEIJIANG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN, penalty, serious_listing
+from tests.sync.hubs import FaultProxy, Hub, cities_round, running
 
-LISTING: dict[str, Any] = {
-    "kind": "blacklist", "ref": "A住建黑〔2026〕1号", "decided_on": "2026-06-02",
-    "list": "ggzy-serious", "listed_on": "2026-06-02", "basis": "发改法规〔2018〕457号",
-    "subject": {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": SHUDAO},
-}  # fmt: skip
+LISTING = serious_listing("A住建黑〔2026〕1号")
 FINE = penalty("A住建罚〔2026〕7号", uscc=BEIJIANG, fine_yuan="20000.00")
 
 
@@ -30,8 +26,7 @@ FINE = penalty("A住建罚〔2026〕7号", uscc=BEIJIANG, fine_yuan="20000.00")
 def hubs(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Cities A and B, province P; B reaches P through a proxy that can rewrite feed items."""
     a, p, b = (Hub(h, tmp_path / h) for h in ("city-a", "province", "city-b"))
-    proxy = FaultProxy("http://127.0.0.1:1")  # aimed at P once P's port is known
-    proxy.target = p.url
+    proxy = FaultProxy(p.url)
     a.connect("province", p)
     b.connect("province", p, url=proxy.url)
     proxy.start()
@@ -46,23 +41,12 @@ def hubs(tmp_path: Path) -> Iterator[dict[str, Any]]:
     proxy.stop()
 
 
-def round_(hubs: dict[str, Any], check: bool = True) -> None:
-    hubs["a"].cli("sync", "run", check=check)
-    hubs["b"].cli("sync", "run", check=check)
-
-
 def verdict(hubs: dict[str, Any], hub: Hub, uscc: str = SHUDAO) -> str:
-    found: str = hub.get(f"/api/v1/check/{uscc}?domain=construction", hubs["bidding"][hub.id])[
-        "verdict"
-    ]
-    return found
+    return hub.verdict(hubs["bidding"][hub.id], uscc)
 
 
 def held(hubs: dict[str, Any], hub: Hub, uscc: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = hub.get(f"/api/v1/records?subject={uscc}", hubs["admin"][hub.id])[
-        "items"
-    ]
-    return found
+    return hub.records(hubs["admin"][hub.id], uscc)
 
 
 def quarantined(hubs: dict[str, Any], hub: Hub) -> list[dict[str, Any]]:
@@ -79,11 +63,9 @@ def test_a_relay_rewriting_a_record_in_transit_is_caught_where_it_arrives(
     hubs: dict[str, Any],
 ) -> None:
     a, p, b, proxy = hubs["a"], hubs["p"], hubs["b"], hubs["proxy"]
-    [listed] = a.post("/api/v1/records", hubs["dept_a"], {"records": [LISTING, FINE]})["results"][
-        :1
-    ]
-    round_(hubs)
-    round_(hubs)
+    listed = a.post("/api/v1/records", hubs["dept_a"], {"records": [LISTING, FINE]})["results"][0]
+    cities_round(hubs)
+    cities_round(hubs)
     assert [verdict(hubs, h) for h in (a, p, b)] == ["barred"] * 3
     [fine_at_b] = held(hubs, b, BEIJIANG)
     assert fine_at_b["fine_yuan"] == "20000.00"
@@ -142,8 +124,8 @@ def test_keys_are_pinned_on_first_contact_follow_an_endorsed_rotation_and_a_new_
 ) -> None:
     a, p, b = hubs["a"], hubs["p"], hubs["b"]
     a.post("/api/v1/records", hubs["dept_a"], {"records": [LISTING]})
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     assert verdict(hubs, b) == "barred"
     # Nothing configured: B pinned P's key at its first sync and A's from P's register; P
     # pinned A's and B's at their first push.
@@ -165,7 +147,7 @@ def test_keys_are_pinned_on_first_contact_follow_an_endorsed_rotation_and_a_new_
     p.start()
     own = penalty("P住建罚〔2026〕1号", uscc=BEIJIANG)
     p.post("/api/v1/records", hubs["dept_p"], {"records": [own]})
-    round_(hubs)
+    cities_round(hubs)
     assert any(k[0] == "province" and k[1] == new_p[1] and k[2] == "pinned" for k in keys_of(b))
     assert [r["origin"]["hub"] for r in held(hubs, b, BEIJIANG)] == ["province"]
 
@@ -174,14 +156,14 @@ def test_keys_are_pinned_on_first_contact_follow_an_endorsed_rotation_and_a_new_
     new_a = replace_signing_key(a)
     a.stop()
     a.start()
-    a.post("/api/v1/records", hubs["dept_a"], {"records": [{**LISTING, **REVOKE_NOTE}]})
+    a.post("/api/v1/records", hubs["dept_a"], {"records": [{**LISTING, "note": "更正"}]})
     refused = a.cli("sync", "run", check=False)
     assert refused.returncode == 1
     assert f"presents key {new_a}" in refused.stdout
     assert ["city-a", new_a, "pending"] in [k[:3] for k in keys_of(p)]
     assert p.cli("sync", "keys", "accept", "city-a", new_a).returncode == 0
-    round_(hubs)
-    round_(hubs)
+    cities_round(hubs)
+    cities_round(hubs)
     assert ["city-a", new_a, "pending"] in [k[:3] for k in keys_of(b)]
     [held_back] = quarantined(hubs, b)
     assert f"key {new_a}" in held_back["reason"]
@@ -191,9 +173,6 @@ def test_keys_are_pinned_on_first_contact_follow_an_endorsed_rotation_and_a_new_
     assert quarantined(hubs, b) == []
     [now] = held(hubs, b, SHUDAO)
     assert (now["origin"]["version"], now["note"]) == (2, "更正")
-
-
-REVOKE_NOTE = {"note": "更正"}
 
 
 def test_a_reconciliation_before_any_sync_pins_the_keys_it_needs(hubs: dict[str, Any]) -> None:
