@@ -10,7 +10,7 @@
 - `ids`: `new_id`; `canonical`: `canonical_json`, what every digest is taken of.
 """
 
-from credithub.db.bulk import bind_processor, bulk_insert, locked_head, one_of
+from credithub.db.bulk import bind_processor, bulk_insert, insert_ignoring, locked_head, one_of
 from credithub.db.canonical import canonical_json
 from credithub.db.columns import (
     Base,
@@ -51,6 +51,7 @@ __all__ = [
     "date_as_read",
     "db",
     "encode_json",
+    "insert_ignoring",
     "keep_statistics_fresh",
     "locked_head",
     "make_engine",

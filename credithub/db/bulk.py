@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Table,
     any_,
     bindparam,
     func,
@@ -55,6 +56,14 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
     return cast("ColumnElement[bool]", column.in_(values))
 
 
+def insert_ignoring(session: Session, table: Table) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` into `table`, as the session's database writes it: a
+    row whose key is held already (or being inserted by another transaction, which this one
+    then waits for) is left as it is."""
+    dialect = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return dialect(table).on_conflict_do_nothing()
+
+
 def locked_head(session: Session, model: type[Base], **initial: Any) -> Any:
     """The one row (id 1) of a head table (the change log's, the audit chain's), locked until
     the commit; made with `initial` if the table is empty.
@@ -72,8 +81,7 @@ def locked_head(session: Session, model: type[Base], **initial: Any) -> Any:
     )
     head = session.execute(query).scalar_one_or_none()
     if head is None:
-        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(upsert(table).values(id=1, **initial).on_conflict_do_nothing())
+        session.execute(insert_ignoring(session, table).values(id=1, **initial))
         head = session.execute(query).scalar_one()
     return head
 

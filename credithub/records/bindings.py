@@ -12,11 +12,9 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from credithub.db import one_of, table_of
+from credithub.db import insert_ignoring, one_of, table_of
 from credithub.errors import Unavailable
 from credithub.records.models import AuthorityOrigin
 
@@ -46,9 +44,8 @@ def bind(session: Session, bound: Mapping[str, str], at: datetime) -> None:
     if not bound:
         return
     table = table_of(AuthorityOrigin)
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     rows = [{"authority_uscc": a, "origin_hub": h, "bound_at": at} for a, h in bound.items()]
-    session.execute(upsert(table).on_conflict_do_nothing(), rows)
+    session.execute(insert_ignoring(session, table), rows)
     held = read(session, bound)
     moved = sorted(a for a, hub in bound.items() if held.get(a) != hub)
     if moved:
