@@ -7,6 +7,10 @@ province hub P: three real hubs on loopback (SQLite), A pushes to P, B pulls fro
 Every record version crosses signed (A signs as it serves, P verifies, passes A's signature on,
 B verifies): the cost of signing and of verifying one record is measured beside it, on records
 as A's feed serves them, against canonical encoding alone (which both include) as the baseline.
+
+The standings P and B store are settled inside the timed runs (a run's batches leave them due,
+`credithub.standing.deferred`; the push's last batch and the end of the pull refresh them); the
+bench checks that none is left due or missing afterwards.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest import AUTHORITY, api_records  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 from credithub.trust import forms  # noqa: E402
 from tests.sync.hubs import Hub  # noqa: E402  (the same real-hub harness the tests use)
@@ -72,9 +77,25 @@ def main() -> None:
                 f"({args.records / (push + pull):,.0f} records/s); records at B: {total_b}"
             )
             print(f"  A: {out_a}\n  B: {out_b}", file=sys.stderr)
+            for hub in (p, b):
+                assert unsettled(hub) == 0, f"{hub.id}: standings left unsettled"
         finally:
             for hub in (a, p, b):
                 hub.stop()
+
+
+def unsettled(hub: Hub) -> int:
+    """Subjects with records whose standing is due or missing at `hub` after the runs."""
+    engine = create_engine(hub.env["CREDITHUB_DATABASE_URL"])
+    with engine.connect() as conn:
+        count = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM standings_due) + (SELECT count(DISTINCT subject_id)"
+                " FROM records WHERE subject_id NOT IN (SELECT subject_id FROM standings))"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
 
 
 def signing_cost(items: list[dict[str, Any]], hub: Hub) -> None:

@@ -117,8 +117,10 @@ class Connector(ABC):
         return {k: (MASK if k in secrets and v else v) for k, v in self.config.items()}
 
     @abstractmethod
-    def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
-        """Send changes (feed items) to the platform; one result per change, in order."""
+    def push(self, changes: Sequence[dict[str, Any]], more: bool = False) -> list[PushResult]:
+        """Send changes (feed items) to the platform; one result per change, in order. `more`:
+        further changes of this run follow (a platform may settle what it derives from them
+        once, at the end)."""
 
     @abstractmethod
     def pull(self, cursor: str | None) -> PullPage:

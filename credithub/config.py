@@ -138,6 +138,10 @@ class IngestSettings:
     # Speed mechanism (docs/performance.md): the standing of a subject a batch creates is
     # computed from the records the batch writes for it. false: read back like any other's.
     new_subject_facts: bool = True
+    # Speed mechanism (docs/performance.md): the batches of a series (a pull's pages, a push
+    # sent with `"more": true`) mark the standings they change due, and the series' end
+    # refreshes each once (standing/deferred.py). false: every batch refreshes its own.
+    defer_standings: bool = True
 
 
 @dataclass

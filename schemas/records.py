@@ -233,6 +233,16 @@ class RecordBatchSchema(StrictSchema):
         validate=validate.Length(min=1, max=MAX_BATCH),
         metadata={"description": f"records (see RecordIn), at most {MAX_BATCH}"},
     )
+    more = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": (
+                "further batches of this series follow: the standings this batch changes are "
+                "settled by the series' last batch (sent without `more`), and computed on the "
+                "spot by a check before then"
+            )
+        },
+    )
 
 
 class SgsRowsSchema(StrictSchema):

@@ -111,7 +111,7 @@ class CreditChinaConnector(Connector):
     # -----------------------------------------------------------------------------------------
     # Push
 
-    def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
+    def push(self, changes: Sequence[dict[str, Any]], more: bool = False) -> list[PushResult]:
         """Send the penalty changes as 双公示 rows in batches; one result per change, in order."""
         results: list[PushResult | None] = [None] * len(changes)
         pending: list[tuple[int, dict[str, Any]]] = []

@@ -110,7 +110,7 @@ class FileDropConnector(Connector):
     # -----------------------------------------------------------------------------------------
     # push
 
-    def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
+    def push(self, changes: Sequence[dict[str, Any]], more: bool = False) -> list[PushResult]:
         """Write penalty changes as 双公示 files; other kinds are not exchanged by file."""
         results: list[PushResult | None] = [None] * len(changes)
         pending: list[tuple[int, str, dict[str, str]]] = []  # (position, cursor, row)

@@ -36,6 +36,7 @@ from credithub.records.prepare import (
 )
 from credithub.records.read import get_record, list_records, record_row, snapshots, to_output
 from credithub.records.writer import IngestResult, ItemResult, write
+from credithub.standing import deferred
 from credithub.standing import service as standing
 from credithub.trust import quarantine
 from credithub.trust.forms import check
@@ -127,14 +128,17 @@ def _unsigned(item: Any, p: Prepared, actor: Actor, context: Context) -> str | N
     return check(item, context.keys)
 
 
-def write_batch(session: Session, batch: Batch, actor: Actor) -> IngestResult:
-    """Resolve subjects and write a prepared batch in the caller's transaction."""
+def write_batch(
+    session: Session, batch: Batch, actor: Actor, *, defer: bool = False
+) -> IngestResult:
+    """Resolve subjects and write a prepared batch in the caller's transaction; `defer`: a
+    batch of a series, which leaves its standings to the series' end (`standing.deferred`)."""
     _audit_refusals(session, batch, actor)
     results = list(batch.results)
     if batch.atomic and any(r is not None and r.status == "rejected" for r in results):
         return _reject_all(results)
     max_step = current_app.extensions["credithub.settings"].federation.max_version_step
-    write(session, batch.prepared, actor, results, batch.today, hub_id(), max_step)
+    write(session, batch.prepared, actor, results, batch.today, hub_id(), max_step, defer)
     final = [r for r in results if r is not None]
     if batch.atomic and any(r.status == "rejected" for r in final):
         return _reject_all(results)
@@ -160,6 +164,7 @@ def ingest(
     early: Sequence[ItemResult | None] | None = None,
     loader: Loader = load_api_record,
     in_parts: bool = False,
+    more: bool = False,
 ) -> IngestResult:
     """Accept a batch of records; `early` carries items already rejected at the edge (bad rows).
 
@@ -168,15 +173,38 @@ def ingest(
     it, all in the caller's one transaction. Parts are written in order, so a key sent twice
     ends as it would in one batch; an atomic batch that has a rejected item writes nothing more
     and answers as one batch would (the caller rolls back).
+
+    `more`: further batches of the same series follow, so the standings this one changes are
+    left to the series' end (`standing.deferred`); a batch without it settles every standing
+    left due.
     """
+    defer = more and deferred.enabled()
+    result = _ingest(session, items, actor, atomic, raws, early, loader, in_parts, defer)
+    if not defer and not (atomic and result.rejected) and deferred.enabled():
+        deferred.settle_all(session)
+    return result
+
+
+def _ingest(
+    session: Session,
+    items: Sequence[Any],
+    actor: Actor,
+    atomic: bool,
+    raws: Sequence[dict[str, Any] | None] | None,
+    early: Sequence[ItemResult | None] | None,
+    loader: Loader,
+    in_parts: bool,
+    defer: bool,
+) -> IngestResult:
     whole = _Part(items, raws, early, loader, actor)
     context = Context.of_app()
-    if not in_parts or not pipeline.goes_apart(len(items)):
+    helpers = pipeline.goes_apart(len(items)) if in_parts else 0
+    if not helpers:
         batch = whole.prepare(context)
         batch.atomic = atomic
-        return write_batch(session, batch, actor)
+        return write_batch(session, batch, actor, defer=defer)
     parts = [whole.slice(i, i + PART) for i in range(0, len(items), PART)]
-    checked = pipeline.run(_Part.prepare, context, parts, apart=True)
+    checked = pipeline.run(_Part.prepare, context, parts, apart=helpers)
     results: list[ItemResult] = []
     failed = False
     for _, batch in checked:
@@ -187,7 +215,7 @@ def ingest(
             _audit_refusals(session, batch, actor)
             written = [r or ItemResult(i, "unchanged") for i, r in enumerate(batch.results)]
         else:
-            written = write_batch(session, batch, actor).results
+            written = write_batch(session, batch, actor, defer=defer).results
         offset = len(results)
         for item in written:
             item.index += offset

@@ -54,7 +54,12 @@ class Records(MethodView):
     def post(self, args: dict[str, Any], body: dict[str, Any]) -> Response:
         """Push up to 5,000 records; each item gets its own result."""
         result = service.ingest(
-            db.session, body["records"], actor(), atomic=args["atomic"], in_parts=True
+            db.session,
+            body["records"],
+            actor(),
+            atomic=args["atomic"],
+            in_parts=True,
+            more=body["more"],
         )
         return _answer(result, args["atomic"])
 

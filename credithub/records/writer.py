@@ -55,6 +55,7 @@ from credithub.records.decide import (
 from credithub.records.models import Record
 from credithub.records.prepare import Actor, Prepared
 from credithub.records.read import snapshots
+from credithub.standing import deferred
 from credithub.standing import service as standing
 from credithub.standing.compute import RecordFacts
 
@@ -152,10 +153,12 @@ def write(
     today: date,
     hub: str,
     max_step: int = MAX_VERSION_STEP,
+    defer: bool = False,
 ) -> None:
     """Write the checked records `prepared` into `results` (by item index) in the caller's
     transaction; `today` is the day in China they were checked on, `hub` this hub's id,
-    `max_step` how far a peer's version may jump (`federation.max_version_step`)."""
+    `max_step` how far a peer's version may jump (`federation.max_version_step`), `defer`
+    whether the batch is one of a series, whose end refreshes the standings it changes."""
     bound = bindings.read(session, {p.authority_uscc for p in prepared}) if prepared else {}
     prepared = [p for p in prepared if not _refused(session, actor, results, p, hub, bound)]
     if not prepared:
@@ -214,7 +217,7 @@ def write(
         )
         changes.append(_Change(new["id"], new["version"], status, a.digest, new["subject_id"]))
     bindings.bind(session, binding, now)
-    _apply(session, actor, inserts, updates, superseded, changes, renamed, created)
+    _apply(session, actor, inserts, updates, superseded, changes, renamed, created, defer)
 
 
 def _refused(
@@ -252,8 +255,9 @@ def _apply(
     changes: Sequence[_Change],
     renamed: set[str],
     created: set[str],
+    defer: bool,
 ) -> None:
-    """Store the batch's rows, history, audit entry and standings."""
+    """Store the batch's rows, history, audit entry and standings (`defer`: marked due)."""
     if superseded:
         preserve(session, snapshots(session, list(superseded.values())))
     if changes:
@@ -269,7 +273,10 @@ def _apply(
     # the subjects the batch renamed: an organization's standing names its legal
     # representative, and `refresh` takes in the organizations a person represents.
     touched = {c.subject_id for c in changes} | {r["subject_id"] for r in superseded.values()}
-    standing.refresh(session, touched | renamed, _new_subjects_facts(created, inserts, updates))
+    if defer:  # a batch of a series: the series' end refreshes them (standing.deferred)
+        deferred.defer(session, touched | renamed)
+    else:
+        standing.refresh(session, touched | renamed, _new_subjects_facts(created, inserts, updates))
     keep_statistics_fresh(
         session,
         {

@@ -28,6 +28,17 @@ class StandingRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)  # Standing.to_dict()
 
 
+class StandingDue(Base):
+    """A subject whose stored standing a write left to be settled later (`standing.deferred`):
+    until then its stored standing answers nothing and is computed on the spot when asked."""
+
+    __tablename__ = "standings_due"
+
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class CheckLog(Base):
     """One answered check: who asked, when, about whom, what they were told (digest)."""
 

@@ -35,6 +35,8 @@ from credithub.records import pipeline
 from credithub.records.changes import last_position
 from credithub.records.prepare import Actor
 from credithub.records.service import Batch, Context, prepare_batch, write_batch
+from credithub.standing import deferred
+from credithub.standing.jobs import settle_due
 from credithub.sync import feed, partners
 from credithub.sync.models import DeadLetter, SyncState
 from credithub.trust import quarantine
@@ -188,7 +190,8 @@ def _push(connector: Connector, result: RunResult, exclude: str | None) -> None:
     with ThreadPoolExecutor(1, thread_name_prefix=f"push-{connector.name}") as sender:
         while True:
             items = page["items"]
-            sending = sender.submit(connector.push, items) if items else None
+            more = bool(page["has_more"])
+            sending = sender.submit(connector.push, items, more) if items else None
             ahead: dict[str, Any] | None = None
             if page["has_more"]:
                 with db.transaction() as session:
@@ -266,8 +269,17 @@ def _pull(connector: Connector, result: RunResult) -> None:
     ahead) and prepared (checked and normalised, `records.service.prepare_batch`) apart, when
     the first page holds `server.prepare_apart_from` changes or more (`records.pipeline`): the
     writer does nothing but write. A page is applied only if the stored cursor is still the
-    one it was read after."""
+    one it was read after. The pages of a run are a series: the standings they change are
+    refreshed once, when the run ends (`standing.deferred`)."""
+    try:
+        _pull_pages(connector, result)
+    finally:
+        settle_due()
+
+
+def _pull_pages(connector: Connector, result: RunResult) -> None:
     actor = pull_actor(connector)
+    defer = deferred.enabled()
     with db.transaction() as session:
         after = _state(session, connector.name).pull_cursor
     first = _read(connector, after)
@@ -280,7 +292,7 @@ def _pull(connector: Connector, result: RunResult) -> None:
             if state.pull_cursor != after:
                 return  # moved meanwhile (a replay): the next run reads from there
             if page.changes:
-                outcome = write_batch(session, batch, actor)
+                outcome = write_batch(session, batch, actor, defer=defer)
                 result.pulled += len(page.changes)
                 result.applied += outcome.count("created") + outcome.count("updated")
                 result.rejected += outcome.rejected

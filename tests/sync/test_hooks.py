@@ -28,7 +28,7 @@ class Recorder(Connector):
         super().__init__({"name": "other", "type": "recorder"})
         self.calls: list[tuple[str, Any]] = []
 
-    def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
+    def push(self, changes: Sequence[dict[str, Any]], more: bool = False) -> list[PushResult]:
         self.calls.append(("push", [c["record"]["origin"]["hub"] for c in changes]))
         return [PushResult(str(c["cursor"]), ok=True) for c in changes]
 

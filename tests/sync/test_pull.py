@@ -44,7 +44,7 @@ class Feed(Connector):
         self.items, self.page = items, page
         self.asked: list[str | None] = []
 
-    def push(self, changes: Sequence[dict[str, Any]]) -> list[PushResult]:
+    def push(self, changes: Sequence[dict[str, Any]], more: bool = False) -> list[PushResult]:
         raise AssertionError("not pushed")
 
     def pull(self, cursor: str | None) -> PullPage:
