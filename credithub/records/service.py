@@ -198,13 +198,12 @@ def _ingest(
 ) -> IngestResult:
     whole = _Part(items, raws, early, loader, actor)
     context = Context.of_app()
-    helpers = pipeline.goes_apart(len(items)) if in_parts else 0
-    if not helpers:
+    if not in_parts or not pipeline.goes_apart(len(items)):
         batch = whole.prepare(context)
         batch.atomic = atomic
         return write_batch(session, batch, actor, defer=defer)
     parts = [whole.slice(i, i + PART) for i in range(0, len(items), PART)]
-    checked = pipeline.run(_Part.prepare, context, parts, apart=helpers)
+    checked = pipeline.run(_Part.prepare, context, parts, apart=True)
     results: list[ItemResult] = []
     failed = False
     for _, batch in checked:
