@@ -82,7 +82,7 @@ def test_a_missing_malformed_or_unpinned_signature_is_named() -> None:
 def test_a_rotation_is_endorsed_only_by_the_previous_key() -> None:
     old, new = signer_of("city-a"), signer_of("city-x")
     message = forms.rotation_message("city-a", new.public)
-    endorsement = old.private.sign(message)
+    endorsement = forms.raw_signature(old.private, message)
     assert forms.verifies(old.public, endorsement, message)
     assert not forms.verifies(new.public, endorsement, message)
     assert not forms.verifies(old.public, endorsement, forms.rotation_message("city-b", new.public))

@@ -18,8 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
 
 from credithub.db.canonical import canonical_json
 
@@ -33,8 +33,13 @@ def key_id(public: bytes) -> str:
     return hashlib.sha256(public).hexdigest()[:16]
 
 
-def public_bytes(private: Ed25519PrivateKey) -> bytes:
-    return private.public_key().public_bytes_raw()
+def public_bytes(private: SigningKey) -> bytes:
+    return bytes(private.verify_key)
+
+
+def raw_signature(private: SigningKey, message: bytes) -> bytes:
+    """The 64-byte Ed25519 signature of `message`."""
+    return bytes(private.sign(message).signature)
 
 
 def b64(data: bytes) -> str:
@@ -82,20 +87,21 @@ def _sorted_json(value: Any) -> bytes:
         return canonical_json(value)
 
 
-def sign(private: Ed25519PrivateKey, kid: str, record: Mapping[str, Any]) -> dict[str, str]:
+def sign(private: SigningKey, kid: str, record: Mapping[str, Any]) -> dict[str, str]:
     """A record version's signature as it travels: `{"key": key id, "value": base64}`."""
-    return {"key": kid, "value": b64(private.sign(signed_form(record)))}
+    return {"key": kid, "value": b64(raw_signature(private, signed_form(record)))}
 
 
 @lru_cache(maxsize=256)
-def _public(raw: bytes) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(raw)
+def _public(raw: bytes) -> VerifyKey:
+    return VerifyKey(raw)
 
 
 def verifies(raw: bytes, signature: bytes, message: bytes) -> bool:
+    """Whether `signature` is the Ed25519 signature of `message` by the key `raw`."""
     try:
-        _public(raw).verify(signature, message)
-    except (InvalidSignature, ValueError):
+        _public(raw).verify(message, signature)
+    except (BadSignatureError, ValueError, TypeError):
         return False
     return True
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
+from nacl.signing import SigningKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,13 +31,13 @@ from credithub.trust.models import HubKey
 class Signer:
     """This hub's signing key."""
 
-    private: Ed25519PrivateKey
+    private: SigningKey
     public: bytes
     id: str
 
     @classmethod
     def of_seed(cls, seed: bytes) -> Signer:
-        private = Ed25519PrivateKey.from_private_bytes(seed)
+        private = SigningKey(seed)
         public = forms.public_bytes(private)
         return cls(private, public, forms.key_id(public))
 
@@ -45,7 +45,7 @@ class Signer:
         return forms.sign(self.private, self.id, record)
 
     def sign_bytes(self, message: bytes) -> str:
-        return forms.b64(self.private.sign(message))
+        return forms.b64(forms.raw_signature(self.private, message))
 
 
 class KeyChanged(Conflict):
@@ -266,11 +266,11 @@ def rotate(session: Session) -> tuple[str, str]:
     old, hub = signer(), own_hub()
     if session.scalar(select(HubKey).where(HubKey.hub == hub, HubKey.key_id == old.id)) is None:
         _put(session, hub, old.public, "pinned", "own", None, None)
-    new = Ed25519PrivateKey.generate()
+    new = SigningKey.generate()
     public = forms.public_bytes(new)
-    endorsement = old.private.sign(forms.rotation_message(hub, public))
+    endorsement = forms.raw_signature(old.private, forms.rotation_message(hub, public))
     _put(session, hub, public, "pinned", "own, rotated", old.id, endorsement)
-    return forms.b64(new.private_bytes_raw()), forms.key_id(public)
+    return forms.b64(bytes(new)), forms.key_id(public)
 
 
 def listing(session: Session) -> list[dict[str, Any]]:
