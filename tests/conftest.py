@@ -52,15 +52,20 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> str:
-    """A freshly migrated, empty database for this test."""
+def empty_database(template: str, path: Path) -> str:
+    """A migrated, empty database: PostgreSQL's test database emptied, or a new SQLite file at
+    `path` (a test that compares two hubs makes one after the other)."""
     if PG_URL:
         _reset_postgres(PG_URL)
         return PG_URL
-    target = tmp_path / "credithub.db"
-    shutil.copyfile(database_template, target)
-    return f"sqlite:///{target}"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    """A freshly migrated, empty database for this test."""
+    return empty_database(database_template, tmp_path / "credithub.db")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from credithub.clients.service import create_client
 from credithub.db import db
 from credithub.records import loaders
 from credithub.records.models import Record
-from tests.conftest import PG_URL, _reset_postgres
+from tests.conftest import empty_database
 from tests.records.samples import ZHUJIAN, penalty, person_subject, represented
 
 _ID = re.compile(r"\b[0-9a-f]{32}\b")
@@ -86,13 +85,7 @@ def test_pushes_answer_and_store_the_same_either_way(
 ) -> None:
     got = {}
     for compiled in (True, False):
-        if PG_URL:
-            _reset_postgres(PG_URL)
-            url = PG_URL
-        else:
-            target = tmp_path / f"{compiled}.db"
-            shutil.copyfile(database_template, target)
-            url = f"sqlite:///{target}"
+        url = empty_database(database_template, tmp_path / f"{compiled}.db")
         instance = tmp_path / f"instance-{compiled}"
         instance.mkdir()
         got[compiled] = _run(url, instance, compiled)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from credithub.entities.models import Subject
 from credithub.records import pipeline, service
 from credithub.records.models import Record, RecordChange
 from credithub.sync import service as sync
-from tests.conftest import PG_URL, _reset_postgres
+from tests.conftest import empty_database
 from tests.records.samples import ZHUJIAN, sgs_csv, sgs_row
 from tests.records.test_push_in_parts import mixed
 from tests.sync.test_pull import Feed, feed_item
@@ -44,22 +43,13 @@ def twice(
             app = app_factory(
                 hub={"id": "city"},
                 server={"prepare_apart_from": threshold},
-                database={"url": _empty(database_template, tmp_path / f"{threshold}.db")},
+                database={"url": empty_database(database_template, tmp_path / f"{threshold}.db")},
             )
             answer = act(app)
             out.append((answer, *_stored(app)))
         return out[0], out[1]
 
     return run
-
-
-def _empty(template: str, path: Path) -> str:
-    """An empty database: PostgreSQL's test database emptied, or a new SQLite file."""
-    if PG_URL:
-        _reset_postgres(PG_URL)
-        return PG_URL
-    shutil.copyfile(template, path)
-    return f"sqlite:///{path}"
 
 
 def _stored(app: Flask) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

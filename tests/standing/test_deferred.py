@@ -5,7 +5,6 @@ settled by the rescore job."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from credithub.entities.models import Subject
 from credithub.standing.jobs import rescore_due
 from credithub.standing.models import StandingDue, StandingRow
 from credithub.sync import service as sync
-from tests.conftest import PG_URL, _reset_postgres
+from tests.conftest import empty_database
 from tests.records.samples import (
     BEIJIANG,
     SHUDAO,
@@ -67,13 +66,7 @@ def hub(
     """An empty hub, its standings deferred through a series or refreshed by every batch."""
 
     def make(defer: bool) -> Flask:
-        if PG_URL:
-            _reset_postgres(PG_URL)
-            url = PG_URL
-        else:
-            path = tmp_path / f"{defer}.db"
-            shutil.copyfile(database_template, path)
-            url = f"sqlite:///{path}"
+        url = empty_database(database_template, tmp_path / f"{defer}.db")
         return app_factory(
             hub={"id": "city"}, database={"url": url}, ingest={"defer_standings": defer}
         )
