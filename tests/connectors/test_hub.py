@@ -1,6 +1,6 @@
 """The hub connector's pull reads ahead: the next page is fetched while the caller applies
 one, handed out only for its own cursor, and a failure reading ahead surfaces when that page
-is asked for."""
+is asked for. Its push marks every batch of a run but the last `more`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class Feed(BaseHTTPRequestHandler):
     """A feed of 10 items, pages of `limit`; `broken` cursors answer 500."""
 
     asked: ClassVar[list[str]] = []
+    pushed: ClassVar[list[dict[str, Any]]] = []  # bodies of POST /api/v1/records
     broken: ClassVar[set[str]] = set()
     junk: ClassVar[set[str]] = set()  # cursors answered with 200 and a body that is not JSON
     hub: ClassVar[bytes] = b'{"id": "province", "name": "province"}'  # GET /api/v1/hub
@@ -62,13 +63,23 @@ class Feed(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Feed.pushed.append(body)
+        answer = json.dumps({"results": [{"status": "created"} for _ in body["records"]]})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer.encode())
+
     def log_message(self, *args: Any) -> None:
         pass
 
 
 @pytest.fixture
 def hub() -> Iterator[Connector]:
-    Feed.asked, Feed.broken, Feed.junk = [], set(), set()
+    Feed.asked, Feed.broken, Feed.junk, Feed.pushed = [], set(), set(), []
     Feed.hub = b'{"id": "province", "name": "province"}'
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -148,3 +159,15 @@ def test_the_other_hubs_id_is_asked_once(hub: Connector) -> None:
     assert hub.remote_hub_id() == "province"
     Feed.hub = b'{"id": "elsewhere"}'
     assert hub.remote_hub_id() == "province"
+
+
+@pytest.mark.parametrize("more", [True, False])
+def test_a_push_marks_every_batch_of_a_run_but_its_last_more(hub: Connector, more: bool) -> None:
+    """The receiving hub settles the standings a run changes once, after its last batch
+    (credithub.standing.deferred): the connector's batches of one call carry `more`, and the
+    last carries it only when the caller says more changes follow."""
+    hub.push_batch = 2
+    changes = [{"cursor": str(i), "op": "upsert", "record": {"ref": str(i)}} for i in range(5)]
+    assert all(result.ok for result in hub.push(changes, more=more))
+    assert [len(body["records"]) for body in Feed.pushed] == [2, 2, 1]
+    assert [body.get("more", False) for body in Feed.pushed] == [True, True, more]
