@@ -19,8 +19,8 @@ from credithub.records import batches
 from credithub.records.models import Record, RecordChange
 from credithub.standing.models import StandingRow
 from schemas.sgs import parse_rows
+from tests.conftest import empty_database
 from tests.records.samples import ZHUJIAN, make_uscc, realistic_sgs_rows, sgs_csv
-from tests.records.test_pipeline import _empty
 
 USCC = make_uscc("91150700", "A0000001")
 
@@ -97,7 +97,7 @@ def import_both_ways(
         path.write_bytes(sgs_csv(rows, "gbk"))
         out = []
         for on in (True, False):
-            url = _empty(database_template, tmp_path / f"{on}.db")
+            url = empty_database(database_template, tmp_path / f"{on}.db")
             app = app_factory(database={"url": url}, ingest={setting: on})
             with app.app_context(), db.transaction() as session:
                 create_client(session, "zhujian", "department", ZHUJIAN)
