@@ -25,7 +25,7 @@ from credithub.standing.models import StandingDue, StandingRow
 from credithub.standing.service import CHUNK, refresh, represented_by
 
 _DUE, _STANDINGS = table_of(StandingDue), table_of(StandingRow)
-SETTLE_CHUNK = 2000  # subjects refreshed per statement group (as the rescore job does)
+SETTLE_CHUNK = 2000  # subjects refreshed together (the rescore job's part too)
 
 
 def enabled() -> bool:
@@ -69,8 +69,8 @@ def settle(session: Session, limit: int = SETTLE_CHUNK) -> int:
 def settle_all(session: Session) -> int:
     """Refresh every due standing in the caller's transaction; how many."""
     total = 0
-    while (done := settle(session)) > 0:
+    while True:
+        done = settle(session)
         total += done
         if done < SETTLE_CHUNK:
-            break
-    return total
+            return total

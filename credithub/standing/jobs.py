@@ -8,7 +8,7 @@ from credithub.db import db, utcnow
 from credithub.standing.deferred import SETTLE_CHUNK, settle
 from credithub.standing.service import due_subjects, refresh
 
-BATCH = 2000
+BATCH = SETTLE_CHUNK
 
 
 def settle_due() -> int:
