@@ -69,9 +69,9 @@ def _find_candidates(session: Session, refs: Sequence[SubjectRef]) -> dict[tuple
     def read(values: Sequence[str], column: Any) -> None:
         for part in _chunks(values):
             query = select(*columns).where(one_of(session, column, part))
-            for row in session.execute(query).mappings():
-                if row["id"] not in known:
-                    known[row["id"]] = Known(**row, identifiers=set())
+            for row in session.execute(query):  # plain tuples, in _KNOWN_COLUMNS order
+                if row[0] not in known:
+                    known[row[0]] = Known(*row, identifiers=set())
 
     for values, column in by_column:
         read(values, column)
