@@ -69,9 +69,13 @@ def _find_candidates(session: Session, refs: Sequence[SubjectRef]) -> dict[tuple
     def read(values: Sequence[str], column: Any) -> None:
         for part in _chunks(values):
             query = select(*columns).where(one_of(session, column, part))
-            for row in session.execute(query):  # plain tuples, in _KNOWN_COLUMNS order
-                if row[0] not in known:
-                    known[row[0]] = Known(*row, identifiers=set())
+            for id_, name, type_, uscc, exception, org_code, id_hash, fed_hash in session.execute(
+                query
+            ):  # plain tuples, in _KNOWN_COLUMNS order
+                if id_ not in known:
+                    known[id_] = Known(
+                        id_, name, type_, uscc, exception, org_code, id_hash, fed_hash, set()
+                    )
 
     for values, column in by_column:
         read(values, column)
