@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from credithub import clock
 from credithub.config import (
     Settings,
     ensure_instance_secrets,
@@ -48,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(config)
     app = App(__name__, instance_path=str(settings.instance_path.resolve()))
     configure_runtime(settings)
+    configure_clock(settings)
     configure_settings(app, settings)
     configure_logging(app, settings)
     configure_database(app, settings)
@@ -63,6 +65,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_requests(app, settings)
     configure_check_lane(app, settings)
     return app
+
+
+def configure_clock(settings: Settings) -> None:
+    """`[clock] start` (tests and drills): the clock starts at that instant, then runs on."""
+    if settings.clock.start:
+        clock.start_at(clock.parse_instant(settings.clock.start))
 
 
 def configure_runtime(settings: Settings) -> None:

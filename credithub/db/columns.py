@@ -10,6 +10,8 @@ from sqlalchemy import ColumnElement, DateTime, MetaData, String, Table, TypeDec
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from credithub import clock
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -29,7 +31,8 @@ def table_of(model: type[Base]) -> Table:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current instant (the hub's clock, `credithub.clock`)."""
+    return clock.now()
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from credithub import clock
 from schemas.sgs_fields import mask_id
 
 __all__ = [
@@ -187,7 +188,7 @@ def parse_id_card(value: str) -> str:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise IdentifierError("id_number", "birth date is not a real calendar date") from None
-    if not date(1900, 1, 1) <= birth <= date.today():
+    if not date(1900, 1, 1) <= birth <= clock.today():
         raise IdentifierError("id_number", "birth date is before 1900 or in the future")
     total = sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS, strict=True))
     if number[17] != _ID_CHECK[total % 11]:

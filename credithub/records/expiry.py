@@ -16,17 +16,16 @@ transaction each.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from credithub import audit
+from credithub import audit, clock
 from credithub.db import keep_statistics_fresh, new_id, table_of
 from credithub.records.changes import log_change, preserve
 from credithub.records.models import Record
-from credithub.records.prepare import CHINA
 from credithub.records.service import hub_id, snapshots
 from credithub.standing import service as standing
 
@@ -35,9 +34,7 @@ ACTOR = "job:expire"
 IN_LIST = 400  # ids per query, well under every database's parameter limit
 
 
-def china_day(now: datetime) -> date:
-    """The China date of an aware instant: terms end on China dates."""
-    return now.astimezone(CHINA).date()
+china_day = clock.china_day  # terms end on China dates
 
 
 def due_records(session: Session, now: datetime) -> list[str]:

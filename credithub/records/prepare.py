@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
+from credithub import clock
 from credithub.db import JsonText, canonical_json, new_id
 from credithub.entities.identifiers import IdentifierError, Uscc, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject
@@ -22,7 +23,7 @@ from credithub.records.loaders import load_by_schema as load_by_schema
 from credithub.records.loaders import load_checked_record as load_checked_record
 from credithub.rules.pack import RulePack, add_months
 
-CHINA = timezone(timedelta(hours=8))  # dates in records are dates in China (no DST)
+CHINA = clock.CHINA  # dates in records are dates in China
 # What storage holds, whichever edge the record came through.
 _LIMITS = tuple(
     (path, path.split("."), limit)
@@ -38,7 +39,7 @@ _ONLY_WITH_ORIGIN = ("status", "revoked", "signature")
 
 
 def today_in_china() -> date:
-    return datetime.now(CHINA).date()
+    return clock.today()
 
 
 @dataclass

@@ -42,10 +42,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from credithub import clock
 from credithub.rules.pack import Measure, RulePack, add_months
 from credithub.standing import points as pts
 from credithub.standing.rules import Rules, rules_for
@@ -63,7 +64,7 @@ __all__ = [
     "counts_at",
 ]
 
-CHINA = timezone(timedelta(hours=8))
+CHINA = clock.CHINA
 _GONE = frozenset({"revoked", "repaired"})
 
 

@@ -151,6 +151,14 @@ class Hub:
                     ) from None
                 time.sleep(0.1)
 
+    def set_clock(self, start: str) -> None:
+        """Start this hub's clock (server and commands) at `start` (`[clock] start`); a running
+        server is restarted to read it."""
+        self.env["CREDITHUB_CLOCK_START"] = start
+        if self.process is not None:
+            self.stop()
+            self.start()
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
