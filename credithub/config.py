@@ -15,6 +15,7 @@ import tomllib
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
@@ -155,6 +156,15 @@ class ClockSettings:
 
 
 @dataclass
+class CalendarSettings:
+    # Working days (objection and repair deadlines) follow China's official calendar with its
+    # 调休 make-up days (the chinese-calendar package); these add the province's own: extra
+    # holidays, and extra make-up working days. ISO dates ("2026-05-06") or TOML dates.
+    holidays: list[str] = field(default_factory=list)
+    workdays: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -168,6 +178,7 @@ class Settings:
     check: CheckSettings = field(default_factory=CheckSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     clock: ClockSettings = field(default_factory=ClockSettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
@@ -313,6 +324,8 @@ def _validate(settings: Settings) -> None:
             clock.parse_instant(settings.clock.start)
         except ValueError:
             raise ConfigError("clock.start: expected an ISO date or instant") from None
+    for key in ("holidays", "workdays"):
+        setattr(settings.calendar, key, [_iso_date(d, key) for d in getattr(settings.calendar, key)])
     for key in ("data_key", "lookup_key"):
         value = getattr(settings.security, key)
         if value and len(_b64(value, f"security.{key}")) != 32:
@@ -331,6 +344,16 @@ def _validate(settings: Settings) -> None:
     names = [c.get("name") for c in settings.connectors]
     if len(names) != len(set(names)):
         raise ConfigError("connectors: every connector needs a unique name")
+
+
+def _iso_date(value: Any, key: str) -> str:
+    """A configured calendar date as ISO text (a TOML date or an ISO string)."""
+    if type(value) is date:
+        return value.isoformat()
+    try:
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise ConfigError(f"calendar.{key}: expected ISO dates, got {value!r}") from None
 
 
 def _b64(value: str, key: str) -> bytes:

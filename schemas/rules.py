@@ -204,6 +204,28 @@ class RuleDomainDefaultSchema(Schema):
     domains = _codes("for 'all' and 'listed'; 'by_code' takes the code's or list's domains")
 
 
+class RuleWorkflowsSchema(RuleMarkedSchema):
+    title = fields.String(required=True)
+    basis = fields.String(required=True)
+    deadlines = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "objection step (accept, forward, decide, remove) -> working days"},
+    )
+    repair_minor_at_once = fields.Boolean(
+        required=True, metadata={"description": "a minor record: repairable once performed"}
+    )
+    repair_list_months = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "list code -> months from listing before a repair"},
+    )
+    repair_other_list_months = fields.Integer(required=True)
+    repair_misconduct_months = fields.Integer(required=True)
+
+
 class RulePackSchema(Schema):
     pack = fields.Nested(RulePackInfoSchema, required=True)
     domains = fields.List(fields.Nested(RuleCodeTitleSchema), required=True)
@@ -226,4 +248,9 @@ class RulePackSchema(Schema):
         values=fields.Nested(RuleDomainDefaultSchema),
         required=True,
         metadata={"description": "record kind -> domains when a record names none"},
+    )
+    workflows = fields.Nested(
+        RuleWorkflowsSchema,
+        required=True,
+        metadata={"description": "objection deadlines and repair periods"},
     )

@@ -21,6 +21,9 @@ RECORD_KINDS = ("penalty", "misconduct", "blacklist", "commendation")
 RELATIONS = ("legal_rep",)  # related persons a listing can reach
 EFFECTS = ("bar", "caution")
 RUNS = ("while_listed", "months", "while_points_above")
+# Objection steps with a deadline: accept a public filing (the record disputed), forward it to
+# the deciding department, the department decides, remove after a revocation or a repair.
+WORKFLOW_STEPS = ("accept", "forward", "decide", "remove")
 
 
 class RulePackError(Exception):
@@ -240,6 +243,19 @@ class ScoreRules(_Marked):
 
 
 @dataclass(frozen=True)
+class Workflows(_Marked):
+    """Objections and credit repair: deadlines in working days, minimum periods before repair."""
+
+    title: str
+    basis: str
+    deadlines: dict[str, int]  # step (WORKFLOW_STEPS) -> working days
+    repair_minor_at_once: bool  # a minor record: repairable once the obligation is performed
+    repair_list_months: dict[str, int]  # list code -> months from listing before repair
+    repair_other_list_months: int  # a list not named above
+    repair_misconduct_months: int  # a misconduct record, from its decision date
+
+
+@dataclass(frozen=True)
 class DomainDefault:
     kind: str
     rule: str  # all | by_code | listed
@@ -266,6 +282,7 @@ class RulePack:
     commendations: dict[str, Commendation]
     score: ScoreRules
     defaults: dict[str, DomainDefault]  # record kind -> domains when a record names none
+    workflows: Workflows
     digest: str  # sha256 of the canonical content: a change means rescoring
     source: str = ""  # the file it came from
 
@@ -380,6 +397,7 @@ class RulePack:
             "commendations": [asdict(c) for c in self.commendations.values()],
             "score": asdict(self.score),
             "default_domains": {k: asdict(d) for k, d in self.defaults.items()},
+            "workflows": asdict(self.workflows),
         }
         plain: dict[str, Any] = _plain(view)
         return plain

@@ -18,6 +18,7 @@ from typing import Any, NoReturn, TypeVar
 from credithub.db import canonical_json
 from credithub.rules import pack as rp
 from credithub.rules.pack import RulePackError
+from credithub.rules.pack_workflows import workflows
 from credithub.rules.toml_table import CODE, Table
 
 SHIPPED = Path(__file__).parent
@@ -26,7 +27,7 @@ _MARKS = ("check", "note")
 _PERIOD = ("published", "min_months", "max_months")
 _REQUIRED = (
     *("pack", "domains", "severity", "publication", "measures", "lists", "misconduct"),
-    *("points", "score", "default_domains"),
+    *("points", "score", "default_domains", "workflows"),
 )
 _SECTIONS = (*_REQUIRED, "sectors", "triggers", "commendations")
 _ENTRY = ("code", "title", "basis", *_MARKS)
@@ -336,6 +337,7 @@ def parse_pack(data: Mapping[str, Any], source: str = "") -> rp.RulePack:
         commendations=commendations,
         score=_score(root),
         defaults=_defaults(root, domains),
+        workflows=workflows(root, lists),
         digest=digest(data),
         source=source,
     )
