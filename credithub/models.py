@@ -8,6 +8,7 @@ from credithub.records.models import AuthorityOrigin, ChangeHead, Record, Record
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.sync.models import DeadLetter, SyncState
 from credithub.trust.models import HubKey, Quarantined
+from credithub.workflows.models import Objection, Repair, WorkflowStep
 
 __all__ = [
     "AuditEntry",
@@ -20,12 +21,15 @@ __all__ = [
     "HubKey",
     "JobRun",
     "Lease",
+    "Objection",
     "Quarantined",
     "Record",
     "RecordChange",
+    "Repair",
     "StandingRow",
     "Subject",
     "SubjectIdentifier",
     "SubjectName",
     "SyncState",
+    "WorkflowStep",
 ]

@@ -69,6 +69,9 @@ class RestrictionSchema(Schema):
     record_id = fields.String(allow_none=True)
     authority = fields.String()
     reason = fields.String()
+    disputed = fields.Boolean(
+        metadata={"description": "its record is disputed (an objection is open); it still counts"}
+    )
 
 
 RESTRICTION_KEYS: tuple[str, ...] = tuple(

@@ -259,3 +259,6 @@ def _too_far(version: int, held: int, max_step: int) -> Refused:
 def _op(held: str, status: str) -> str:
     """upsert, or the lifecycle op when the change moves the record into another state."""
     return _STATUS_OPS.get(status, "upsert") if status != held else "upsert"
+
+
+state_op = _op  # the op a change of state is logged with, for services that change a state

@@ -2,12 +2,14 @@
 
 A record stops counting by itself on its `ends_on` (the standing computation reads the dates),
 but other hubs learn that a restriction was lifted only from a change in the feed. So the
-expiry job stores it: for every record created here that is still running (`active` or
-`disputed`) and whose `ends_on` has come, a new version with status `expired` (its previous
+expiry job stores it: for every record created here that is still `active` and whose `ends_on`
+has come, a new version with status `expired` (its previous
 version kept in history), an `expire` entry in the change log that peers read and push, the
 subjects' standings refreshed, and one audit entry for the batch. Records that came from a
 peer are left to their origin, which sends their expiry; their dates already make them
-inactive here meanwhile.
+inactive here meanwhile. A disputed record keeps its dispute: it is left to the objection's
+decision (credithub.workflows), after which a record back to `active` is expired by the next
+run; its dates already make it stop counting meanwhile.
 
 Services flush; the caller commits. `credithub.records.jobs.expire_due` runs the batches, one
 transaction each.
@@ -29,7 +31,7 @@ from credithub.records.models import Record
 from credithub.records.service import hub_id, snapshots
 from credithub.standing import service as standing
 
-RUNNING = ("active", "disputed")
+RUNNING = ("active",)  # a disputed record keeps its dispute until it is decided
 ACTOR = "job:expire"
 IN_LIST = 400  # ids per query, well under every database's parameter limit
 

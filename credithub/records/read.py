@@ -43,13 +43,14 @@ def subject_summaries(session: Session, ids: set[str]) -> dict[str, dict[str, An
 
 
 def effective_status(row: dict[str, Any] | Record, today: date | None = None) -> str:
-    """The status as read on `today`: a running record whose term has ended reads `expired`
-    even before the expiry job has stored it (a stored `expired` stays expired)."""
+    """The status as read on `today`: an active record whose term has ended reads `expired`
+    even before the expiry job has stored it (a stored `expired` stays expired); a disputed
+    record reads `disputed` until its objection is decided (the expiry job leaves it so)."""
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     status = str(get("status"))
     ends_on = get("ends_on")
     if (
-        status in ("active", "disputed")
+        status == "active"
         and ends_on is not None
         and ends_on <= (today or today_in_china())  # ends_on is the first day it no longer runs
     ):
@@ -167,11 +168,11 @@ def list_records(
         live = or_(Record.ends_on.is_(None), Record.ends_on > today)
         if status == "expired":
             # Stored by the expiry job, or due and not yet reached by it.
-            running = Record.status.in_(("active", "disputed"))
+            running = Record.status == "active"
             query = query.where(
                 or_(Record.status == "expired", running & (Record.ends_on <= today))
             )
-        elif status in ("active", "disputed"):
+        elif status == "active":
             query = query.where(Record.status == status, live)
         else:
             query = query.where(Record.status == status)

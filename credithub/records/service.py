@@ -23,7 +23,7 @@ from credithub.db import utcnow
 from credithub.errors import Conflict, Forbidden, Invalid, NotFound
 from credithub.records import pipeline, refusals
 from credithub.records.changes import log_change, preserve
-from credithub.records.decide import refusal, refused_item
+from credithub.records.decide import refusal, refused_item, state_op
 from credithub.records.models import Record
 from credithub.records.pipeline import Context
 from credithub.records.prepare import (
@@ -44,6 +44,7 @@ from credithub.trust.forms import check
 __all__ = [  # what other modules import from here (reading lives in records.read)
     "Batch",
     "Context",
+    "change_state",
     "IngestResult",
     "ItemResult",
     "get_record",
@@ -307,3 +308,44 @@ def revoke(session: Session, record_id: str, reason: str, actor: Actor) -> dict[
         {"version": record.version, "reason": reason},
     )
     return out
+
+
+def change_state(
+    session: Session, record: Record, status: str, actor: str, reason: str | None = None
+) -> None:
+    """A new version of `record` (read under a lock by the caller) in lifecycle state `status`:
+    disputed, back to active after an objection, or repaired (`reason`: the decision's note).
+
+    As a revocation: the previous version preserved, version and origin version + 1, a change
+    logged with the op of the state it moves into (`repair`, else `upsert`), the subject's
+    standing refreshed and the change audited, so the state reaches every hub in the next sync.
+    A repair ends use at this instant (`revoked_at`), as a revocation does.
+    """
+    held = record.status
+    preserve(session, snapshots(session, [record_row(record)]))
+    now = utcnow()
+    record.status = status
+    if status == "repaired":
+        record.revoked_at, record.revoke_reason, record.revoked_by = now, reason, actor
+    record.version += 1
+    record.origin_version += 1
+    record.updated_at = now
+    session.flush()
+    log_change(
+        session,
+        record_id=record.id,
+        version=record.version,
+        op=state_op(held, status),
+        at=now,
+        actor=actor,
+        origin_hub=record.origin_hub,
+    )
+    standing.refresh(session, [record.subject_id])
+    audit.record(
+        session,
+        actor,
+        f"record.{status}",
+        "record",
+        record.id,
+        {"version": record.version, "from": held, "reason": reason},
+    )

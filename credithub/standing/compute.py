@@ -105,6 +105,7 @@ class Restriction:
     record_id: str | None
     authority: str
     reason: str
+    disputed: bool = False  # its record is disputed (an objection is open): it still counts
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +119,7 @@ class Restriction:
             "record_id": self.record_id,
             "authority": self.authority,
             "reason": self.reason,
+            "disputed": self.disputed,
         }
 
     @classmethod
@@ -134,6 +136,7 @@ class Restriction:
             record_id=data["record_id"],
             authority=data["authority"],
             reason=data["reason"],
+            disputed=data.get("disputed", False),
         )
 
 
@@ -285,7 +288,7 @@ class _Computation:
             domains = self.rules.ordered(domains)
             self.found.append(
                 Restriction(m.code, m.title, m.effect, domains, start, until, m.basis, rec.id,
-                            rec.authority_name, reason)
+                            rec.authority_name, reason, rec.status == "disputed")
             )  # fmt: skip
 
     def line(self, rec: RecordFacts, amount: int, reason: str) -> None:

@@ -144,24 +144,23 @@ def test_the_job_expires_this_hubs_running_records_whose_term_has_ended_and_only
     )
     before = changes(app)
 
-    # Ten days on, in the morning: two records' terms have ended (the revoked one's too).
-    assert expire_at(app, morning(day(10))) == {"due": 2, "expired": 2}
+    # Ten days on, in the morning: three records' terms have ended (the revoked one's too); the
+    # disputed one keeps its dispute until its objection is decided.
+    assert expire_at(app, morning(day(10))) == {"due": 1, "expired": 1}
 
     assert stored(app, due["id"]) == ("expired", 2, 2)
-    assert stored(app, disputed["id"]) == ("expired", 2, 2)
+    assert stored(app, disputed["id"]) == ("disputed", 1, 1)
     assert stored(app, running["id"]) == ("active", 1, 1)
     assert stored(app, open_ended["id"]) == ("active", 1, 1)
     assert stored(app, revoked["id"]) == ("revoked", 2, 2)
     assert stored(app, from_peer["id"]) == ("active", 1, 1)  # its origin sends the expiry
     added = changes(app)[len(before) :]
-    assert sorted(added) == sorted([(due["id"], 2, "expire"), (disputed["id"], 2, "expire")])
+    assert sorted(added) == [(due["id"], 2, "expire")]
     with app.app_context():
         [entry] = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "records.expire")
         ).all()
-    assert sorted(c[:3] for c in json.loads(entry.detail)["changes"]) == sorted(
-        [[due["id"], 2, "expired"], [disputed["id"], 2, "expired"]]
-    )
+    assert [c[:3] for c in json.loads(entry.detail)["changes"]] == [[due["id"], 2, "expired"]]
 
     # A second run finds nothing: no new version, no new change.
     assert expire_at(app, morning(day(10))) == {"due": 0, "expired": 0}

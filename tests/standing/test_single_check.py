@@ -36,7 +36,7 @@ RESTRICTION = Restriction(
 
 def test_a_restriction_is_written_with_the_answers_fields_in_their_order() -> None:
     answered = ("measure", "title", "effect", "domains", "from", "until", "basis", "record_id")
-    assert (*answered, "authority", "reason") == RESTRICTION_KEYS
+    assert (*answered, "authority", "reason", "disputed") == RESTRICTION_KEYS
     stored = RESTRICTION.to_dict()
     assert tuple(stored) == RESTRICTION_KEYS
     assert Restriction.from_dict(stored) == RESTRICTION
