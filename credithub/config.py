@@ -325,7 +325,8 @@ def _validate(settings: Settings) -> None:
         except ValueError:
             raise ConfigError("clock.start: expected an ISO date or instant") from None
     for key in ("holidays", "workdays"):
-        setattr(settings.calendar, key, [_iso_date(d, key) for d in getattr(settings.calendar, key)])
+        days = [_iso_date(day, key) for day in getattr(settings.calendar, key)]
+        setattr(settings.calendar, key, days)
     for key in ("data_key", "lookup_key"):
         value = getattr(settings.security, key)
         if value and len(_b64(value, f"security.{key}")) != 32:

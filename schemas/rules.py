@@ -211,7 +211,7 @@ class RuleWorkflowsSchema(RuleMarkedSchema):
         keys=fields.String(),
         values=fields.Integer(),
         required=True,
-        metadata={"description": "objection step (accept, forward, decide, remove) -> working days"},
+        metadata={"description": "objection step (accept, forward, decide, remove) -> days"},
     )
     repair_minor_at_once = fields.Boolean(
         required=True, metadata={"description": "a minor record: repairable once performed"}

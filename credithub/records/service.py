@@ -44,9 +44,9 @@ from credithub.trust.forms import check
 __all__ = [  # what other modules import from here (reading lives in records.read)
     "Batch",
     "Context",
-    "change_state",
     "IngestResult",
     "ItemResult",
+    "change_state",
     "get_record",
     "hub_id",
     "ingest",
