@@ -23,7 +23,7 @@ class ObjectionSchema(StrictSchema):
     reason = fields.String(required=True, validate=_TEXT)
 
 
-class ContactSchema(StrictSchema):
+class ObjectionContactSchema(StrictSchema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     phone = fields.String(validate=validate.Length(min=3, max=40))
     email = fields.Email(validate=validate.Length(max=200))
@@ -37,13 +37,13 @@ class ContactSchema(StrictSchema):
 
 class PublicObjectionSchema(ObjectionSchema):
     contact = fields.Nested(
-        ContactSchema,
+        ObjectionContactSchema,
         required=True,
         metadata={"description": "how the office reaches the applicant (phone or email)"},
     )
 
 
-class RefuseSchema(StrictSchema):
+class ObjectionRefuseSchema(StrictSchema):
     reason = fields.String(required=True, validate=_TEXT)
 
 
@@ -72,13 +72,13 @@ class RepairDecisionSchema(StrictSchema):
     note = fields.String(validate=_TEXT)
 
 
-class FiledSchema(Schema):
+class WorkflowFiledSchema(Schema):
     id = fields.String(required=True)
     status = fields.String(required=True)
     due_on = fields.Date(allow_none=True, metadata={"description": "the pending step's due day"})
 
 
-class StepSchema(Schema):
+class WorkflowStepSchema(Schema):
     step = fields.String(required=True)
     by = fields.String(required=True)
     at = IsoDateTime(required=True)
@@ -95,7 +95,7 @@ class _ItemSchema(Schema):
     overdue = fields.Boolean(required=True)
     note = fields.String(allow_none=True)
     filed_at = IsoDateTime(required=True)
-    steps = fields.List(fields.Nested(StepSchema), required=True)
+    steps = fields.List(fields.Nested(WorkflowStepSchema), required=True)
 
 
 class ObjectionOutSchema(_ItemSchema):

@@ -167,8 +167,8 @@ def queue(
     model: type[T],
     actor: Actor,
     *,
-    status: str | None,
-    overdue: bool,
+    status: str | None = None,
+    overdue: bool = False,
     page: int,
     page_size: int,
 ) -> dict[str, Any]:

@@ -15,19 +15,19 @@ from credithub.records.prepare import Actor
 from credithub.workflows import objections, repairs, steps
 from credithub.workflows.models import Objection, Repair
 from schemas.workflows import (
-    FiledSchema,
     ObjectionDecisionSchema,
     ObjectionOutSchema,
     ObjectionPageSchema,
     ObjectionQueueArgs,
+    ObjectionRefuseSchema,
     ObjectionSchema,
     PublicObjectionSchema,
-    RefuseSchema,
     RepairDecisionSchema,
     RepairOutSchema,
     RepairPageSchema,
     RepairQueueArgs,
     RepairSchema,
+    WorkflowFiledSchema,
 )
 
 blp = Blueprint(
@@ -51,7 +51,7 @@ def _objection(item: Objection | Repair) -> dict[str, Any]:
 class Objections(MethodView):
     @require_scope("records:write")
     @blp.arguments(ObjectionSchema)
-    @blp.response(201, FiledSchema)
+    @blp.response(201, WorkflowFiledSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """File an objection (the office or the deciding department): the record is disputed."""
         return objections.answer(objections.file(db.session, body, actor()))
@@ -85,7 +85,7 @@ class AcceptObjection(MethodView):
 @blp.route("/objections/<objection_id>/refuse")
 class RefuseObjection(MethodView):
     @require_scope("records:write")
-    @blp.arguments(RefuseSchema)
+    @blp.arguments(ObjectionRefuseSchema)
     @blp.response(200, ObjectionOutSchema)
     def post(self, body: dict[str, Any], objection_id: str) -> dict[str, Any]:
         """Refuse a public filing, with the reason (the joint office)."""
@@ -115,7 +115,7 @@ class DecideObjection(MethodView):
 class PublicObjections(MethodView):
     @blp.doc(security=[])  # the public profile page: no token
     @blp.arguments(PublicObjectionSchema)
-    @blp.response(201, FiledSchema)
+    @blp.response(201, WorkflowFiledSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """An objection from the public: received, for the office to accept or refuse."""
         db.begin_writing()
@@ -126,7 +126,7 @@ class PublicObjections(MethodView):
 class Repairs(MethodView):
     @require_scope("records:write")
     @blp.arguments(RepairSchema)
-    @blp.response(201, FiledSchema)
+    @blp.response(201, WorkflowFiledSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply for credit repair; 422 names the earliest day the record becomes eligible."""
         return repairs.answer(repairs.apply(db.session, body, actor()))
