@@ -43,7 +43,8 @@ def listing(
 def penalty(ref: str, on: str, categories: list[str], **extra: Any) -> dict[str, Any]:
     record: dict[str, Any] = {
         "kind": "penalty", "ref": ref, "decided_on": on, "categories": categories,
-        "violation": "未按规定履行安全生产管理职责", "basis": "《建设工程安全生产管理条例》第六十二条",
+        "violation": "未按规定履行安全生产管理职责",
+        "basis": "《建设工程安全生产管理条例》第六十二条",
         "subject": {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": SHUDAO},
     }  # fmt: skip
     record.update(extra)

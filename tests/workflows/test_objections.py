@@ -54,7 +54,7 @@ def test_an_objection_filed_the_friday_before_the_spring_festival_is_decided_on_
         assert code == 201, filed
         # Accepted at once by the office; forwarding is due 2 working days on: Saturday 14
         # (make-up day), then the holiday, then Tuesday 24.
-        assert filed["status"] == "accepted" and filed["due_on"] == "2026-02-24"
+        assert (filed["status"], filed["due_on"]) == ("accepted", "2026-02-24")
         record = get(client, f"/api/v1/records/{record_id}", t["admin"])
         assert (record["status"], record["version"]) == ("disputed", 2)
         # Screening still counts it, and says the restriction is disputed.
@@ -115,7 +115,8 @@ def test_a_public_filing_is_received_then_accepted_or_refused_within_a_working_d
         record_id = push(client, t["zhujian"], listing())
         body = {"record_id": record_id, "applicant": "蜀道路桥", "reason": "主体认定错误"}
         code, err = post(client, "/api/v1/public/objections", None, body)  # no contact: 422
-        assert code == 422 and "contact" in err["errors"], err
+        assert code == 422
+        assert "contact" in err["errors"], err
         code, filed = post(client, "/api/v1/public/objections", None, body | {"contact": contact})
         assert code == 201, filed
         assert (filed["status"], filed["due_on"]) == ("received", "2026-02-14")
@@ -159,7 +160,7 @@ def test_the_deciding_department_files_and_it_is_forwarded_at_once(
         assert code == 403, err
         assert stored(app, record_id) == ("disputed", 2)
         [refusal] = audited(app, "record.refused")
-        assert refusal.actor == "财政局" and refusal.object_id == record_id
+        assert (refusal.actor, refusal.object_id) == ("财政局", record_id)
         assert post(client, url, t["bidding"], {"outcome": "revoked"})[0] == 403
         assert post(client, url, None, {"outcome": "revoked"})[0] == 401
         assert (
@@ -192,7 +193,8 @@ def test_bad_objections_get_a_clear_4xx_and_change_nothing(
         # A minor penalty decided under 令36号 is never public: no objection on it.
         minor = push(client, t["zhujian"], penalty("呼住建罚〔2026〕30号", "2026-05-06", ["警告"]))
         code, err = _file(client, t["admin"], minor)
-        assert code == 422 and "record_id" in err["errors"]
+        assert code == 422
+        assert "record_id" in err["errors"]
         revoked = push(client, t["zhujian"], listing("呼住建黑〔2026〕10号"))
         assert (
             post(client, f"/api/v1/records/{revoked}/revoke", t["zhujian"], {"reason": "复议"})[0]
@@ -236,7 +238,7 @@ def test_a_disputed_record_past_its_term_keeps_its_dispute_until_it_is_decided(
         url = f"/api/v1/objections/{filed['id']}/decision"
         code, decided = post(client, url, t["zhujian"], {"outcome": "upheld", "note": "维持"})
         assert code == 200, decided
-        assert decided["overdue"] is False and decided["outcome"] == "upheld"
+        assert (decided["overdue"], decided["outcome"]) == (False, "upheld")
         assert stored(app, record_id) == ("active", 3)  # back to its prior state
         with app.app_context():
             assert expire_due()["expired"] == 1  # and now it expires as any other

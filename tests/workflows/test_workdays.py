@@ -12,8 +12,9 @@ import pytest
 from credithub.config import ConfigError, load_settings
 from credithub.workflows.workdays import Local, add_working_days, known_year
 
-# The official 2026 schedule (the State Council's notice for 2026): Spring Festival holiday Sunday 15 February
-# to Monday 23 February; Saturday 14 February and Saturday 28 February are make-up working days.
+# The official 2026 schedule (the State Council's notice for 2026): Spring Festival holiday
+# Sunday 15 February to Monday 23 February; Saturday 14 February and Saturday 28 February are
+# make-up working days.
 FRIDAY = date(2026, 2, 13)
 
 
@@ -35,7 +36,8 @@ def test_local_holidays_and_make_up_days_from_the_configuration_count_too() -> N
 def test_a_year_the_official_calendar_does_not_know_counts_monday_to_friday_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    assert known_year(2026) and not known_year(2099)
+    assert known_year(2026)
+    assert not known_year(2099)
     with caplog.at_level(logging.WARNING, logger="credithub.workflows.workdays"):
         assert add_working_days(date(2099, 1, 2), 1) == date(2099, 1, 5)  # Friday -> Monday
     assert "does not know 2099" in caplog.text
@@ -50,5 +52,5 @@ def test_calendar_settings_take_iso_dates_and_name_a_bad_one(tmp_path: Path) -> 
     assert (s.calendar.holidays, s.calendar.workdays) == (["2026-05-06"], ["2026-10-10"])
     s = load_settings(environ={"CREDITHUB_CALENDAR_HOLIDAYS": "2026-05-06, 2026-05-07"})
     assert s.calendar.holidays == ["2026-05-06", "2026-05-07"]
-    with pytest.raises(ConfigError, match="calendar.workdays"):
+    with pytest.raises(ConfigError, match=r"calendar\.workdays"):
         load_settings(environ={"CREDITHUB_CALENDAR_WORKDAYS": "10 October"})
