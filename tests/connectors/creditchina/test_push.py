@@ -220,3 +220,12 @@ def test_a_failed_batch_holds_back_the_later_ones(
     assert (results[2].error or "").startswith("not sent: an earlier batch failed")
     assert len(posts(standin)) == 2
     assert standin.received == []
+
+
+def test_a_repair_is_sent_as_a_repair_row(
+    standin: StandIn, make_connector: Make, penalty_item: Item
+) -> None:
+    """A credit repair reaches the national exchange as its own operation (信用修复 ends
+    publication there too)."""
+    assert make_connector().push([penalty_item(op="repair")])[0].ok
+    assert standin.received[0]["OP"] == "repair"

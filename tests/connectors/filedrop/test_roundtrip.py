@@ -42,6 +42,7 @@ def test_push_then_pull_round_trips(tmp_path: Path, encoding: str, batch_size: i
         item("103", business_record(), op="revoke"),
         item("104", {**org_record("其他"), "kind": "commendation"}),
         item("105", org_record(fine_yuan="1234.56", confiscated_yuan="0.01", note="第二次")),
+        item("106", org_record("呼住建罚〔2024〕15号"), op="repair"),  # a credit repair
     ]
     assert all(r.ok for r in city.push(sent))
     for name in listing(city.outbound):  # the 前置机 carries the file across
@@ -65,7 +66,8 @@ def test_push_then_pull_round_trips(tmp_path: Path, encoding: str, batch_size: i
         record = dict(got["record"])
         origin = record.pop("origin")
         # The op travels as the state the record is in at its origin.
-        assert record.pop("status") == ("revoked" if want["op"] == "revoke" else "active")
+        states = {"revoke": "revoked", "repair": "repaired"}
+        assert record.pop("status") == states.get(want["op"], "active")
         assert record == exchanged(want["record"])
         assert origin["hub"] == "nmg"
         assert origin["version"] == want["record"]["origin"]["version"]
