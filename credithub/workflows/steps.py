@@ -152,10 +152,16 @@ def item_out(session: Session, item: Item, today: date) -> dict[str, Any]:
 
 def get_item(session: Session, model: type[T], item_id: str, actor: Actor) -> T:
     """An item the actor may see: admin all, a department its own records' (else 404)."""
+    _queue_reader(actor)
     item = session.get(model, item_id)
     if item is None or not _sees(actor, item.authority_uscc):
         raise NotFound(f"no {model.__tablename__[:-1]} {item_id}")
     return item
+
+
+def _queue_reader(actor: Actor) -> None:
+    if not actor.is_admin and actor.kind != "department":
+        raise Forbidden(f"a {actor.kind} client has no objections or repairs to read")
 
 
 def _sees(actor: Actor, authority: str) -> bool:
@@ -173,8 +179,7 @@ def queue(
     page_size: int,
 ) -> dict[str, Any]:
     """A page of items, oldest due first (closed ones last): admin all, a department its own."""
-    if not actor.is_admin and actor.kind != "department":
-        raise Forbidden(f"a {actor.kind} client has no queue")
+    _queue_reader(actor)
     today = clock.today()
     query = select(model)
     if not actor.is_admin:

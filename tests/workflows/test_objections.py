@@ -176,6 +176,9 @@ def test_the_deciding_department_files_and_it_is_forwarded_at_once(
             == 404
         )
         assert client.get("/api/v1/objections", headers=t["bidding"]).status_code == 403
+        item_url = f"/api/v1/objections/{filed['id']}"
+        assert client.get(item_url, headers=t["bidding"]).status_code == 403
+        assert client.get(item_url).status_code == 401
         # Revoked: the record is revoked through the revoke path and the removal is recorded.
         code, decided = post(client, url, t["zhujian"], {"outcome": "revoked", "note": "认定有误"})
         assert code == 200, decided
