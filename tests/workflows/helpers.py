@@ -12,7 +12,8 @@ from sqlalchemy import select
 from credithub.audit.models import AuditEntry
 from credithub.db import db
 from credithub.records.models import Record, RecordChange
-from tests.records.samples import CAIZHENG, SHUDAO, ZHUJIAN
+from tests.records.samples import CAIZHENG, PEER_ZHUJIAN, SHUDAO, ZHUJIAN
+from tests.signing import signed_all
 
 Headers = dict[str, str]
 MakeToken = Callable[..., Headers]
@@ -93,3 +94,15 @@ def ops(app: Flask, record_id: str) -> list[tuple[int, str]]:
 def audited(app: Flask, action: str) -> list[AuditEntry]:
     with app.app_context():
         return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def peer_record(client: FlaskClient, make_token: MakeToken) -> str:
+    """A listing created at hub city-x, as its peer client pushes it here."""
+    origin = {"hub": "city-x", "id": "x-1", "version": 1}
+    authority = {"name": "某市住房和城乡建设局", "uscc": PEER_ZHUJIAN}
+    record = listing("某住建黑〔2026〕1号", origin=origin, authority=authority)
+    peer = make_token("peer", hub="city-x")
+    resp = client.post("/api/v1/records", json={"records": signed_all([record])}, headers=peer)
+    [result] = resp.get_json()["results"]
+    assert result["status"] == "created", result
+    return str(result["id"])

@@ -19,6 +19,7 @@ from tests.workflows.helpers import (
     get,
     listing,
     ops,
+    peer_record,
     penalty,
     post,
     push,
@@ -190,9 +191,16 @@ def test_the_deciding_department_files_and_it_is_forwarded_at_once(
 
 
 def test_bad_objections_get_a_clear_4xx_and_change_nothing(
-    app: Flask, client: FlaskClient, t: dict[str, Headers]
+    app: Flask, client: FlaskClient, t: dict[str, Headers], make_token: MakeToken
 ) -> None:
     with clock.travel("2026-06-10T10:00:00+08:00"):
+        # Only the origin hub takes objections on its records.
+        elsewhere = peer_record(client, make_token)
+        assert _file(client, t["admin"], elsewhere)[0] == 409
+        public = {"record_id": elsewhere, "applicant": "蜀道", "reason": "有误"}
+        public["contact"] = {"email": "a@example.com"}
+        assert post(client, "/api/v1/public/objections", None, public)[0] == 409
+        assert stored(app, elsewhere) == ("active", 1)
         # A minor penalty decided under 令36号 is never public: no objection on it.
         minor = push(client, t["zhujian"], penalty("呼住建罚〔2026〕30号", "2026-05-06", ["警告"]))
         code, err = _file(client, t["admin"], minor)
@@ -221,7 +229,7 @@ def test_bad_objections_get_a_clear_4xx_and_change_nothing(
         other = {"outcome": "corrected", "record": listing("呼住建黑〔2026〕99号")}
         code, err = post(client, url, t["zhujian"], other)
         assert code == 422, err
-        assert get(client, "/api/v1/records?subject=91512081MA62K0260E", t["admin"])["total"] == 3
+        assert get(client, "/api/v1/records?subject=91512081MA62K0260E", t["admin"])["total"] == 4
         assert post(client, url, t["zhujian"], {"outcome": "corrected"})[0] == 422  # no record
         assert post(client, url, t["zhujian"], {"outcome": "dropped"})[0] == 422
         assert stored(app, record_id) == ("disputed", 2)

@@ -19,6 +19,7 @@ from tests.workflows.helpers import (
     get,
     listing,
     ops,
+    peer_record,
     penalty,
     post,
     push,
@@ -109,9 +110,11 @@ def test_a_minor_record_is_repairable_at_once_and_a_listing_waits_its_lists_mont
 
 
 def test_bad_repairs_get_a_clear_4xx_and_change_nothing(
-    app: Flask, client: FlaskClient, t: dict[str, Headers]
+    app: Flask, client: FlaskClient, t: dict[str, Headers], make_token: MakeToken
 ) -> None:
     with clock.travel("2026-06-10T10:00:00+08:00"):
+        elsewhere = peer_record(client, make_token)
+        assert _apply(client, t["admin"], elsewhere)[0] == 409  # repaired at its origin
         minor = push(client, t["zhujian"], penalty("呼住建罚〔2026〕32号", "2026-05-07", ["警告"]))
         code, err = _apply(client, t["zhujian"], minor, commitment=False)
         assert code == 422
