@@ -152,3 +152,16 @@ def test_bad_repairs_get_a_clear_4xx_and_change_nothing(
         assert stored(app, minor) == ("active", 1)
         assert stored(app, revoked) == ("revoked", 2)
         assert get(client, "/api/v1/repairs", t["admin"])["total"] == 0
+
+
+def test_every_workflow_endpoint_is_in_the_openapi_document(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    for kind in ("objections", "repairs"):
+        assert "201" in paths[f"/api/v1/{kind}"]["post"]["responses"]
+        assert "Page" in str(paths[f"/api/v1/{kind}"]["get"]["responses"]["200"])
+        assert f"/api/v1/{kind}/{{{kind[:-1]}_id}}" in paths
+    for step in ("accept", "refuse", "forward", "decision"):
+        assert f"/api/v1/objections/{{objection_id}}/{step}" in paths
+    assert "/api/v1/repairs/{repair_id}/decision" in paths
+    assert paths["/api/v1/public/objections"]["post"]["security"] == []  # no token
