@@ -566,6 +566,12 @@ BROKEN = [
         "default_months = 48\nmin_months = 12",
         r"lists\[2\] \(bidding-ban\): default_months 48 is outside",
     ),
+    # objection deadlines and repair periods
+    ("decide = 5", "decide = 0", r"workflows.deadlines: 'decide' must be ≥ 1"),
+    ("remove = 3\n", "", r"workflows.deadlines: missing required step 'remove'"),
+    ("forward = 2", "forward = 2\nappeal = 10", r"workflows.deadlines: unknown step 'appeal'"),
+    ("ggzy-serious = 12", "ggzy-gold = 12", r"workflows.repair.lists: list 'ggzy-gold' is not"),
+    ("misconduct_months = 3", "misconduct_months = -1", r"'misconduct_months' must not be"),
     # TOML syntax
     ("[[lists]]", "[[lists]", "not valid TOML"),
 ]
