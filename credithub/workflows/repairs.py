@@ -1,13 +1,15 @@
 """Credit repair (信用修复): "谁认定、谁修复".
 
 An application is taken only when every condition holds: the record is this hub's and running
-(not revoked, repaired or disputed), the subject makes a public credit commitment, evidence that
-the obligation is performed is given, and the minimum period has run (`eligible_from`, from the
+(not revoked, repaired or disputed), the subject makes a public credit commitment, and the
+minimum period has run (`eligible_from`, from the
 rule pack). An early one is refused with the earliest date it becomes eligible. The deciding
-department (or the joint office) approves or rejects it within the `decide` deadline; approval
-makes the record `repaired` (a new version, feed op `repair`: publication, sharing and use end
-and every hub and platform that holds it is told), lifts its measures and refreshes the
-standings, and records the removal step. Services flush; the caller commits.
+department (or the joint office) weighs the evidence that the obligation is performed
+(optional when filing: it may follow by other channels) and approves or rejects it within the
+`decide` deadline; approval makes the record `repaired` (a new version, feed op `repair`:
+publication, sharing and use end and every hub and platform that holds it is told), lifts its
+measures and refreshes the standings, and records the removal step. Services flush; the
+caller commits.
 """
 
 from __future__ import annotations
@@ -74,8 +76,6 @@ def apply(session: Session, body: dict[str, Any], actor: Actor) -> Repair:
     errors: dict[str, list[str]] = {}
     if body["commitment"] is not True:
         errors["commitment"] = ["a public credit commitment (信用承诺) is required: true"]
-    if not (body.get("evidence") or "").strip():
-        errors["evidence"] = ["evidence that the obligation is performed is required"]
     earliest, why = eligible_from(record, steps.pack())
     if today < earliest:
         errors["record_id"] = [f"eligible for repair from {earliest.isoformat()} ({why})"]
@@ -87,8 +87,8 @@ def apply(session: Session, body: dict[str, Any], actor: Actor) -> Repair:
         raise Invalid(message, errors)
     item = Repair(
         record_id=record.id, authority_uscc=record.authority_uscc, commitment=True,
-        evidence=body["evidence"].strip(), status="pending", due_on=steps.due("decide"),
-        filed_at=clock.now(),
+        evidence=(body.get("evidence") or "").strip() or None, status="pending",
+        due_on=steps.due("decide"), filed_at=clock.now(),
     )  # fmt: skip
     session.add(item)
     session.flush()
