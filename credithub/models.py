@@ -8,6 +8,7 @@ from credithub.records.models import AuthorityOrigin, ChangeHead, Record, Record
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.sync.models import DeadLetter, SyncState
 from credithub.trust.models import HubKey, Quarantined
+from credithub.webhooks.models import Watch, Webhook, WebhookAttempt, WebhookEvent
 
 __all__ = [
     "AuditEntry",
@@ -28,4 +29,8 @@ __all__ = [
     "SubjectIdentifier",
     "SubjectName",
     "SyncState",
+    "Watch",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookEvent",
 ]

@@ -1,0 +1,66 @@
+"""Who watches which subject: written beside the check log, read when a verdict changes.
+
+The check log keeps no subject index (each check would pay for it); this small table answers
+"which clients checked this subject lately, in which domains" instead. Its rows are written by
+the check log's own writer (`standing.checklog`: the buffered thread for single checks, the
+request's transaction for batches), one upsert statement per write, deduplicated in memory
+first: a subject checked a thousand times a day costs one row, updated at most once a flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import Connection, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from credithub.db import table_of
+from credithub.webhooks.models import Watch
+
+_WATCHES = table_of(Watch)
+
+# (subject key, client, domain) -> when last checked
+Watches = Mapping[tuple[str, str, str], datetime]
+
+
+def subject_key(uscc: str | None, fed_hash: str | None, id_hash: str | None) -> str | None:
+    """The key a watch names its subject by: the USCC, or a person's federation hash (the same
+    here and at the hub a record about the person came from), or this hub's lookup hash."""
+    return uscc or fed_hash or id_hash
+
+
+def merge(into: dict[tuple[str, str, str], datetime], watches: Watches) -> None:
+    """Add `watches` to `into`, keeping the later instant of each."""
+    for key, at in watches.items():
+        held = into.get(key)
+        if held is None or held < at:
+            into[key] = at
+
+
+def record(conn: Connection, watches: Watches) -> None:
+    """Upsert `watches` (a later check moves `checked_at` forward), in `conn`'s transaction.
+    Rows go in key order: two writers upserting the same keys never wait on each other in a
+    circle (PostgreSQL)."""
+    if not watches:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(_WATCHES)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_WATCHES.c.subject_key, _WATCHES.c.client, _WATCHES.c.domain],
+        set_={"checked_at": stmt.excluded.checked_at},
+        where=_WATCHES.c.checked_at < stmt.excluded.checked_at,
+    )
+    rows = [
+        {"subject_key": key, "client": client, "domain": domain, "checked_at": at}
+        for (key, client, domain), at in sorted(watches.items())
+    ]
+    conn.execute(stmt, rows)
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Forget checks older than `before` (past `webhooks.watch_days`); how many rows."""
+    result = session.execute(delete(_WATCHES).where(_WATCHES.c.checked_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
