@@ -136,3 +136,14 @@ def test_the_endpoints_are_in_the_openapi_document(client: FlaskClient) -> None:
     assert {"get", "delete"} <= set(paths["/api/v1/webhooks/{webhook_id}"])
     created = paths["/api/v1/webhooks"]["post"]["responses"]["201"]
     assert "secret" in str(created) or "WebhookCreated" in str(created)
+
+
+def test_webhook_settings_are_checked_when_the_hub_starts() -> None:
+    from credithub.config import ConfigError, load_settings
+
+    settings = load_settings(environ={"CREDITHUB_WEBHOOKS_RETRY_SECONDS": "5, 60,600"})
+    assert settings.webhooks.retry_seconds == [5, 60, 600]
+    assert settings.webhooks.watch_days == 90
+    for bad in ({"retry_seconds": [5, 0]}, {"retry_seconds": ["soon"]}, {"watch_days": 0}):
+        with pytest.raises(ConfigError, match="webhooks"):
+            load_settings({"webhooks": bad}, environ={})
