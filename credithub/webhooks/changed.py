@@ -26,7 +26,6 @@ from credithub.standing.compute import verdict_of
 from credithub.standing.models import StandingRow
 from credithub.webhooks.models import Watch
 from credithub.webhooks.service import emit, subscribers
-from credithub.webhooks.watches import subject_key
 from schemas.check import RESTRICTION_KEYS
 
 EVENT = "check.changed"
@@ -99,8 +98,8 @@ def watched(session: Session, subject_ids: Sequence[str], now: datetime) -> Watc
                 Subject.id_hash, Subject.id_masked,
             ).where(one_of(session, Subject.id, part))
         ):  # fmt: skip
-            for key in {row.uscc, row.fed_hash, row.id_hash, subject_key(*row[3:6])} - {None}:
-                by_key[str(key)] = row.id
+            for key in {row.uscc, row.fed_hash, row.id_hash} - {None}:
+                by_key[str(key)] = row.id  # whichever a check keyed its watch by (subject_key)
             named[row.id] = (
                 {"uscc": row.uscc, "name": row.name}
                 if row.uscc is not None or row.type != "person"

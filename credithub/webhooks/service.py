@@ -209,9 +209,11 @@ def remove(session: Session, caller: Caller, webhook_id: str) -> None:
 
 
 def subscribers(session: Session, event_type: str) -> dict[str, str]:
-    """Clients with a webhook for `event_type`: name -> id."""
+    """Clients (not revoked) with a webhook for `event_type`: name -> id."""
     rows = session.execute(
-        select(Client.name, Client.id, Webhook.events).join(Webhook, Webhook.client_id == Client.id)
+        select(Client.name, Client.id, Webhook.events)
+        .join(Webhook, Webhook.client_id == Client.id)
+        .where(Client.revoked_at.is_(None))
     )
     return {name: client_id for name, client_id, events in rows if event_type in events}
 
@@ -219,19 +221,19 @@ def subscribers(session: Session, event_type: str) -> dict[str, str]:
 def emit(session: Session, event_type: str, client_ids: Iterable[str], data: dict[str, Any]) -> int:
     """Write the event `{"type": event_type, **data}` for each webhook of these clients that
     subscribes to it, in the caller's transaction (the one making the change it tells of):
-    delivered once that commits, never if it rolls back. How many were written."""
+    delivered once that commits, never if it rolls back. A revoked client hears nothing. How
+    many were written."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     ids = sorted(set(client_ids))
     if not ids:
         return 0
-    hooks = [
-        hook_id
-        for hook_id, events in session.execute(
-            select(Webhook.id, Webhook.events).where(Webhook.client_id.in_(ids))
-        )
-        if event_type in events
-    ]
+    query = (
+        select(Webhook.id, Webhook.events)
+        .join(Client, Client.id == Webhook.client_id)
+        .where(Webhook.client_id.in_(ids), Client.revoked_at.is_(None))
+    )
+    hooks = [hook_id for hook_id, events in session.execute(query) if event_type in events]
     if not hooks:
         return 0
     now = utcnow()

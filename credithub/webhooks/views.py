@@ -29,8 +29,11 @@ blp = Blueprint(
 
 
 def _own_addresses() -> list[str]:
-    """Where this request reached the hub (a webhook may not point back at it)."""
-    found = [request.host]
+    """Where this request reached the hub, as host:port (a webhook may not point back at it)."""
+    host = request.host
+    if not host.rsplit("]", 1)[-1].count(":"):  # no port: the scheme's own
+        host += ":443" if request.scheme == "https" else ":80"
+    found = [host]
     server = request.environ.get("SERVER_NAME"), request.environ.get("SERVER_PORT")
     if all(server):
         found.append(f"{server[0]}:{server[1]}")

@@ -92,3 +92,17 @@ def test_two_deliverers_at_once_send_each_event_once(
     assert len(set(ids)) == 150
     assert sum(o.delivered for o in outcomes) == 150
     assert sorted(r.json["n"] for r in receiver.received) == list(range(150))
+
+
+def test_a_revoked_client_hears_nothing(
+    app: Flask, client: FlaskClient, make_token: Callable[..., Headers]
+) -> None:
+    from credithub.clients.service import revoke_client
+
+    filer = make_token("consumer", name="filer")
+    subscribe(client, filer, "http://127.0.0.1:9/hooks", "objection.updated")
+    filer_id = client_id(app, "filer")
+    with app.app_context(), db.transaction() as session:
+        revoke_client(session, "filer")
+    with app.app_context(), db.transaction() as session:
+        assert emit(session, "objection.updated", [filer_id], {"objection": {}}) == 0
