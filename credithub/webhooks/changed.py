@@ -99,7 +99,7 @@ def watched(session: Session, subject_ids: Sequence[str], now: datetime) -> Watc
             ).where(one_of(session, Subject.id, part))
         ):  # fmt: skip
             for key in {row.uscc, row.fed_hash, row.id_hash} - {None}:
-                by_key[str(key)] = row.id  # whichever a check keyed its watch by (subject_key)
+                by_key[str(key)] = row.id  # whichever a check keyed its watch by (Watch)
             named[row.id] = (
                 {"uscc": row.uscc, "name": row.name}
                 if row.uscc is not None or row.type != "person"

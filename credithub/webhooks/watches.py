@@ -26,12 +26,6 @@ _WATCHES = table_of(Watch)
 Watches = Mapping[tuple[str, str, str], datetime]
 
 
-def subject_key(uscc: str | None, fed_hash: str | None, id_hash: str | None) -> str | None:
-    """The key a watch names its subject by: the USCC, or a person's federation hash (the same
-    here and at the hub a record about the person came from), or this hub's lookup hash."""
-    return uscc or fed_hash or id_hash
-
-
 def merge(into: dict[tuple[str, str, str], datetime], watches: Watches) -> None:
     """Add `watches` to `into`, keeping the later instant of each."""
     for key, at in watches.items():
