@@ -309,9 +309,14 @@ def _record(
             }
         )
     buffer: CheckLogBuffer | None = current_app.extensions["credithub.check_log"]
-    if buffer is not None and batch is None:
-        buffer.add(rows, seen)  # written within check.log_flush_ms by the worker's writer
-        return
+    if buffer is not None:
+        if batch is None:
+            buffer.add(rows, seen)  # written within check.log_flush_ms by the worker's writer
+            return
+        # A batch writes its log rows itself, and leaves who watches whom to the writer: an
+        # upsert of 10,000 watches took a third of a batch's time on PostgreSQL.
+        buffer.add((), seen)
+        seen = {}
     # The log is the only write of a check: take the write lock only now (see begin_writing).
     db.begin_writing()
     bulk_insert(db.session, CheckLog, rows)

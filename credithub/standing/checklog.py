@@ -18,7 +18,8 @@ if the database refuses, so a database that refuses writes refuses checks instea
 the buffer without bound.
 
 The same writer keeps who watches which subject (`webhooks.watches`, for `check.changed`):
-one upsert more per flush, of the distinct (subject, client, domain) the rows name.
+one upsert more per flush, of the distinct (subject, client, domain) the checks named, batch
+checks' too (an index, not a record of what was answered: it is not worth a batch's time).
 
 Batch checks write their rows in their own request's transaction: one transaction for
 thousands of rows costs little per row, and a batch's rows are not left to a worker's fate.
@@ -77,10 +78,10 @@ class CheckLogBuffer:
             self._thread = threading.Thread(target=self._run, name="check-log", daemon=True)
             self._thread.start()
             atexit.register(self.close)
-        if len(self._rows) >= MAX_ROWS:
+        if len(self._rows) + len(self._watches) >= MAX_ROWS:
             self.flush()  # the database keeps refusing: let this check fail with it
         with self._lock:
-            if not self._rows:
+            if not self._rows and not self._watches:
                 self._due = self.clock() + self.interval
             self._rows.extend(rows)
             if seen:
@@ -100,12 +101,13 @@ class CheckLogBuffer:
         with self._lock:
             rows, self._rows = self._rows, []
             seen, self._watches = self._watches, {}
-        if not rows:
+        if not rows and not seen:
             return 0
         token = write_intent.set(True)  # SQLite: take the write lock at BEGIN
         try:
             with self.engine.begin() as conn:
-                bulk_insert(conn, CheckLog, rows)
+                if rows:
+                    bulk_insert(conn, CheckLog, rows)
                 watches.record(conn, seen)
         except BaseException:
             with self._lock:
@@ -120,11 +122,12 @@ class CheckLogBuffer:
     def _run(self) -> None:
         while True:
             with self._lock:
-                wait = max(0.0, self._due - self.clock()) if self._rows else self.interval
+                waiting = bool(self._rows or self._watches)
+                wait = max(0.0, self._due - self.clock()) if waiting else self.interval
             if self._closing.wait(wait):
                 return  # close() writes what is left
             with self._lock:
-                due = bool(self._rows) and self.clock() >= self._due
+                due = bool(self._rows or self._watches) and self.clock() >= self._due
             if due:
                 try:
                     self.flush()

@@ -262,3 +262,32 @@ def test_a_person_checked_by_id_number_is_named_by_the_masked_number(
     assert event["subject"] == {"id_number": answer["subject"]["id_number"], "name": "张建国"}
     assert PERSON_ID not in got.body.decode()
     assert (event["domain"], event["verdict"]) == ("expert", "barred")
+
+
+@pytest.mark.parametrize("flush_ms", [1000, 0])
+def test_a_batch_check_watches_every_subject_in_it(
+    app_factory: Callable[..., Flask],
+    run_cli: Callable[..., Any],
+    make_token: Callable[..., Headers],
+    receiver: Receiver,
+    flush_ms: int,
+) -> None:
+    app = app_factory(check={"log_flush_ms": flush_ms})
+    client = app.test_client()
+    zhujian = make_token("department", uscc=ZHUJIAN)
+    bidding = make_token("consumer")
+    hook = subscribe(client, bidding, receiver.url)
+    subjects = [{"uscc": BEIJIANG}, {"uscc": SHUDAO}]
+    resp = client.post(
+        "/api/v1/check", json={"domain": "procurement", "subjects": subjects}, headers=bidding
+    )
+    assert resp.status_code == 200
+    if flush_ms:
+        log_written(app)
+    push(client, zhujian, listing())
+    assert "delivered 1, failed 0" in deliver(run_cli)
+    [got] = receiver.received
+    event = got.verified(hook["secret"])
+    assert (event["subject"]["uscc"], event["domain"], event["verdict"]) == (
+        SHUDAO, "procurement", "barred"
+    )  # fmt: skip
