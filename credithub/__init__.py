@@ -193,14 +193,18 @@ def configure_api(app: Flask) -> None:
     from credithub.records.views import blp as records_blp
     from credithub.rules.views import blp as rules_blp
     from credithub.standing.views import blp as check_blp
+    from credithub.standing.views import receipts_blp
     from credithub.sync.views import blp as sync_blp
     from credithub.trust.views import blp as trust_blp
+    from credithub.webhooks.views import blp as webhooks_blp
     from credithub.workflows.views import blp as workflows_blp
 
     api = Api(app)
     app.extensions["credithub.api"] = api
-    blps = (entities_blp, records_blp, rules_blp, check_blp, sync_blp, trust_blp, workflows_blp)
-    for blp in blps:
+    for blp in (
+        entities_blp, records_blp, rules_blp, check_blp, receipts_blp, sync_blp, trust_blp,
+        webhooks_blp, workflows_blp,
+    ):  # fmt: skip
         api.register_blueprint(blp)
     app.register_blueprint(ops_bp)
     NON_JSON_ENDPOINTS.add("records.SgsRecords")

@@ -380,6 +380,28 @@ def scheduler() -> None:
 
 
 @main.group()
+def webhooks() -> None:
+    """Notifications sent to clients' webhooks."""
+
+
+@webhooks.command("run")
+def webhooks_run() -> None:
+    """Deliver the events due now, once; exit 1 if any delivery failed."""
+    from credithub.webhooks.delivery import deliver_due
+
+    with app_context():
+        outcome = deliver_due()
+    for error in outcome.errors[:20]:
+        click.echo(f"failed: {error}", err=True)
+    click.echo(
+        f"webhooks: delivered {outcome.delivered}, failed {outcome.failed} "
+        f"(given up {outcome.given_up}), pending {outcome.pending}"
+    )
+    if outcome.failed:
+        sys.exit(1)
+
+
+@main.group()
 def audit() -> None:
     """The audit trail."""
 

@@ -165,6 +165,21 @@ class CalendarSettings:
 
 
 @dataclass
+class WebhookSettings:
+    # check.changed: a client hears of a subject it checked within this many days.
+    watch_days: int = 90
+    # How often the scheduler delivers what is due (`credithub webhooks run` does it once).
+    interval_seconds: int = 10
+    # One POST to a receiver: seconds before it counts as a failed attempt.
+    timeout_seconds: int = 10
+    # After the first failed attempt, wait each of these in turn before the next; after the
+    # last, the event is given up (and still listed with its attempts).
+    retry_seconds: list[int] = field(
+        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000, 36000]
+    )
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -179,6 +194,7 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     clock: ClockSettings = field(default_factory=ClockSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
@@ -213,9 +229,11 @@ def _coerce(value: Any, target: Any, key: str, from_env: bool) -> Any:
         return {str(k): list(v) for k, v in value.items()}
     if origin is list:
         if from_env and isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
+            value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
+        if get_args(target) == (int,):
+            return [_coerce(v, int, key, from_env) for v in value]
         return value
     if target is bool:
         if isinstance(value, bool):
@@ -319,6 +337,11 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("federation.max_version_step: expected 1 or more")
     if settings.security.token_cache_seconds < 0:
         raise ConfigError("security.token_cache_seconds: expected 0 or more")
+    hooks = settings.webhooks
+    if hooks.watch_days < 1 or hooks.interval_seconds < 1 or hooks.timeout_seconds < 1:
+        raise ConfigError("webhooks: watch_days, interval_seconds and timeout_seconds: 1 or more")
+    if not all(type(s) is int and s >= 1 for s in hooks.retry_seconds):
+        raise ConfigError("webhooks.retry_seconds: expected a list of whole seconds, 1 or more")
     if settings.clock.start:
         try:
             clock.parse_instant(settings.clock.start)

@@ -8,6 +8,7 @@ from credithub.records.models import AuthorityOrigin, ChangeHead, Record, Record
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.sync.models import DeadLetter, SyncState
 from credithub.trust.models import HubKey, Quarantined
+from credithub.webhooks.models import Watch, Webhook, WebhookAttempt, WebhookEvent
 from credithub.workflows.models import Objection, Repair, WorkflowStep
 
 __all__ = [
@@ -31,5 +32,9 @@ __all__ = [
     "SubjectIdentifier",
     "SubjectName",
     "SyncState",
+    "Watch",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookEvent",
     "WorkflowStep",
 ]

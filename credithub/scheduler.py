@@ -25,6 +25,7 @@ from credithub.records.jobs import expire_due
 from credithub.standing.jobs import rescore_due
 from credithub.sync import reconcile
 from credithub.sync import service as sync_service
+from credithub.webhooks.delivery import deliver_job
 
 log = logging.getLogger("credithub.scheduler")
 LEASE_TERM = timedelta(seconds=30)
@@ -38,6 +39,7 @@ def jobs(app: Flask) -> dict[str, tuple[Job, int]]:
     found: dict[str, tuple[Job, int]] = {
         "rescore-due": (rescore_due, settings.scheduler.rescore_interval_seconds),
         "expire": (expire_due, settings.scheduler.expiry_interval_seconds),
+        "webhooks": (deliver_job, settings.webhooks.interval_seconds),
     }
     for config in settings.connectors:
         name = config["name"]

@@ -18,6 +18,9 @@ SCOPES_BY_KIND: dict[str, frozenset[str]] = {
     "admin": frozenset({"records:write", "records:read", "check", "feed:read", "admin"}),
 }
 
+# Any client at all: every kind holds one of these (endpoints open to every client).
+ANY_SCOPE: tuple[str, ...] = tuple(sorted(frozenset().union(*SCOPES_BY_KIND.values())))
+
 
 class Rights:
     """What a client may do follows from its kind (the stored client and its cached copy)."""

@@ -17,6 +17,10 @@ order, and is tried again; past `MAX_ROWS` unwritten rows a check writes them it
 if the database refuses, so a database that refuses writes refuses checks instead of growing
 the buffer without bound.
 
+The same writer keeps who watches which subject (`webhooks.watches`, for `check.changed`):
+one upsert more per flush, of the distinct (subject, client, domain) the checks named, batch
+checks' too (an index, not a record of what was answered: it is not worth a batch's time).
+
 Batch checks write their rows in their own request's transaction: one transaction for
 thousands of rows costs little per row, and a batch's rows are not left to a worker's fate.
 """
@@ -29,12 +33,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from credithub.db import bulk_insert, write_intent
 from credithub.standing.models import CheckLog
+from credithub.webhooks import watches
 
 log = logging.getLogger("credithub.checks")
 
@@ -57,12 +63,14 @@ class CheckLogBuffer:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._rows: list[Mapping[str, Any]] = []
+        self._watches: dict[tuple[str, str, str], datetime] = {}
         self._due = 0.0  # when the oldest buffered row must be written
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Keep `rows` for the writer thread; write them now if it is an interval late."""
+    def add(self, rows: Sequence[Mapping[str, Any]], seen: watches.Watches | None = None) -> None:
+        """Keep `rows` (and the watches they make, `webhooks.watches`) for the writer thread;
+        write them now if it is an interval late."""
         if self._pid != os.getpid():
             self._start()
         closed = self._closing.is_set()
@@ -70,12 +78,14 @@ class CheckLogBuffer:
             self._thread = threading.Thread(target=self._run, name="check-log", daemon=True)
             self._thread.start()
             atexit.register(self.close)
-        if len(self._rows) >= MAX_ROWS:
+        if len(self._rows) + len(self._watches) >= MAX_ROWS:
             self.flush()  # the database keeps refusing: let this check fail with it
         with self._lock:
-            if not self._rows:
+            if not self._rows and not self._watches:
                 self._due = self.clock() + self.interval
             self._rows.extend(rows)
+            if seen:
+                watches.merge(self._watches, seen)
             late = self.clock() >= self._due + self.interval
         if late or closed:
             try:
@@ -90,15 +100,19 @@ class CheckLogBuffer:
         """Write every buffered row now, in one transaction; the number written."""
         with self._lock:
             rows, self._rows = self._rows, []
-        if not rows:
+            seen, self._watches = self._watches, {}
+        if not rows and not seen:
             return 0
         token = write_intent.set(True)  # SQLite: take the write lock at BEGIN
         try:
             with self.engine.begin() as conn:
-                bulk_insert(conn, CheckLog, rows)
+                if rows:
+                    bulk_insert(conn, CheckLog, rows)
+                watches.record(conn, seen)
         except BaseException:
             with self._lock:
                 self._rows[:0] = rows  # kept, in order, for the next try
+                watches.merge(self._watches, seen)
                 self._due = self.clock()
             raise
         finally:
@@ -108,11 +122,12 @@ class CheckLogBuffer:
     def _run(self) -> None:
         while True:
             with self._lock:
-                wait = max(0.0, self._due - self.clock()) if self._rows else self.interval
+                waiting = bool(self._rows or self._watches)
+                wait = max(0.0, self._due - self.clock()) if waiting else self.interval
             if self._closing.wait(wait):
                 return  # close() writes what is left
             with self._lock:
-                due = bool(self._rows) and self.clock() >= self._due
+                due = bool(self._rows or self._watches) and self.clock() >= self._due
             if due:
                 try:
                     self.flush()

@@ -23,6 +23,7 @@ from credithub.rules import active_pack
 from credithub.rules.pack import RulePack
 from credithub.standing.compute import RecordFacts, Standing, compute_standing
 from credithub.standing.models import StandingRow
+from credithub.webhooks import changed
 
 CHUNK = 500
 # Read as plain rows (Core): the ORM's loading cost about half of reading a batch's facts. JSON
@@ -205,6 +206,7 @@ def refresh(
 ) -> int:
     """Recompute and store the standings of these subjects and of the organizations they
     represent, in the caller's transaction: every write, `credithub rescore` and the jobs.
+    A verdict that changes in a domain someone watches writes its `check.changed` events.
     `known`: the whole facts of subjects the caller just created (no record names them as
     legal representative yet), not read back."""
     ids = set(subject_ids)
@@ -213,21 +215,28 @@ def refresh(
     represent = sorted(ids - known.keys()) if known else sorted(ids)
     ordered = sorted(ids | represented_by(session, represent))
     pack, now = active_pack(), now or utcnow()
+    watching = changed.watched(session, ordered, now)  # verdicts before, for check.changed
+    computed = {
+        sid: (_stored_form(standing, related), valid_until)
+        for sid, (standing, related, valid_until) in compute_all(
+            session, ordered, now, known
+        ).items()
+    }
     rows = [
         {
             "subject_id": sid,
             "computed_at": now,
             "valid_until": valid_until,
             "pack_digest": pack.digest,
-            "data": _stored_form(standing, related),
+            "data": data,
         }
-        for sid, (standing, related, valid_until) in compute_all(
-            session, ordered, now, known
-        ).items()
+        for sid, (data, valid_until) in computed.items()
     ]
     for part in _chunks(ordered):
         session.execute(delete(StandingRow).where(one_of(session, StandingRow.subject_id, part)))
     bulk_insert(session, StandingRow, rows)
+    if watching is not None:
+        watching.changed(session, {sid: data for sid, (data, _) in computed.items()}, now)
     return len(rows)
 
 

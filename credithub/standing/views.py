@@ -11,6 +11,7 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from credithub.clients.auth import current_client, require_scope
+from credithub.clients.models import ANY_SCOPE
 from credithub.db import utcnow
 from credithub.entities.identifiers import IdentifierError, Uscc, mask_id_number, parse_uscc
 from credithub.entities.service import parse_subject, ref_for_uscc, uscc_allow_list
@@ -18,6 +19,7 @@ from credithub.errors import Invalid
 from credithub.extensions import Blueprint, collector_paused
 from credithub.rules import active_pack
 from credithub.standing import check as service
+from credithub.standing import receipts
 from schemas.check import (
     SUBJECT_KEYS,
     CheckArgs,
@@ -25,6 +27,7 @@ from schemas.check import (
     CheckBatchSchema,
     CheckResultSchema,
 )
+from schemas.receipts import CheckListArgs, CheckPageSchema, VerifiedSchema, VerifySchema
 
 blp = Blueprint(
     "check",
@@ -157,3 +160,39 @@ class CheckMany(MethodView):
         # answers through marshmallow would double a batch's time.
         encoded = service.answers_json({"results": answers}, answers)
         return current_app.response_class(encoded, mimetype="application/json")
+
+
+receipts_blp = Blueprint(
+    "receipts",
+    __name__,
+    url_prefix="/api/v1/checks",
+    description="Screening receipts: the checks a client made, and proof of an answer",
+)
+
+
+@receipts_blp.route("")
+class Checks(MethodView):
+    @require_scope("check")
+    @receipts_blp.arguments(CheckListArgs, location="query")
+    @receipts_blp.response(200, CheckPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The caller's checks, newest first (admin: everyone's, or one `client`'s)."""
+        return receipts.listing(
+            current_client(),
+            args["page"],
+            args["page_size"],
+            subject=args.get("subject"),
+            start=args.get("from_"),
+            end=args.get("to"),
+            client=args.get("client"),
+        )
+
+
+@receipts_blp.route("/verify")
+class Verify(MethodView):
+    @require_scope(*ANY_SCOPE)
+    @receipts_blp.arguments(VerifySchema)
+    @receipts_blp.response(200, VerifiedSchema)
+    def post(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """Did this hub give this answer? Send one result exactly as received."""
+        return receipts.verify(answer)

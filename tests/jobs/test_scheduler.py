@@ -73,23 +73,28 @@ def test_rescore_job_recomputes_only_what_is_due(
     assert all(r.valid_until is None or r.valid_until > utcnow() for r in rows)
 
 
-def test_the_scheduler_runs_rescoring_expiry_and_each_connector_at_their_intervals(
+def test_the_scheduler_runs_rescoring_expiry_webhooks_and_each_connector_at_their_intervals(
     app_factory: Callable[..., Flask],
 ) -> None:
     from credithub.records.jobs import expire_due
     from credithub.scheduler import jobs
+    from credithub.webhooks.delivery import deliver_job
 
     app = app_factory(
         scheduler={"rescore_interval_seconds": 120, "expiry_interval_seconds": 900},
+        webhooks={"interval_seconds": 15},
         connectors=[
             {"name": "province", "type": "hub", "url": "http://127.0.0.1:9", "token": "t",
              "interval_seconds": 30}
         ],
     )  # fmt: skip
     found = jobs(app)
-    assert set(found) == {"rescore-due", "expire", "sync:province", "reconcile:province"}
+    assert set(found) == {
+        "rescore-due", "expire", "webhooks", "sync:province", "reconcile:province"
+    }  # fmt: skip
     assert found["rescore-due"] == (rescore_due, 120)
     assert found["expire"] == (expire_due, 900)
+    assert found["webhooks"] == (deliver_job, 15)
     assert found["sync:province"][1] == 30
     assert found["reconcile:province"][1] == 24 * 3600  # reconcile_hours: 24 by default
 

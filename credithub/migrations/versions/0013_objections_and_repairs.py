@@ -1,7 +1,7 @@
 """objections, credit repairs and their steps
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 08:00:00.000000
 
 `objections` (异议) and `repairs` (信用修复), each with its record, the record's deciding
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
