@@ -12,10 +12,11 @@ from datetime import date
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from credithub import audit, clock
+from credithub.clients.models import Client
 from credithub.db import utcnow
 from credithub.errors import Conflict, Forbidden, NotFound
 from credithub.records import refusals
@@ -24,6 +25,7 @@ from credithub.records.prepare import Actor
 from credithub.records.read import effective_status
 from credithub.records.service import hub_id
 from credithub.rules.pack import RulePack
+from credithub.webhooks import service as webhooks
 from credithub.workflows.models import Objection, Repair, WorkflowStep
 from credithub.workflows.workdays import add_working_days
 
@@ -110,13 +112,33 @@ def add_step(
 
 
 def _updated(session: Session, item: Item, step: str, actor: str) -> None:
-    """The one place a step of an objection or a repair is emitted (`objection.updated`,
-    `repair.updated`): today the audit entry; the notifications part adds its event here."""
+    """The one place a step of an objection or a repair is told: the audit entry, and the
+    `objection.updated` / `repair.updated` event (api.md: Notifications) for the client that
+    filed it and the deciding department's clients, written in the step's transaction."""
     kind = "objection" if isinstance(item, Objection) else "repair"
-    detail = {"step": step, "status": item.status, "record_id": item.record_id}
+    detail: dict[str, Any] = {"step": step, "status": item.status, "record_id": item.record_id}
     if item.due_on is not None:
         detail["due_on"] = item.due_on.isoformat()
     audit.record(session, actor, f"{kind}.updated", kind, item.id, detail)
+    if isinstance(item, Objection) and item.outcome is not None:
+        detail["outcome"] = item.outcome
+    data = {kind: {"id": item.id, **detail}, "by": actor, "at": utcnow().isoformat()}
+    webhooks.emit(session, f"{kind}.updated", _told(session, item), data)
+
+
+def _told(session: Session, item: Item) -> list[str]:
+    """The ids of the clients a step is told to: the one that filed the item (none for a
+    public filing) and every client of the deciding department."""
+    filer = select(WorkflowStep.actor).where(
+        WorkflowStep.item_id == item.id, WorkflowStep.step == "filed"
+    )
+    told = select(Client.id).where(
+        or_(
+            Client.name.in_(filer),
+            and_(Client.kind == "department", Client.uscc == item.authority_uscc),
+        )
+    )
+    return list(session.scalars(told))
 
 
 def item_out(session: Session, item: Item, today: date) -> dict[str, Any]:
