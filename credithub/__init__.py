@@ -190,6 +190,7 @@ def configure_api(app: Flask) -> None:
     from credithub.extensions import Api
     from credithub.middleware import NON_JSON_ENDPOINTS
     from credithub.ops.views import bp as ops_bp
+    from credithub.public.views import blp as public_blp
     from credithub.records.views import blp as records_blp
     from credithub.rules.views import blp as rules_blp
     from credithub.standing.views import blp as check_blp
@@ -198,7 +199,8 @@ def configure_api(app: Flask) -> None:
 
     api = Api(app)
     app.extensions["credithub.api"] = api
-    for blp in (entities_blp, records_blp, rules_blp, check_blp, sync_blp, trust_blp):
+    blps = (entities_blp, records_blp, rules_blp, check_blp, sync_blp, trust_blp, public_blp)
+    for blp in blps:
         api.register_blueprint(blp)
     app.register_blueprint(ops_bp)
     NON_JSON_ENDPOINTS.add("records.SgsRecords")
