@@ -136,5 +136,6 @@ def _listing_bounds(data: dict[str, Any], pack: RulePack) -> tuple[str, str] | N
     high = None if rule.max_months is None else add_months(starts, rule.max_months)
     if low <= ends and (high is None or ends <= high):
         return None
-    why = f"list {rule.code} {rule.title}: {_months(rule.min_months or 0, rule.max_months)} from {starts.isoformat()}"
+    term = _months(rule.min_months or 0, rule.max_months)
+    why = f"list {rule.code} {rule.title}: {term} from {starts.isoformat()}"
     return "expires_on", _between("expires_on", low, high, why)

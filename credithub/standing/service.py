@@ -242,9 +242,10 @@ def refresh(
     now: datetime | None = None,
 ) -> int:
     """Recompute and store the standings of these subjects, of the organizations they
-    represent and of the legal representatives their listings name, in the caller's transaction: every write, `credithub rescore` and the jobs.
-    `known`: the whole facts of subjects the caller just created (no record names them as
-    legal representative yet), not read back."""
+    represent and of the legal representatives their listings name (457号), in the caller's
+    transaction: every write, `credithub rescore` and the jobs. `known`: the whole facts of
+    subjects the caller just created, not read back (a person a listing of the batch reaches
+    is read back all the same: the listing is part of its facts)."""
     ids = set(subject_ids)
     if not ids:
         return 0
