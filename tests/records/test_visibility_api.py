@@ -68,7 +68,8 @@ def consumer_ids(client: FlaskClient, headers: Headers) -> set[str]:
     assert resp.status_code == 200, resp.get_json()
     listed = client.get(f"/api/v1/records?subject={SHUDAO}", headers=headers).get_json()
     shown = {r["id"] for r in resp.get_json()["records"]}
-    assert {r["id"] for r in listed["items"]} == shown and listed["total"] == len(shown)
+    assert {r["id"] for r in listed["items"]} == shown
+    assert listed["total"] == len(shown)
     return shown
 
 
@@ -85,11 +86,13 @@ def test_a_minor_penalty_under_order_36_is_never_public_but_consumers_see_it(
         [minor] = push(client, zhujian, penalty("P-minor", ["警告"]))
         assert public_ids(client) == set()
         found = client.get("/api/v1/public/entities?q=蜀道").get_json()
-        assert found["total"] == 0 and found["items"] == []
+        assert found["total"] == 0
+        assert found["items"] == []
         assert consumer_ids(client, bidding) == {minor}
         assert verdict(client, bidding, "construction") == "clear"  # it restricts nothing
         resp = client.get(f"/api/v1/records/{minor}", headers=bidding)
-        assert resp.status_code == 200 and "history" not in resp.get_json()
+        assert resp.status_code == 200
+        assert "history" not in resp.get_json()
         assert "history" in client.get(f"/api/v1/records/{minor}", headers=zhujian).get_json()
     with at("2026-08-02"):
         assert public_ids(client) == set()
@@ -181,7 +184,7 @@ def test_the_limit_takes_a_record_out_of_the_score_and_the_rescore_job_finds_it(
         rescore_due()
         lines = stored_standings(db.session, [subject_id])[subject_id].data["explanation"]
         assert [x["record_id"] for x in lines if x["record_id"]] == [fined]
-        assert [x for x in lines if x["record_id"]][0]["amount"] < 0
+        assert next(x for x in lines if x["record_id"])["amount"] < 0
     with at("2031-05-01"), app.app_context():
         assert rescore_due()["subjects"] >= 1  # due: the record crossed the limit
         row = stored_standings(db.session, [subject_id])[subject_id]

@@ -39,7 +39,8 @@ def test_a_record_stops_counting_at_the_limit() -> None:
     before = compute_standing([fined], LONG, at("2031-04-30"))
     assert counted(before.explanation) == ["r1"]
     after = compute_standing([fined], LONG, at("2031-05-01"))
-    assert counted(after.explanation) == [] and after.score == LONG.score.base
+    assert counted(after.explanation) == []
+    assert after.score == LONG.score.base
 
 
 def test_misconduct_counts_from_the_day_it_occurred() -> None:
@@ -59,7 +60,8 @@ def test_a_measure_still_running_keeps_the_record_counting_until_it_ends() -> No
     assert [r.record_id for r in s.restrictions] == ["r1"]
     assert counted(s.explanation) == ["r1"]  # it still counts, deduction too
     ended = compute_standing([expert], LONG, at("2032-01-01"))
-    assert ended.restrictions == () and counted(ended.explanation) == []
+    assert ended.restrictions == ()
+    assert counted(ended.explanation) == []
 
 
 def test_an_organizations_reaching_listing_restricts_the_person_without_deducting() -> None:
@@ -70,6 +72,7 @@ def test_an_organizations_reaching_listing_restricts_the_person_without_deductin
     [r] = s.restrictions
     assert (r.measure, r.record_id, r.until) == ("ggzy-bar", "org-1", date(2027, 5, 1))
     assert "北疆建筑工程有限公司 (91230500MA1B3N1N2M)" in r.reason
-    assert counted(s.explanation) == [] and s.score == PACK.score.base
+    assert counted(s.explanation) == []
+    assert s.score == PACK.score.base
     not_reaching = dataclasses.replace(org_listing, code="gp-serious")
     assert compute_standing([not_reaching], PACK, at("2026-06-01")).restrictions == ()

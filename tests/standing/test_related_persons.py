@@ -37,9 +37,12 @@ def at(day: str) -> Any:
     return clock.travel(f"{day}T10:00:00+08:00")
 
 
+BEIJIANG_NAME = "呼伦贝尔市北疆建筑工程有限公司"
+
+
 def listing(ref: str = "HMD-1", code: str = "ggzy-serious", **extra: Any) -> dict[str, Any]:
     return {
-        "kind": "blacklist", "ref": ref, "subject": represented(BEIJIANG, "呼伦贝尔市北疆建筑工程有限公司"),
+        "kind": "blacklist", "ref": ref, "subject": represented(BEIJIANG, BEIJIANG_NAME),
         "decided_on": "2026-06-02", "list": code, "expires_on": "2027-06-02",
         "basis": "发改法规〔2018〕457号", **extra,
     }  # fmt: skip
@@ -79,7 +82,8 @@ def test_a_reaching_listing_bars_the_legal_representative_until_it_ends(
             assert answer["verdict"] == "barred", domain
         [r] = person(client, bidding, "construction")["restrictions"]
         assert (r["measure"], r["record_id"], r["until"]) == ("ggzy-bar", listed, "2027-06-02")
-        assert "呼伦贝尔市北疆建筑工程有限公司" in r["reason"] and BEIJIANG in r["reason"]
+        assert "呼伦贝尔市北疆建筑工程有限公司" in r["reason"]
+        assert BEIJIANG in r["reason"]
         assert PERSON_ID not in r["reason"]
         # Stored with the write: the check answered from the person's standing.
         assert [x["record_id"] for x in stored_for_person(app)] == [listed]
