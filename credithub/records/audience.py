@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from credithub import clock
 from credithub.db import utcnow
+from credithub.entities.models import Subject
 from credithub.errors import NotFound
 from credithub.records import visibility as vis
 from credithub.records.models import Record
@@ -47,18 +48,24 @@ def get_record_for(session: Session, record_id: str, audience: vis.Audience) -> 
 
 
 def shown_clause(
-    session: Session, audience: vis.Audience, subject_id: str | None = None
+    session: Session, audience: vis.Audience, subject: str | None = None
 ) -> ColumnElement[bool] | None:
-    """The condition on `records` of what this reader sees now (None: everything)."""
+    """The condition on `records` of what this reader sees now (None: everything); `subject`
+    (a subject id or USCC): the reader reads only that subject's records."""
     if audience.kind == vis.OFFICE:
         return None
     pack, day = active_pack(), clock.today()
     if audience.kind == vis.PUBLIC:
         return vis.public_clause(pack, day)
-    old = select(Record.subject_id).where(vis.past_limit_clause(pack, day))
-    if subject_id is not None:
-        old = old.where(Record.subject_id == subject_id)
-    where = vis.consumer_clause(pack, day, restricting(session, session.scalars(old.distinct())))
+    # Past the limit a record shows only while it restricts: ask the standings of the
+    # subjects that have such records (of this subject only, when one is read).
+    old_query = select(Record.id, Record.subject_id).where(vis.past_limit_clause(pack, day))
+    if subject is not None:
+        named = or_(Subject.id == subject, Subject.uscc == subject.upper())
+        old_query = old_query.where(Record.subject_id.in_(select(Subject.id).where(named)))
+    old = {row.id: row.subject_id for row in session.execute(old_query)}
+    still = restricting(session, set(old.values())) & old.keys() if old else set()
+    where = vis.consumer_clause(pack, day, still)
     if audience.department is not None:
         where = or_(Record.authority_uscc == audience.department, where)
     return where
@@ -77,5 +84,5 @@ def list_records_for(
     """A page of the records this reader sees (`records.read.list_records`)."""
     return list_records(
         session, subject=subject, kind=kind, status=status, page=page, page_size=page_size,
-        where=shown_clause(session, audience),
+        where=shown_clause(session, audience, subject),
     )  # fmt: skip

@@ -18,7 +18,7 @@ from credithub.db import db
 from credithub.rules.pack_load import SHIPPED
 from credithub.standing.jobs import rescore_due
 from credithub.standing.service import stored_standings
-from tests.records.samples import PERSON_ID, SHUDAO, ZHUJIAN, person_subject
+from tests.records.samples import CAIZHENG, PERSON_ID, SHUDAO, ZHUJIAN, person_subject
 from tests.signing import signed_all
 
 Headers = dict[str, str]
@@ -198,3 +198,24 @@ def _all_subjects() -> list[str]:
     from credithub.entities.models import Subject
 
     return list(db.session.scalars(select(Subject.id)))
+
+
+def test_a_revoked_record_is_for_the_office_and_its_department_only(
+    client: FlaskClient, zhujian: Headers, bidding: Headers, make_token: Callable[..., Headers]
+) -> None:
+    other = make_token("department", uscc=CAIZHENG, name="财政局")
+    admin = make_token("admin")
+    with at("2026-05-02"):
+        [fined] = push(client, zhujian, penalty("P-1", ["暂扣许可证件"]))
+        resp = client.post(f"/api/v1/records/{fined}/revoke", json={"reason": "撤销"},
+                           headers=zhujian)  # fmt: skip
+        assert resp.status_code == 200
+        for headers in (bidding, other):
+            assert client.get(f"/api/v1/records/{fined}", headers=headers).status_code == 404
+            assert consumer_ids(client, headers) == set()
+        for headers in (zhujian, admin):
+            seen = client.get(f"/api/v1/records/{fined}", headers=headers).get_json()
+            assert seen["status"] == "revoked"
+            assert len(seen["history"]) == 2
+        assert public_ids(client) == set()
+        assert client.get(f"/api/v1/records/{fined}").status_code == 401
