@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from credithub import clock
 from credithub.db import db
 from credithub.records.models import Record
-from tests.records.samples import PEER_ZHUJIAN, SHUDAO, ZHUJIAN
+from tests.records.samples import PEER_ZHUJIAN, SHUDAO, ZHUJIAN, sgs_row
 from tests.signing import signed_all
 
 Headers = dict[str, str]
@@ -105,3 +105,18 @@ def test_a_peers_terms_are_its_origins_decision_taken_with_a_warning(
     assert any(w.startswith("publish_until: publish_until must lie") for w in found[0]["warnings"])
     assert any("taken as its origin hub decided it" in w for w in found[1]["warnings"])
     assert count(app) == 2
+
+
+def test_a_sgs_rows_publication_end_outside_its_bounds_is_rejected_by_its_column(
+    client: FlaskClient, zhujian: Headers
+) -> None:
+    # 警告 and a 2,000 yuan fine, decided 2026-05-01: minor under 令36, at most 3 months.
+    rows = [sgs_row(1, CF_GSJZQ="2026-12-01"), sgs_row(2, CF_GSJZQ="2026-07-01")]
+    with clock.travel("2026-05-02T10:00:00+08:00"):
+        resp = client.post("/api/v1/records/sgs", json={"rows": rows}, headers=zhujian)
+    assert resp.status_code == 200, resp.get_json()
+    first, second = resp.get_json()["results"]
+    [message] = first["errors"]["CF_GSJZQ"]
+    assert "between 2026-05-01 and 2026-08-01" in message
+    assert "minor: 0–3 months" in message
+    assert second["status"] == "created"
