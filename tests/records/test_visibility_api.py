@@ -219,3 +219,22 @@ def test_a_revoked_record_is_for_the_office_and_its_department_only(
             assert len(seen["history"]) == 2
         assert public_ids(client) == set()
         assert client.get(f"/api/v1/records/{fined}").status_code == 401
+
+
+def test_the_public_finds_a_listed_person_by_name_with_the_id_number_masked(
+    client: FlaskClient, zhujian: Headers
+) -> None:
+    listing = {
+        "kind": "blacklist", "ref": "E-1", "subject": person_subject(), "decided_on": "2026-05-01",
+        "list": "expert-disqualified", "basis": "《招标投标法实施条例》第七十二条",
+    }  # fmt: skip
+    with at("2026-05-01"):
+        push(client, zhujian, listing)
+        resp = client.get("/api/v1/public/entities?q=张建国")
+        assert resp.status_code == 200
+        [item] = resp.get_json()["items"]
+        assert item["type"] == "person"
+        assert item["id_number"] == "110105********002X"
+        assert PERSON_ID not in resp.get_data(as_text=True)
+        # An ID number is never taken in a URL (persons are checked by POST only).
+        assert client.get(f"/api/v1/public/entities?q={PERSON_ID}").status_code == 400

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from credithub import clock
 from credithub.db import db
 from credithub.entities.models import Subject
+from credithub.standing.jobs import rescore_due
 from credithub.standing.models import StandingRow
 from tests.records.samples import BEIJIANG, PERSON_ID, ZHUJIAN, make_id_number, represented
 from tests.signing import signed_all
@@ -137,3 +138,14 @@ def test_a_series_of_batches_reaches_the_person_before_and_after_it_is_settled(
         push(client, zhujian, listing("HMD-2", expires_on="2026-12-02"))  # the series' end
         assert len(stored_for_person(app)) == 2
         assert person(client, bidding, "construction")["verdict"] == "barred"
+
+
+def test_the_rescore_job_clears_the_person_when_the_listing_ends(
+    app: Flask, client: FlaskClient, zhujian: Headers
+) -> None:
+    with at("2026-06-03"):
+        [listed] = push(client, zhujian, listing())
+    assert [r["record_id"] for r in stored_for_person(app)] == [listed]
+    with at("2027-06-02"), app.app_context():
+        rescore_due()
+    assert stored_for_person(app) == []
