@@ -190,6 +190,7 @@ def configure_api(app: Flask) -> None:
     from credithub.extensions import Api
     from credithub.middleware import NON_JSON_ENDPOINTS
     from credithub.ops.views import bp as ops_bp
+    from credithub.public.views import blp as public_blp
     from credithub.records.views import blp as records_blp
     from credithub.rules.views import blp as rules_blp
     from credithub.standing.views import blp as check_blp
@@ -203,7 +204,7 @@ def configure_api(app: Flask) -> None:
     app.extensions["credithub.api"] = api
     for blp in (
         entities_blp, records_blp, rules_blp, check_blp, receipts_blp, sync_blp, trust_blp,
-        webhooks_blp, workflows_blp,
+        webhooks_blp, workflows_blp, public_blp,
     ):  # fmt: skip
         api.register_blueprint(blp)
     app.register_blueprint(ops_bp)

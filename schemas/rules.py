@@ -198,6 +198,17 @@ class RuleScoreSchema(RuleMarkedSchema):
     levels = fields.List(fields.Nested(RuleLevelSchema), required=True)
 
 
+class RuleLimitsSchema(RuleMarkedSchema):
+    query_years = fields.Integer(
+        required=True,
+        metadata={
+            "description": "years after the act a record counts and shows (longer only while "
+            "a measure it carries runs)"
+        },
+    )
+    basis = fields.String(required=True)
+
+
 class RuleDomainDefaultSchema(Schema):
     kind = fields.String(required=True)
     rule = fields.String(required=True, metadata={"enum": ["all", "by_code", "listed"]})
@@ -243,6 +254,7 @@ class RulePackSchema(Schema):
     points = fields.Nested(RulePointsSchema, required=True)
     commendations = fields.List(fields.Nested(RuleCommendationSchema), required=True)
     score = fields.Nested(RuleScoreSchema, required=True)
+    limits = fields.Nested(RuleLimitsSchema, required=True)
     default_domains = fields.Dict(
         keys=fields.String(),
         values=fields.Nested(RuleDomainDefaultSchema),

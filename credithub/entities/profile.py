@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from credithub.db import utcnow
 from credithub.entities.models import Subject
+from credithub.records.audience import shown_clause
 from credithub.records.service import list_records
+from credithub.records.visibility import Audience
 from credithub.standing.service import standings_at
 
 MAX_RECORDS = 500
@@ -16,12 +18,16 @@ _IDENTITY = ("id", "type", "name", "uscc", "uscc_exception", "id_type", "id_mask
              "all_identifiers", "names")  # fmt: skip
 
 
-def profile(session: Session, subject: Subject) -> dict[str, Any]:
+def profile(session: Session, subject: Subject, reader: Audience | None = None) -> dict[str, Any]:
+    """The profile as `reader` sees it (None: the office, everything): a consumer's lists only
+    the records that count (records.visibility)."""
     now = utcnow()
     standing = standings_at(session, [subject.id], now)[subject.id]
+    where = None if reader is None else shown_clause(session, reader, subject.id)
     records = list_records(
-        session, subject=subject.id, kind=None, status=None, page=1, page_size=MAX_RECORDS
-    )
+        session, subject=subject.id, kind=None, status=None, page=1, page_size=MAX_RECORDS,
+        where=where,
+    )  # fmt: skip
     return {
         **{k: getattr(subject, k) for k in _IDENTITY},
         "records": records["items"],

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from credithub.db import table_of
 from credithub.entities.identifiers import normalize
@@ -46,8 +47,10 @@ __all__ = [
 ]
 
 
-def search_subjects(session: Session, q: str, limit: int, offset: int) -> tuple[list[Subject], int]:
-    """Subjects whose code, alias, or current or former name matches `q`."""
+def search_subjects(
+    session: Session, q: str, limit: int, offset: int, among: ColumnElement[bool] | None = None
+) -> tuple[list[Subject], int]:
+    """Subjects whose code, alias, or current or former name matches `q` (and `among`)."""
     text = " ".join(q.split())
     code = normalize(text)
     conditions = [
@@ -62,7 +65,7 @@ def search_subjects(session: Session, q: str, limit: int, offset: int) -> tuple[
                 select(SubjectName.subject_id).where(SubjectName.name.like(like, escape="\\"))
             )
         )
-    where = or_(*conditions)
+    where = or_(*conditions) if among is None else and_(or_(*conditions), among)
     total = session.scalar(select(func.count()).select_from(Subject).where(where)) or 0
     items = session.scalars(
         select(Subject).where(where).order_by(Subject.name, Subject.id).limit(limit).offset(offset)

@@ -6,13 +6,14 @@ from typing import Any
 
 from flask.views import MethodView
 
-from credithub.clients.auth import require_scope
+from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
 from credithub.entities import service
 from credithub.entities.identifiers import IdentifierError, parse_uscc
 from credithub.entities.profile import profile
 from credithub.errors import Invalid, NotFound
 from credithub.extensions import Blueprint
+from credithub.records.visibility import Audience
 from schemas.entities import (
     EntityPageSchema,
     EntitySearchArgs,
@@ -57,7 +58,8 @@ class Entity(MethodView):
         subject = service.get_by_uscc(db.session, uscc_from_path(uscc))
         if subject is None:
             raise NotFound(f"no subject with USCC {uscc}")
-        return profile(db.session, subject)
+        client = current_client()
+        return profile(db.session, subject, Audience.of(client.kind, client.uscc))
 
 
 @blp.route("/resolve")

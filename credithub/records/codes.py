@@ -1,12 +1,13 @@
-"""What the rule pack says of a record: its codes, lists, categories and domains exist, and a
-listing names a subject its list takes."""
+"""What the rule pack says of a record: its codes, lists, categories and domains exist, a
+listing names a subject its list takes, and its terms lie within their statutory bounds."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from credithub.rules.pack import RulePack
+from credithub.rules.pack import RulePack, add_months
 
 
 def check_codes(data: dict[str, Any], pack: RulePack, errors: dict[str, list[str]]) -> None:
@@ -70,3 +71,71 @@ _SUBJECT_WORDS = {
     "individual_business": "individual businesses",
     "person": "persons",
 }
+
+
+def check_terms(
+    data: dict[str, Any], pack: RulePack, errors: dict[str, list[str]], warnings: list[str]
+) -> None:
+    """A penalty's `publish_until` lies within its regime's period for its class (and sector),
+    a listing's term (`listed_on` … `expires_on`) within its list's minimum and maximum, both
+    ends allowed; the message names the bounds. A peer's record is its origin's decision and is
+    taken as sent, with a warning."""
+    found = _publication_bounds(data, pack) if data["kind"] == "penalty" else None
+    if data["kind"] == "blacklist":
+        found = _listing_bounds(data, pack)
+    if found is None:
+        return
+    name, message = found
+    if data.get("origin") is None:
+        errors.setdefault(name, []).append(message)
+    else:
+        warnings.append(f"{name}: {message}; taken as its origin hub decided it")
+
+
+def _between(name: str, low: date, high: date | None, why: str) -> str:
+    if high is None:
+        return f"{name} must lie on or after {low.isoformat()} ({why})"
+    return f"{name} must lie between {low.isoformat()} and {high.isoformat()} ({why})"
+
+
+def _months(low: int, high: int | None) -> str:
+    return f"{low}–{high} months" if high is not None else f"at least {low} months"
+
+
+def _publication_bounds(data: dict[str, Any], pack: RulePack) -> tuple[str, str] | None:
+    given, decided = data.get("publish_until"), data.get("decided_on")
+    if given is None or decided is None:
+        return None
+    try:
+        severity = data.get("severity") or pack.classify_penalty(
+            data.get("categories") or [], data.get("fine_yuan")
+        )
+        period = pack.publication(decided, severity, data.get("sector"))
+    except ValueError:  # an unknown category or sector: reported by check_codes
+        return None
+    regime = pack.regime_for(decided)
+    sector = data.get("sector")
+    classes = regime.sectors[sector].classes if sector in regime.sectors else regime.classes
+    rule = classes[severity]
+    if period.min_until <= given and (period.max_until is None or given <= period.max_until):
+        return None
+    who = regime.title.split("《")[0] + (f", {sector}" if sector in regime.sectors else "")
+    why = f"{who}, {severity}: {_months(rule.min_months, rule.max_months)}"
+    return "publish_until", _between("publish_until", period.min_until, period.max_until, why)
+
+
+def _listing_bounds(data: dict[str, Any], pack: RulePack) -> tuple[str, str] | None:
+    rule = pack.lists.get(data.get("list") or "")
+    ends = data.get("expires_on")
+    if rule is None or ends is None or (rule.min_months is None and rule.max_months is None):
+        return None
+    starts = data.get("listed_on") or data.get("decided_on")
+    if starts is None:
+        return None
+    low = add_months(starts, rule.min_months or 0)
+    high = None if rule.max_months is None else add_months(starts, rule.max_months)
+    if low <= ends and (high is None or ends <= high):
+        return None
+    term = _months(rule.min_months or 0, rule.max_months)
+    why = f"list {rule.code} {rule.title}: {term} from {starts.isoformat()}"
+    return "expires_on", _between("expires_on", low, high, why)

@@ -17,7 +17,7 @@ from credithub.db import JsonText, canonical_json, new_id
 from credithub.entities.identifiers import IdentifierError, Uscc, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject
 from credithub.errors import Invalid
-from credithub.records.codes import check_codes, check_listing
+from credithub.records.codes import check_codes, check_listing, check_terms
 from credithub.records.loaders import DATE_FIELDS, Loader, load_api_record
 from credithub.records.loaders import load_by_schema as load_by_schema
 from credithub.records.loaders import load_checked_record as load_checked_record
@@ -221,6 +221,8 @@ def prepare(
     authority_uscc, authority_name = _authority(data, actor, errors, warnings, subjects.allow)
     check_codes(data, pack, errors)
     check_listing(data, pack, errors, warnings)
+    if not errors:  # bounds of dates and codes that are themselves valid
+        check_terms(data, pack, errors, warnings)
     if errors:
         raise Invalid("the record is not valid", errors)
     assert subject is not None

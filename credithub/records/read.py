@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from credithub.entities.models import Subject
 from credithub.errors import NotFound
@@ -154,8 +155,11 @@ def list_records(
     status: str | None,
     page: int,
     page_size: int,
+    where: ColumnElement[bool] | None = None,
 ) -> dict[str, Any]:
-    query = select(Record)
+    """A page of records, newest decision first; `where`: what the reader may see
+    (records.visibility)."""
+    query = select(Record) if where is None else select(Record).where(where)
     if subject:
         sid = session.scalar(
             select(Subject.id).where(or_(Subject.uscc == subject.upper(), Subject.id == subject))

@@ -10,8 +10,9 @@ from flask.views import MethodView
 from credithub.clients.auth import current_client, require_scope
 from credithub.db import db
 from credithub.extensions import Blueprint, collector_paused, json_response
-from credithub.records import intake, service
+from credithub.records import audience, intake, service
 from credithub.records.prepare import Actor
+from credithub.records.visibility import Audience
 from schemas.records import (
     AtomicArgs,
     IngestResultSchema,
@@ -34,6 +35,11 @@ blp = Blueprint(
 def actor() -> Actor:
     client = current_client()
     return Actor.of_client(client.name, client.kind, client.uscc, client.hub, client.relays_for)
+
+
+def reader() -> Audience:
+    client = current_client()
+    return Audience.of(client.kind, client.uscc)
 
 
 def _answer(result: service.IngestResult, atomic: bool) -> Response:
@@ -67,9 +73,11 @@ class Records(MethodView):
     @blp.arguments(RecordListArgs, location="query")
     @blp.response(200, RecordPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List records, filtered by subject (USCC or subject id), kind and status."""
-        return service.list_records(
+        """List records, filtered by subject (USCC or subject id), kind and status: what the
+        reader sees (api.md "Visibility")."""
+        return audience.list_records_for(
             db.session,
+            reader(),
             subject=args.get("subject"),
             kind=args.get("kind"),
             status=args.get("status"),
@@ -111,8 +119,9 @@ class RecordItem(MethodView):
     @require_scope("records:read")
     @blp.response(200, RecordDetailSchema)
     def get(self, record_id: str) -> dict[str, Any]:
-        """A record with its status, version, origin and history."""
-        return service.get_record(db.session, record_id)
+        """A record with its status, version, origin and history (history: the joint office
+        and the deciding department; others see a record only while it counts)."""
+        return audience.get_record_for(db.session, record_id, reader())
 
 
 @blp.route("/<record_id>/revoke")

@@ -273,6 +273,12 @@ def _apply(
     # the subjects the batch renamed: an organization's standing names its legal
     # representative, and `refresh` takes in the organizations a person represents.
     touched = {c.subject_id for c in changes} | {r["subject_id"] for r in superseded.values()}
+    # A listing that named another legal representative before: that person's standing too.
+    touched |= {
+        r["legal_rep_id"]
+        for r in superseded.values()
+        if r["kind"] == "blacklist" and r.get("legal_rep_id")
+    }
     if defer:  # a batch of a series: the series' end refreshes them (standing.deferred)
         deferred.defer(session, touched | renamed)
     else:

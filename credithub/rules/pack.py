@@ -256,6 +256,18 @@ class Workflows(_Marked):
 
 
 @dataclass(frozen=True)
+class Limits(_Marked):
+    """失信信息查询期限: how long after the act a record counts and shows."""
+
+    query_years: int
+    basis: str
+
+    def query_ends(self, act: date) -> date:
+        """The first day a record whose act was on `act` no longer counts or shows by itself."""
+        return add_months(act, 12 * self.query_years)
+
+
+@dataclass(frozen=True)
 class DomainDefault:
     kind: str
     rule: str  # all | by_code | listed
@@ -281,6 +293,7 @@ class RulePack:
     points: PointsRules
     commendations: dict[str, Commendation]
     score: ScoreRules
+    limits: Limits
     defaults: dict[str, DomainDefault]  # record kind -> domains when a record names none
     workflows: Workflows
     digest: str  # sha256 of the canonical content: a change means rescoring
@@ -396,6 +409,7 @@ class RulePack:
             "points": asdict(self.points),
             "commendations": [asdict(c) for c in self.commendations.values()],
             "score": asdict(self.score),
+            "limits": asdict(self.limits),
             "default_domains": {k: asdict(d) for k, d in self.defaults.items()},
             "workflows": asdict(self.workflows),
         }

@@ -27,7 +27,7 @@ _MARKS = ("check", "note")
 _PERIOD = ("published", "min_months", "max_months")
 _REQUIRED = (
     *("pack", "domains", "severity", "publication", "measures", "lists", "misconduct"),
-    *("points", "score", "default_domains", "workflows"),
+    *("points", "score", "limits", "default_domains", "workflows"),
 )
 _SECTIONS = (*_REQUIRED, "sectors", "triggers", "commendations")
 _ENTRY = ("code", "title", "basis", *_MARKS)
@@ -284,6 +284,11 @@ def _score(root: Table) -> rp.ScoreRules:
     )
 
 
+def _limits(root: Table) -> rp.Limits:
+    t = root.table("limits", ("query_years", "basis", *_MARKS))
+    return rp.Limits(t.count("query_years", 1), t.text("basis"), **t.marks())
+
+
 def _defaults(root: Table, domains: Domains) -> dict[str, rp.DomainDefault]:
     t = root.table("default_domains", rp.RECORD_KINDS, what="record kind")
     out: dict[str, rp.DomainDefault] = {}
@@ -336,6 +341,7 @@ def parse_pack(data: Mapping[str, Any], source: str = "") -> rp.RulePack:
         points=_points(root, measures),
         commendations=commendations,
         score=_score(root),
+        limits=_limits(root),
         defaults=_defaults(root, domains),
         workflows=workflows(root, lists),
         digest=digest(data),

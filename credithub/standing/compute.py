@@ -33,6 +33,17 @@ Decisions where the rules leave room:
   the pack does not know are explained with a zero line (a blacklist record with an unknown
   list still deducts). Lines come in decision-date order. A penalty without a severity is
   classified from its categories and fine (general if that fails).
+- The query limit (rule pack `[limits]`, 5 years): from `query_ends(act)` on (the act: the
+  decision date; a misconduct record's `starts_on`, the date it occurred when given) a record
+  counts only through a restriction it carries that is still active; with none, it adds neither
+  restriction nor score line. A misconduct record past the limit no longer counts at all (its
+  points left the window long before). Commendations have no limit. The limit's first day is a
+  candidate for `valid_until` when the record counts before it (so the rescore job finds the
+  standings it changes), for misconduct only when the pack's window or decay outlasts it.
+- A listing of an organization naming this person as legal representative (`via` set) restricts
+  the person when the list reaches legal representatives (`reaches = ["legal_rep"]`): the same
+  measures, domains and term, citing the organization's record, name and USCC in the reason; it
+  deducts nothing from the person's score.
 - `valid_until` also takes the revocation instant of a record revoked after `at` (only a
   standing computed for a past `at` meets one): from then on the answer differs. It is the only
   candidate that is not a China midnight.
@@ -91,6 +102,14 @@ class RecordFacts:
     revoked_at: datetime | None
     basis: str = ""
     legal_rep_id: str | None = None  # the person the record names as legal representative
+    # Set on an organization's listing read for the person it names as legal representative:
+    # the organization's (name, uscc). Such a record restricts the person only (457号).
+    via: tuple[str, str] | None = None
+
+    @property
+    def act_on(self) -> date:
+        """The date of the act the query limit runs from."""
+        return self.starts_on if self.kind == "misconduct" else self.decided_on
 
 
 @dataclass(frozen=True)
@@ -306,19 +325,45 @@ class _Computation:
             self.line(rec, amount, f"{what} (−{num(weight)}) × decay {factor:.2f}")
 
     def listing(self, rec: RecordFacts) -> None:
-        """The measures of a blacklist record's list, and its deduction."""
+        """The measures of a blacklist record's list, and its deduction; an organization's
+        listing that names this person as legal representative (`via`): its measures only, if
+        the list reaches legal representatives."""
         entry = self.rules.lists.get(rec.code or "")
+        if rec.via is not None and (entry is None or "legal_rep" not in entry[0].reaches):
+            return
         if entry is not None:
             rule, measures, default_months = entry
             start = rec.starts_on
+            reason = f"listed on {rule.title} ({rule.code})"
+            if rec.via is not None:
+                name, uscc = rec.via
+                reason = f"legal representative (法定代表人) of {name} ({uscc}), {reason}"
             for m in measures:
                 until: date | None = rec.ends_on
                 if m.runs == "months" and m.months is not None:
                     until = add_months(start, m.months)
                 elif until is None and default_months is not None:
                     until = add_months(start, default_months)
-                self.restrict(m, rec, start, until, f"listed on {rule.title} ({rule.code})")
-        self.deduct(rec, self.rules.score.blacklist, f"listed on {rec.code}")
+                self.restrict(m, rec, start, until, reason)
+        if rec.via is None:
+            self.deduct(rec, self.rules.score.blacklist, f"listed on {rec.code}")
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.found), len(self.lines)
+
+    def changes_at_limit(self, mark: tuple[int, int], ends: date) -> bool:
+        """Whether what the record added since `mark` changes when the query limit comes: it
+        adds score lines now and no restriction of it runs beyond the limit."""
+        found, lines = mark
+        if len(self.lines) == lines:
+            return False  # its restrictions' ends are noted already
+        return all(r.until is not None and r.until <= ends for r in self.found[found:])
+
+    def keep_if_restricting(self, mark: tuple[int, int]) -> None:
+        """Past the query limit: what the record added stays only if it restricts now."""
+        found, lines = mark
+        if len(self.found) == found:
+            del self.lines[lines:]
 
     def penalty(self, rec: RecordFacts) -> None:
         """The measures of the triggers the penalty starts (as pack.triggers_for, with the
@@ -396,6 +441,10 @@ def compute_standing(records: Sequence[RecordFacts], pack: RulePack, at: datetim
     """The standing the records (all of one subject) give at `at` under `pack`."""
     run = _Computation(rules_for(pack), at)
     day = run.day
+    limits = pack.limits
+    # Whether misconduct can still count at the limit (points or decay longer than it).
+    lasting_points = 12 * limits.query_years < max(pack.points.window_months,
+                                                   pack.score.decay_months)  # fmt: skip
     misconduct: list[RecordFacts] = []
     for rec in records:
         gone = _revoked_by(rec, at)
@@ -408,12 +457,24 @@ def compute_standing(records: Sequence[RecordFacts], pack: RulePack, at: datetim
         if rec.revoked_at is not None and rec.status in _GONE:  # revoked after `at`
             when = rec.revoked_at
             run.next.moment(when if when.tzinfo else when.replace(tzinfo=UTC))
+        if rec.kind == "commendation":
+            run.commendation(rec)
+            continue
+        ends = limits.query_ends(rec.act_on)
+        past = ends <= day
         if rec.kind == "misconduct":
-            misconduct.append(rec)
-        elif rec.kind == "penalty":
+            if not past:
+                misconduct.append(rec)
+                if lasting_points:
+                    run.next.date(ends)
+            continue
+        mark = run.mark()
+        if rec.kind == "penalty":
             run.penalty(rec)
         elif rec.kind == "blacklist":
             run.listing(rec)
-        elif rec.kind == "commendation":
-            run.commendation(rec)
+        if past:
+            run.keep_if_restricting(mark)
+        elif run.changes_at_limit(mark, ends):
+            run.next.date(ends)
     return run.standing(run.misconduct(misconduct))

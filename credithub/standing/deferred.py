@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from credithub.db import insert_ignoring, one_of, table_of
 from credithub.standing.models import StandingDue, StandingRow
-from credithub.standing.service import CHUNK, refresh, represented_by
+from credithub.standing.service import CHUNK, reached_persons, refresh, represented_by
 
 _DUE, _STANDINGS = table_of(StandingDue), table_of(StandingRow)
 SETTLE_CHUNK = 2000  # subjects refreshed together (the rescore job's part too)
@@ -40,7 +40,7 @@ def defer(session: Session, subject_ids: Iterable[str]) -> None:
     ids = sorted(set(subject_ids))
     if not ids:
         return
-    stale = sorted(set(ids) | represented_by(session, ids))
+    stale = sorted(set(ids) | represented_by(session, ids) | reached_persons(session, ids))
     for start in range(0, len(stale), CHUNK):
         part = stale[start : start + CHUNK]
         # Valid until the instant it was computed: current for no instant (is_current).

@@ -83,14 +83,51 @@ def written_facts(row: Mapping[str, Any]) -> RecordFacts:
     )  # fmt: skip
 
 
+_SUBJECTS = table_of(Subject)
+
+
 def facts_for(session: Session, subject_ids: Iterable[str]) -> dict[str, list[RecordFacts]]:
-    """Every record of each subject, as the standing computation needs it."""
+    """Every record of each subject, as the standing computation needs it, and the listings of
+    organizations that name the subject as legal representative (`RecordFacts.via`: whether
+    the list reaches the person is the pack's to say, `compute`)."""
     ids = sorted(set(subject_ids))
     found: dict[str, list[RecordFacts]] = {sid: [] for sid in ids}
     for part in _chunks(ids):
         query = select(*_FACT_COLUMNS).where(one_of(session, _RECORDS.c.subject_id, part))
         for row in session.execute(query):
             found[row[3]].append(record_facts(row))
+        for row in session.execute(_reaching(session, part)):
+            fact = record_facts(row[:-2])
+            fact.via = (row[-2], row[-1] or "")
+            found[fact.legal_rep_id or ""].append(fact)
+    return found
+
+
+def _reaching(session: Session, person_ids: Sequence[str]) -> Any:
+    """Listings of other subjects naming one of these persons as legal representative, with
+    the listed subject's name and USCC."""
+    return (
+        select(*_FACT_COLUMNS, _SUBJECTS.c.name, _SUBJECTS.c.uscc)
+        .join(_SUBJECTS, _SUBJECTS.c.id == _RECORDS.c.subject_id)
+        .where(
+            one_of(session, _RECORDS.c.legal_rep_id, person_ids),
+            _RECORDS.c.kind == "blacklist",
+            _RECORDS.c.subject_id != _RECORDS.c.legal_rep_id,
+        )
+    )
+
+
+def reached_persons(session: Session, subject_ids: Sequence[str]) -> set[str]:
+    """The legal representatives these subjects' listings name: whose standing a change to
+    those listings may change (457号)."""
+    found: set[str] = set()
+    for part in _chunks(sorted(set(subject_ids))):
+        query = select(_RECORDS.c.legal_rep_id).where(
+            one_of(session, _RECORDS.c.subject_id, part),
+            _RECORDS.c.kind == "blacklist",
+            _RECORDS.c.legal_rep_id.is_not(None),
+        )
+        found.update(str(p) for p in session.scalars(query.distinct()))
     return found
 
 
@@ -98,7 +135,7 @@ def legal_reps(facts: Mapping[str, Sequence[RecordFacts]]) -> dict[str, str]:
     """The legal representative each organization's latest record names (if any)."""
     reps: dict[str, str] = {}
     for sid, records in facts.items():
-        named = [f for f in records if f.legal_rep_id is not None]
+        named = [f for f in records if f.legal_rep_id is not None and f.via is None]
         if named:
             reps[sid] = max(named, key=lambda f: (f.decided_on, f.id)).legal_rep_id or ""
     return reps
@@ -134,6 +171,7 @@ def related_parties(
             f
             for f in rep_facts.get(rep, [])
             if f.kind == "blacklist"
+            and f.via is None
             and (rule := pack.lists.get(f.code or "")) is not None
             and "legal_rep" in rule.reaches
         ]
@@ -204,16 +242,20 @@ def refresh(
     known: Mapping[str, list[RecordFacts]] | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Recompute and store the standings of these subjects and of the organizations they
-    represent, in the caller's transaction: every write, `credithub rescore` and the jobs.
-    A verdict that changes in a domain someone watches writes its `check.changed` events.
-    `known`: the whole facts of subjects the caller just created (no record names them as
-    legal representative yet), not read back."""
+    """Recompute and store the standings of these subjects, of the organizations they
+    represent and of the legal representatives their listings name (457号), in the caller's
+    transaction: every write, `credithub rescore` and the jobs. A verdict that changes in a
+    domain someone watches writes its `check.changed` events. `known`: the whole facts of
+    subjects the caller just created, not read back (a person a listing of the batch reaches
+    is read back all the same: the listing is part of its facts)."""
     ids = set(subject_ids)
     if not ids:
         return 0
     represent = sorted(ids - known.keys()) if known else sorted(ids)
-    ordered = sorted(ids | represented_by(session, represent))
+    reached = reached_persons(session, sorted(ids))
+    if known and reached & known.keys():  # a person the batch created and a listing reaches
+        known = {sid: facts for sid, facts in known.items() if sid not in reached}
+    ordered = sorted(ids | represented_by(session, represent) | reached)
     pack, now = active_pack(), now or utcnow()
     watching = changed.watched(session, ordered, now)  # verdicts before, for check.changed
     computed = {
