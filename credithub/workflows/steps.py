@@ -19,10 +19,10 @@ from credithub import audit, clock
 from credithub.clients.models import Client
 from credithub.db import utcnow
 from credithub.errors import Conflict, Forbidden, NotFound
-from credithub.records import refusals
+from credithub.records import refusals, visibility
 from credithub.records.models import Record
 from credithub.records.prepare import Actor
-from credithub.records.read import effective_status
+from credithub.records.read import record_row
 from credithub.records.service import hub_id
 from credithub.rules.pack import RulePack
 from credithub.webhooks import service as webhooks
@@ -31,7 +31,6 @@ from credithub.workflows.workdays import add_working_days
 
 Item = Objection | Repair
 T = TypeVar("T", Objection, Repair)
-_GONE = ("revoked", "repaired", "expired")
 
 
 def pack() -> RulePack:
@@ -40,15 +39,9 @@ def pack() -> RulePack:
 
 
 def is_public(record: Record, today: date) -> bool:
-    """Whether the public sees `record` on `today`: not revoked, repaired or expired, and not
-    a minor record of a regime that never publishes minor records (令36号). (The visibility
-    part of the hub may replace this with the full publication window.)"""
-    if effective_status(record, today) in _GONE:
-        return False
-    if record.kind == "penalty" and record.severity is not None:
-        period = pack().publication(record.decided_on, record.severity)
-        return period.published
-    return True
+    """Whether the public sees `record` on `today` (`records.visibility`: inside its
+    publication window, not revoked or repaired, within the query limit)."""
+    return visibility.public_sees(record_row(record), pack(), today)
 
 
 def due(step: str, start: date | None = None) -> date:

@@ -3,6 +3,7 @@ its due day from the official calendar; the record disputed meanwhile and still 
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -255,3 +256,22 @@ def test_a_disputed_record_past_its_term_keeps_its_dispute_until_it_is_decided(
             assert expire_due()["expired"] == 1  # and now it expires as any other
         assert stored(app, record_id) == ("expired", 4)
         assert [op for _, op in ops(app, record_id)] == ["upsert", "upsert", "upsert", "expire"]
+
+
+def test_no_objection_once_a_record_has_left_its_publication_window(
+    app: Flask, client: FlaskClient, t: dict[str, Headers]
+) -> None:
+    """Objections concern what the public is shown (records.visibility): a record whose
+    publication has ended takes none, the day before it ends still does."""
+    with clock.travel("2026-06-10T10:00:00+08:00"):
+        general = penalty("呼住建罚〔2026〕50号", "2026-06-01", ["没收违法所得"])
+        record_id = push(client, t["zhujian"], general)
+        shown = get(client, f"/api/v1/records/{record_id}", t["admin"])
+        assert shown["severity"] == "general"
+        until = date.fromisoformat(shown["publish_until"])
+    with clock.travel(f"{until.isoformat()}T09:00:00+08:00"):  # the first day not published
+        code, err = _file(client, t["admin"], record_id)
+        assert code == 422, err
+        assert stored(app, record_id) == ("active", 1)
+    with clock.travel(f"{(until - timedelta(days=1)).isoformat()}T09:00:00+08:00"):
+        assert _file(client, t["admin"], record_id)[0] == 201
