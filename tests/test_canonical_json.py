@@ -175,7 +175,7 @@ def test_a_stored_content_digest_still_matches_an_unchanged_resend(
     """The content digest a hub stored before canonical JSON had one home (orjson, sorted keys,
     decimals as plain digits) is the one a record sent again unchanged gets now."""
     zhujian = make_token("department", uscc=ZHUJIAN, name="呼伦贝尔市住房和城乡建设局")
-    record = penalty(subject=represented(BEIJIANG), publish_until="2029-05-01", domains=["land"])
+    record = penalty(subject=represented(BEIJIANG), publish_until="2026-07-01", domains=["land"])
     first = client.post("/api/v1/records", json={"records": [record]}, headers=zhujian)
     assert first.status_code == 200, first.get_json()
     rid = first.get_json()["results"][0]["id"]
