@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -25,17 +24,11 @@ from tests.workflows.helpers import (
     post,
     push,
     stored,
-    tokens,
 )
 
 # Friday 13 February 2026, the last working day before the Spring Festival holiday (Sunday 15
 # to Monday 23 February); Saturday 14 and Saturday 28 February are make-up working days.
 FRIDAY = "2026-02-13T10:00:00+08:00"
-
-
-@pytest.fixture
-def t(make_token: MakeToken) -> dict[str, Headers]:
-    return tokens(make_token)
 
 
 def _file(client: FlaskClient, headers: Headers, record_id: str) -> tuple[int, Any]:

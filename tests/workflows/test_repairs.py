@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -24,15 +23,9 @@ from tests.workflows.helpers import (
     post,
     push,
     stored,
-    tokens,
 )
 
 EVIDENCE = "已全额缴纳罚款，缴款书编号 2026-0001；已完成整改"
-
-
-@pytest.fixture
-def t(make_token: MakeToken) -> dict[str, Headers]:
-    return tokens(make_token)
 
 
 def _apply(client: FlaskClient, headers: Headers, record_id: str, **extra: Any) -> Any:
