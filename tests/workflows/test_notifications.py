@@ -12,7 +12,16 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from credithub import clock
 from credithub.webhooks.delivery import deliver_due
 from tests.webhooks.receiver import Received, Receiver, receiving
-from tests.workflows.helpers import Headers, MakeToken, listing, penalty, post, push, tokens
+from tests.workflows.helpers import (
+    Headers,
+    MakeToken,
+    check,
+    listing,
+    penalty,
+    post,
+    push,
+    tokens,
+)
 
 
 def _subscribe(client: FlaskClient, headers: Headers, url: str) -> str:
@@ -88,3 +97,33 @@ def test_each_step_is_told_to_the_filer_and_the_deciding_department_only(
         assert [(name, e["type"], e["repair"]["step"]) for name, e in told] == [
             ("zhujian", "repair.updated", "filed")
         ]
+
+
+def test_an_approved_repair_tells_the_consumer_that_checked_the_bidder(
+    app: Flask, client: FlaskClient, make_token: MakeToken
+) -> None:
+    """A repair lifts the measures: the platform that checked the bidder hears the verdict
+    change once (check.changed), as it does for a listing or a revocation."""
+    t = tokens(make_token)
+    with receiving() as receiver, clock.travel("2027-06-10T10:00:00+08:00"):
+        body = {"url": receiver.url, "events": ["check.changed"]}
+        resp = client.post("/api/v1/webhooks", json=body, headers=t["bidding"])
+        secret = resp.get_json()["secret"]
+        record_id = push(client, t["zhujian"], listing(on="2026-06-01"))
+        assert check(client, t["bidding"])["verdict"] == "barred"
+        app.extensions["credithub.check_log"].flush()  # the worker's writer, within a second
+        code, repair = post(
+            client, "/api/v1/repairs", t["zhujian"], {"record_id": record_id, "commitment": True}
+        )
+        assert code == 201, repair
+        decision = {"outcome": "approved", "note": "已履行"}
+        code, _ = post(client, f"/api/v1/repairs/{repair['id']}/decision", t["zhujian"], decision)
+        assert code == 200
+        assert check(client, t["bidding"])["verdict"] == "clear"
+        with app.app_context():
+            assert deliver_due().delivered == 1
+        [got] = receiver.received
+        event = got.verified(secret)
+        assert (event["type"], event["domain"], event["verdict"], event["previous"]) == (
+            "check.changed", "construction", "clear", "barred",
+        )  # fmt: skip
