@@ -122,15 +122,14 @@ def _updated(session: Session, item: Item, step: str, actor: str) -> None:
 def _told(session: Session, item: Item) -> list[str]:
     """The ids of the clients a step is told to: the one that filed the item (none for a
     public filing) and every client of the deciding department."""
-    filer = select(WorkflowStep.actor).where(
-        WorkflowStep.item_id == item.id, WorkflowStep.step == "filed"
-    )
-    told = select(Client.id).where(
-        or_(
-            Client.name.in_(filer),
-            and_(Client.kind == "department", Client.uscc == item.authority_uscc),
+    department = and_(Client.kind == "department", Client.uscc == item.authority_uscc)
+    if isinstance(item, Objection) and item.source == "public":
+        told = select(Client.id).where(department)  # no client filed it, whatever is named so
+    else:
+        filer = select(WorkflowStep.actor).where(
+            WorkflowStep.item_id == item.id, WorkflowStep.step == "filed"
         )
-    )
+        told = select(Client.id).where(or_(Client.name.in_(filer), department))
     return list(session.scalars(told))
 
 

@@ -127,3 +127,25 @@ def test_an_approved_repair_tells_the_consumer_that_checked_the_bidder(
         assert (event["type"], event["domain"], event["verdict"], event["previous"]) == (
             "check.changed", "construction", "clear", "barred",
         )  # fmt: skip
+
+
+def test_a_public_filing_is_told_to_the_deciding_department_only(
+    app: Flask, client: FlaskClient, make_token: MakeToken
+) -> None:
+    """A filing from the public page has no client behind it: a client that happens to be
+    named like the public filer hears nothing of it."""
+    t = tokens(make_token)
+    namesake = make_token("consumer", name="public")
+    with receiving() as receiver, clock.travel("2026-06-10T10:00:00+08:00"):
+        secrets = {
+            "zhujian": _subscribe(client, t["zhujian"], receiver.url),
+            "namesake": _subscribe(client, namesake, receiver.url),
+        }
+        record_id = push(client, t["zhujian"], listing(on="2026-06-01"))
+        body = {"record_id": record_id, "applicant": "蜀道路桥", "reason": "有误"}
+        code, filed = post(
+            client, "/api/v1/public/objections", None, body | {"contact": {"phone": "13800000000"}}
+        )
+        assert code == 201, filed
+        told = _told(app, receiver, secrets)
+        assert [(name, e["objection"]["step"]) for name, e in told] == [("zhujian", "filed")]
