@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from schemas.common import PageArgs, page_of
-from schemas.entities import NameSchema
+from schemas.entities import EntitySummarySchema, NameSchema
 
 
 class PublicSearchArgs(PageArgs):
@@ -16,16 +16,11 @@ class PublicSearchArgs(PageArgs):
     )
 
 
-class PublicEntitySchema(Schema):
-    type = fields.String()
-    name = fields.String()
-    uscc = fields.String(allow_none=True)
-    id_type = fields.String(allow_none=True)
-    id_number = fields.String(
-        attribute="id_masked",
-        allow_none=True,
-        metadata={"description": "masked: 110105********002X"},
-    )
+class PublicEntitySchema(EntitySummarySchema):
+    """A subject as the public search lists it: the summary without the hub's own id."""
+
+    class Meta:
+        exclude = ("id",)
 
 
 PublicEntityPageSchema = page_of(PublicEntitySchema, "PublicEntityPage")

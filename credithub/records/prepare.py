@@ -71,6 +71,11 @@ class Actor:
         origins = frozenset(h for h in (hub, *relays_for) if h)
         return cls(name=name, kind=kind, uscc=uscc, origins=origins)
 
+    @classmethod
+    def of_caller(cls, caller: Any) -> Actor:
+        """The authenticated client of a request (`clients.cache.Caller`)."""
+        return cls.of_client(caller.name, caller.kind, caller.uscc, caller.hub, caller.relays_for)
+
     @property
     def is_admin(self) -> bool:
         return self.kind == "admin"

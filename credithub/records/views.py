@@ -33,8 +33,7 @@ blp = Blueprint(
 
 
 def actor() -> Actor:
-    client = current_client()
-    return Actor.of_client(client.name, client.kind, client.uscc, client.hub, client.relays_for)
+    return Actor.of_caller(current_client())
 
 
 def reader() -> Audience:

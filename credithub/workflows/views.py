@@ -39,11 +39,10 @@ blp = Blueprint(
 
 
 def actor() -> Actor:
-    client = current_client()
-    return Actor.of_client(client.name, client.kind, client.uscc, client.hub, client.relays_for)
+    return Actor.of_caller(current_client())
 
 
-def _objection(item: Objection | Repair) -> dict[str, Any]:
+def _item(item: Objection | Repair) -> dict[str, Any]:
     return steps.item_out(db.session, item, clock.today())
 
 
@@ -70,7 +69,7 @@ class ObjectionItem(MethodView):
     @blp.response(200, ObjectionOutSchema)
     def get(self, objection_id: str) -> dict[str, Any]:
         """An objection with its steps: who took each, when, and when it was due."""
-        return _objection(steps.get_item(db.session, Objection, objection_id, actor()))
+        return _item(steps.get_item(db.session, Objection, objection_id, actor()))
 
 
 @blp.route("/objections/<objection_id>/accept")
@@ -79,7 +78,7 @@ class AcceptObjection(MethodView):
     @blp.response(200, ObjectionOutSchema)
     def post(self, objection_id: str) -> dict[str, Any]:
         """Accept a public filing (the joint office): the record becomes disputed."""
-        return _objection(objections.accept(db.session, objection_id, actor()))
+        return _item(objections.accept(db.session, objection_id, actor()))
 
 
 @blp.route("/objections/<objection_id>/refuse")
@@ -89,7 +88,7 @@ class RefuseObjection(MethodView):
     @blp.response(200, ObjectionOutSchema)
     def post(self, body: dict[str, Any], objection_id: str) -> dict[str, Any]:
         """Refuse a public filing, with the reason (the joint office)."""
-        return _objection(objections.refuse(db.session, objection_id, body["reason"], actor()))
+        return _item(objections.refuse(db.session, objection_id, body["reason"], actor()))
 
 
 @blp.route("/objections/<objection_id>/forward")
@@ -98,7 +97,7 @@ class ForwardObjection(MethodView):
     @blp.response(200, ObjectionOutSchema)
     def post(self, objection_id: str) -> dict[str, Any]:
         """Forward an accepted objection to the deciding department (the joint office)."""
-        return _objection(objections.forward(db.session, objection_id, actor()))
+        return _item(objections.forward(db.session, objection_id, actor()))
 
 
 @blp.route("/objections/<objection_id>/decision")
@@ -108,7 +107,7 @@ class DecideObjection(MethodView):
     @blp.response(200, ObjectionOutSchema)
     def post(self, body: dict[str, Any], objection_id: str) -> dict[str, Any]:
         """Decide: upheld (the record back), corrected (its new version), revoked."""
-        return _objection(objections.decide(db.session, objection_id, body, actor()))
+        return _item(objections.decide(db.session, objection_id, body, actor()))
 
 
 @blp.route("/public/objections")
