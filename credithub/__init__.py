@@ -62,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_authentication(app, settings)
     configure_errors(app)
     configure_api(app)
+    configure_pages(app)
     configure_requests(app, settings)
     configure_check_lane(app, settings)
     return app
@@ -209,6 +210,13 @@ def configure_api(app: Flask) -> None:
         api.register_blueprint(blp)
     app.register_blueprint(ops_bp)
     NON_JSON_ENDPOINTS.add("records.SgsRecords")
+
+
+def configure_pages(app: Flask) -> None:
+    """The HTML pages: CSRF on their forms, security headers, HTML errors (credithub/web)."""
+    from credithub import web
+
+    web.init_app(app)
 
 
 def configure_requests(app: Flask, settings: Settings) -> None:
