@@ -215,8 +215,10 @@ def configure_api(app: Flask) -> None:
 def configure_pages(app: Flask) -> None:
     """The HTML pages: CSRF on their forms, security headers, HTML errors (credithub/web)."""
     from credithub import web
+    from credithub.web import views
 
     web.init_app(app)
+    app.register_blueprint(views.bp)
 
 
 def configure_requests(app: Flask, settings: Settings) -> None:

@@ -5,6 +5,7 @@ from credithub.clients.models import Client
 from credithub.entities.models import Subject, SubjectIdentifier, SubjectName
 from credithub.jobs.models import JobRun, Lease
 from credithub.records.models import AuthorityOrigin, ChangeHead, Record, RecordChange
+from credithub.reports.models import IssuedReport
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.sync.models import DeadLetter, SyncState
 from credithub.trust.models import HubKey, Quarantined
@@ -20,6 +21,7 @@ __all__ = [
     "Client",
     "DeadLetter",
     "HubKey",
+    "IssuedReport",
     "JobRun",
     "Lease",
     "Objection",

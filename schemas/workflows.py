@@ -67,6 +67,19 @@ class RepairSchema(StrictSchema):
     )
 
 
+class PublicRepairSchema(RepairSchema):
+    applicant = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "who applies: the subject, or someone on its behalf"},
+    )
+    contact = fields.Nested(
+        ObjectionContactSchema,
+        required=True,
+        metadata={"description": "how the deciding department reaches the applicant"},
+    )
+
+
 class RepairDecisionSchema(StrictSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
     note = fields.String(validate=_TEXT)
@@ -109,6 +122,9 @@ class ObjectionOutSchema(_ItemSchema):
 class RepairOutSchema(_ItemSchema):
     commitment = fields.Boolean(required=True)
     evidence = fields.String(allow_none=True)
+    applicant = fields.String(allow_none=True)
+    source = fields.String(metadata={"enum": ["client", "public"]})
+    contact = fields.Dict(allow_none=True)
 
 
 class ObjectionQueueArgs(PageArgs):

@@ -49,6 +49,9 @@ class Repair(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
     authority_uscc: Mapped[str] = mapped_column(String(18))
+    applicant: Mapped[str | None] = mapped_column(String(200))  # a public application's
+    contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a public application's
+    source: Mapped[str | None] = mapped_column(String(12))  # public; None: a client filed it
     commitment: Mapped[bool] = mapped_column(Boolean)  # the public credit commitment (信用承诺)
     evidence: Mapped[str | None] = mapped_column(Text)  # of the obligation performed
     status: Mapped[str] = mapped_column(String(12))  # pending | approved | rejected

@@ -63,6 +63,28 @@ def apply(session: Session, body: dict[str, Any], actor: Actor) -> Repair:
     """An application for repair, filed by the deciding department or the joint office."""
     record = steps.locked_record(session, body["record_id"])
     steps.authorize(session, actor, record, "apply for repair of")
+    return _file(session, record, body, actor.name)
+
+
+def apply_public(session: Session, body: dict[str, Any]) -> Repair:
+    """An application from the public profile page, on a record the public sees: the same
+    conditions, with who applies and how to reach them; the deciding department decides."""
+    record = steps.locked_record(session, body["record_id"])
+    if not steps.is_public(record, clock.today()):
+        message = "a repair from the public concerns a public record; this one is not public"
+        raise Invalid(message, {"record_id": [message]})
+    extra = {"applicant": body["applicant"], "contact": body["contact"], "source": "public"}
+    return _file(session, record, body, "public", extra)
+
+
+def _file(
+    session: Session,
+    record: Record,
+    body: dict[str, Any],
+    by: str,
+    extra: dict[str, Any] | None = None,
+) -> Repair:
+    """File an application on `record` if every condition holds (else 409 or 422)."""
     steps.at_origin(record)
     today = clock.today()
     status = effective_status(record, today)
@@ -88,11 +110,11 @@ def apply(session: Session, body: dict[str, Any], actor: Actor) -> Repair:
     item = Repair(
         record_id=record.id, authority_uscc=record.authority_uscc, commitment=True,
         evidence=(body.get("evidence") or "").strip() or None, status="pending",
-        due_on=steps.due("decide"), filed_at=clock.now(),
+        due_on=steps.due("decide"), filed_at=clock.now(), **(extra or {}),
     )  # fmt: skip
     session.add(item)
     session.flush()
-    steps.add_step(session, item, "filed", actor.name)
+    steps.add_step(session, item, "filed", by)
     return item
 
 

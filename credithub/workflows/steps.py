@@ -123,7 +123,7 @@ def _told(session: Session, item: Item) -> list[str]:
     """The ids of the clients a step is told to: the one that filed the item (none for a
     public filing) and every client of the deciding department."""
     department = and_(Client.kind == "department", Client.uscc == item.authority_uscc)
-    if isinstance(item, Objection) and item.source == "public":
+    if item.source == "public":
         told = select(Client.id).where(department)  # no client filed it, whatever is named so
     else:
         filer = select(WorkflowStep.actor).where(
@@ -160,7 +160,10 @@ def item_out(session: Session, item: Item, today: date) -> dict[str, Any]:
             outcome=item.outcome, contact=item.contact,
         )  # fmt: skip
     else:
-        out.update(commitment=item.commitment, evidence=item.evidence)
+        out.update(
+            commitment=item.commitment, evidence=item.evidence, applicant=item.applicant,
+            source=item.source or "client", contact=item.contact,
+        )  # fmt: skip
     return out
 
 

@@ -1,5 +1,5 @@
 """Objections and credit repairs (/api/v1/objections, /api/v1/repairs), and the public filing
-of an objection (/api/v1/public/objections, no token)."""
+of an objection or a repair (/api/v1/public/objections, /api/v1/public/repairs, no token)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from schemas.workflows import (
     ObjectionRefuseSchema,
     ObjectionSchema,
     PublicObjectionSchema,
+    PublicRepairSchema,
     RepairDecisionSchema,
     RepairOutSchema,
     RepairPageSchema,
@@ -119,6 +120,18 @@ class PublicObjections(MethodView):
         """An objection from the public: received, for the office to accept or refuse."""
         db.begin_writing()
         return objections.answer(objections.file_public(db.session, body))
+
+
+@blp.route("/public/repairs")
+class PublicRepairs(MethodView):
+    @blp.doc(security=[])  # the public profile page: no token
+    @blp.arguments(PublicRepairSchema)
+    @blp.response(201, WorkflowFiledSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply for credit repair from the public: pending, for the deciding department;
+        422 names the earliest day the record becomes eligible."""
+        db.begin_writing()
+        return repairs.answer(repairs.apply_public(db.session, body))
 
 
 @blp.route("/repairs")
