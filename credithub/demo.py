@@ -11,13 +11,20 @@ from sqlalchemy.orm import Session
 from credithub.clients.models import Client
 from credithub.clients.service import create_client, rotate_token
 from credithub.entities.service import ensure_subjects, parse_subject
+from credithub.records.models import Record
 from credithub.records.prepare import Actor, today_in_china
 from credithub.records.service import ingest
+from credithub.workflows import objections
+from credithub.workflows.models import Objection
 
 DEPARTMENTS = [
     ("demo-zhujian", "呼伦贝尔市住房和城乡建设局", "11230500001755309F"),
     ("demo-caizheng", "呼伦贝尔市财政局", "111507000123456711"),
 ]
+
+PERSON_ID = "11010519491231002X"  # 张建国, legal representative of 四川蜀道路桥
+DISPUTED_REF = "榕住建罚〔2026〕12号"  # the record the demo's public objection disputes
+
 
 SUBJECTS = [
     {
@@ -28,16 +35,19 @@ SUBJECTS = [
     {"type": "organization", "name": "四川蜀道路桥建设有限公司", "uscc": "91512081MA62K0260E"},
     {"type": "organization", "name": "深圳市南山工程咨询有限公司", "uscc": "914403001922038216"},
     {"type": "organization", "name": "福州闽江建材有限公司", "uscc": "91350100M0001TGQXM"},
-    {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": "11010519491231002X"},
+    {"type": "person", "name": "张建国", "id_type": "身份证", "id_number": PERSON_ID},
 ]
 
 
 def _records(today: date) -> list[tuple[str, dict[str, Any]]]:
-    """(department, record): a listing, a large procurement fine, misconduct, a commendation."""
+    """(department, record): a listing naming its legal representative, a large procurement
+    fine, misconduct, a commendation, and a penalty that a public objection disputes; decided
+    on different days, so the profiles' score histories move."""
     shudao = {
         "type": "organization",
         "name": "四川蜀道路桥建设有限公司",
         "uscc": "91512081MA62K0260E",
+        "legal_rep": {"name": "张建国", "id_type": "身份证", "id_number": PERSON_ID},
     }
     nanshan = {
         "type": "organization",
@@ -49,26 +59,56 @@ def _records(today: date) -> list[tuple[str, dict[str, Any]]]:
         "name": "呼伦贝尔市北疆建筑工程有限公司",
         "uscc": "91230500MA1B3N1N2M",
     }
-    recent = (today - timedelta(days=30)).isoformat()
+    minjiang = {
+        "type": "organization",
+        "name": "福州闽江建材有限公司",
+        "uscc": "91350100M0001TGQXM",
+    }
+
+    def days_ago(n: int) -> str:
+        return (today - timedelta(days=n)).isoformat()
+
     return [
         ("demo-zhujian", {
             "kind": "blacklist", "ref": "呼住建黑〔2026〕1号", "subject": shudao,
-            "list": "ggzy-serious", "decided_on": recent, "listed_on": recent,
+            "list": "ggzy-serious", "decided_on": days_ago(30), "listed_on": days_ago(30),
             "basis": "发改法规〔2018〕457号",
             "reason": "在海拉尔区第三中学教学楼工程中串通投标"}),
         ("demo-caizheng", {
-            "kind": "penalty", "ref": "呼财罚〔2026〕3号", "subject": nanshan, "decided_on": recent,
-            "categories": ["罚款"], "fine_yuan": "2500000", "domains": ["procurement"],
-            "violation": "提供虚假材料谋取中标", "basis": "《政府采购法》第七十七条",
-            "content": "罚款人民币贰佰伍拾万元"}),
+            "kind": "penalty", "ref": "呼财罚〔2026〕3号", "subject": nanshan,
+            "decided_on": days_ago(75), "categories": ["罚款"], "fine_yuan": "2500000",
+            "domains": ["procurement"], "violation": "提供虚假材料谋取中标",
+            "basis": "《政府采购法》第七十七条", "content": "罚款人民币贰佰伍拾万元"}),
         ("demo-zhujian", {
             "kind": "misconduct", "ref": "呼住建不良〔2026〕8号", "subject": beijiang,
-            "code": "C-PM-ABSENT", "decided_on": recent, "domains": ["construction"],
+            "code": "C-PM-ABSENT", "decided_on": days_ago(120), "domains": ["construction"],
             "project": "呼伦贝尔市中心医院门诊楼工程"}),
         ("demo-zhujian", {
             "kind": "commendation", "ref": "呼住建红〔2026〕2号", "subject": beijiang,
-            "code": "contract-credit", "decided_on": recent}),
+            "code": "contract-credit", "decided_on": days_ago(200)}),
+        ("demo-zhujian", {
+            "kind": "penalty", "ref": DISPUTED_REF, "subject": minjiang,
+            "decided_on": days_ago(45), "categories": ["警告", "罚款"], "fine_yuan": "50000",
+            "domains": ["construction"], "violation": "未按规定进行建筑材料进场检验",
+            "basis": "《建设工程质量管理条例》第六十五条", "content": "警告,并处罚款伍万元"}),
     ]  # fmt: skip
+
+
+def _dispute(session: Session) -> None:
+    """A public objection on the demo's disputed penalty, accepted by the office: the record
+    shows as disputed (异议处理中). Once only: a later run finds the objection."""
+    record_id = session.scalar(select(Record.id).where(Record.ref == DISPUTED_REF))
+    if record_id is None or session.scalar(
+        select(Objection.id).where(Objection.record_id == record_id)
+    ):
+        return
+    body = {
+        "record_id": record_id, "applicant": "福州闽江建材有限公司",
+        "reason": "进场检验记录齐全,处罚所依据的事实有误",
+        "contact": {"name": "林晓", "phone": "0591-87650000"},
+    }  # fmt: skip
+    filed = objections.file_public(session, body)
+    objections.accept(session, filed.id, Actor(name="demo", kind="admin"))
 
 
 def load_demo(session: Session) -> tuple[str, str]:
@@ -85,6 +125,7 @@ def load_demo(session: Session) -> tuple[str, str]:
         result = ingest(session, [record], actor)
         if result.rejected:
             raise RuntimeError(f"demo record rejected: {result.results[0].errors}")
+    _dispute(session)
     if session.scalar(select(Client.id).where(Client.name == "demo-admin")) is None:
         _client, token = create_client(session, "demo-admin", "admin", actor="demo")
     else:

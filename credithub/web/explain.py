@@ -25,6 +25,14 @@ STATUSES = {
     "repaired": "已信用修复",
 }
 EFFECTS = {"bar": "禁止参与", "caution": "重点关注"}
+ID_TYPES = {
+    "id_card": "居民身份证",
+    "passport": "护照",
+    "hk_macao_pass": "港澳居民来往内地通行证",
+    "taiwan_pass": "台湾居民来往大陆通行证",
+    "residence_permit": "港澳台居民居住证",
+    "foreigner_permit": "外国人永久居留身份证",
+}
 
 
 def _yuan(value: Any) -> str:
@@ -106,7 +114,8 @@ def person(rep: dict[str, Any] | None) -> str | None:
         return None
     text = str(rep.get("name") or "")
     if rep.get("id_number"):
-        text += f"({rep.get('id_type') or '证件'} {rep['id_number']})"
+        kind = ID_TYPES.get(rep.get("id_type") or "", "证件")
+        text += f"({kind} {rep['id_number']})"
     return text
 
 

@@ -22,7 +22,7 @@ from credithub.entities.service import uscc_allow_list
 from credithub.errors import NotFound, ServiceError
 from credithub.reports import service as reports
 from credithub.rules import active_pack
-from credithub.web import charts, page_blueprint, service
+from credithub.web import charts, explain, page_blueprint, service
 from credithub.web import report as report_sections
 from credithub.workflows import objections, repairs
 from schemas.workflows import PublicObjectionSchema, PublicRepairSchema
@@ -70,7 +70,7 @@ def search() -> Any:
     found = service.search(db.session, q, page) if q else None
     if found and found["total"] == 1 and found["items"][0]["uscc"] == normalize(q):
         return redirect(url_for("pages.profile", uscc=found["items"][0]["uscc"]))
-    return render_template("public/search.html", q=q, found=found)
+    return render_template("public/search.html", q=q, found=found, id_types=explain.ID_TYPES)
 
 
 def _profile_page(code: str, forms: dict[str, Any] | None = None) -> tuple[str, int]:
