@@ -148,5 +148,8 @@ def profile(session: Session, uscc: str) -> dict[str, Any]:
         ),
         "history": standing_history(session, subject.id, now),
         "freshness": freshness(session, subject.id),
-        "repairable": [r for r in records if r["kind"] != "commendation"],
+        # What the forms offer: a record without an open objection (one at a time), and for
+        # repair also not a commendation; the services check every condition again.
+        "objectionable": [r for r in records if r["objection"] is None and not r["disputed"]],
+        "repairable": [r for r in records if r["kind"] != "commendation" and not r["disputed"]],
     }

@@ -51,6 +51,23 @@ def china_time(value: datetime | str | None) -> str:
     return f"{at.astimezone(CHINA):%Y-%m-%d %H:%M:%S}(北京时间)"
 
 
+# The schemas' and services' messages a form shows most, in the page's language.
+MESSAGES = {
+    "Missing data for required field.": "必填",
+    "Not a valid email address.": "格式不正确",
+    "give a phone number or an email address": "请填写联系电话或电子邮箱",
+    "the record is already disputed": "该记录已有异议在处理中",
+    "a repair of this record is pending already": "该记录已有信用修复申请在审核中",
+    "a public credit commitment (信用承诺) is required: true": "须勾选信用承诺",
+}
+
+
+def _say(message: str) -> str:
+    if message.startswith("Length must be"):
+        return "长度不符合要求"
+    return MESSAGES.get(message, message)
+
+
 def _code(uscc: str) -> str:
     """The USCC in the path, normalized; a malformed one is a 404 page like an unknown one."""
     try:
@@ -95,7 +112,7 @@ def _messages(errors: dict[str, Any], prefix: str = "") -> list[str]:
             continue
         label = FIELDS.get(field, FIELDS.get(prefix, field))
         for problem in problems if isinstance(problems, list) else [problems]:
-            lines.append(f"{label}:{problem}")
+            lines.append(f"{label}:{_say(str(problem))}")
     return lines
 
 
@@ -128,7 +145,7 @@ def _file(code: str, which: str, schema: Schema, fields: tuple[str, ...], filing
             errors = [f"该记录自 {eligible[0]} 起方可申请信用修复(最短公示期未满)。"]
             errors += _messages({k: v for k, v in exc.errors.items() if k == "commitment"})
         else:
-            errors = [exc.message, *_messages(exc.errors)]
+            errors = [_say(exc.message), *_messages(exc.errors)]
         status = exc.status
     form.pop("csrf_token", None)
     html, _ = _profile_page(code, {which: {"values": form, "errors": errors}})

@@ -52,7 +52,7 @@ def test_an_objection_filed_from_the_profile_shows_its_number(browser: Page, sit
     browser.fill("#objection-applicant", "四川蜀道路桥建设有限公司")
     browser.fill("#objection-reason", "我公司未参与该项目投标,请核实")
     browser.submit("#objection-submit")  # no phone nor email: the form again, as typed
-    assert "give a phone number or an email address" in browser.text(".form-errors")
+    assert "请填写联系电话或电子邮箱" in browser.text(".form-errors")
     assert (
         browser.find("#objection-reason").get_attribute("value") == "我公司未参与该项目投标,请核实"
     )

@@ -152,7 +152,7 @@ def test_an_objection_from_the_profile_is_received_and_its_number_shown(
         assert resp.status_code == 422
         html = resp.get_data(as_text=True)
         assert "联系" in html
-        assert "give a phone number or an email address" in html
+        assert "请填写联系电话或电子邮箱" in html
         assert "我公司未参与该项目投标" in html
         assert "蜀道&lt;b&gt;路桥&lt;/b&gt;" in html
         resp = client.post(f"/entities/{SHUDAO}/objections", data=form | {"phone": "028-8888"})
@@ -187,7 +187,7 @@ def test_a_repair_from_the_profile_names_the_earliest_date_then_is_filed(
         assert 'value="legal@shudao.example"' in html
         assert "checked" in html
         resp = client.post(f"/entities/{SHUDAO}/repairs", data=form | {"commitment": ""})
-        assert "信用承诺" in resp.get_data(as_text=True)
+        assert "信用承诺:须勾选信用承诺" in resp.get_data(as_text=True)
     with clock.travel("2027-02-10T10:00:00+08:00"):
         resp = client.post(f"/entities/{SHUDAO}/repairs", data=form)
         assert resp.status_code == 302
