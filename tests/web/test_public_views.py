@@ -114,6 +114,21 @@ def test_the_profile_shows_public_records_in_words_with_persons_masked(
     assert PERSON_ID not in html
     assert html.count("<circle") == 13  # twelve months and now
     assert re.findall(r"class=\"score\">([^<]*)<", html) == [str(score)]  # the checks' standing
+    # The chart's last point ("now") is the one standing computation, from the same records.
+    assert re.findall(r"<title>[^<]*:([\d.]+) 分", html)[-1] == f"{score:g}"
+
+
+def test_a_disputed_record_and_its_restriction_are_marked(
+    client: FlaskClient, t: dict[str, Headers]
+) -> None:
+    with clock.travel(NOW):
+        record_id = listed(client, t)
+        body = {"record_id": record_id, "applicant": "蜀道", "reason": "未参与投标"}
+        assert post(client, "/api/v1/objections", t["admin"], body)[0] == 201
+        html = page(client, f"/entities/{SHUDAO}")
+    assert 'class="card record kind-blacklist is-disputed"' in html
+    assert html.count('class="badge warn disputed">异议处理中') == 2  # the record, its restriction
+    assert "每条公示记录都已有异议在处理中" in html  # no second objection offered
 
 
 def test_outside_values_are_escaped(client: FlaskClient, t: dict[str, Headers]) -> None:
