@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from credithub import clock
 from credithub.db import utcnow
 from credithub.entities.models import Subject
-from credithub.errors import NotFound
+from credithub.errors import Invalid, NotFound
 from credithub.public import service as public
 from credithub.records import visibility as vis
 from credithub.records.models import Record
@@ -105,6 +105,18 @@ def open_objections(session: Session, record_ids: Sequence[str]) -> dict[str, st
         )
     )
     return {record_id: status for record_id, status in rows}
+
+
+def check_record_of(session: Session, record_id: str, uscc: str) -> None:
+    """A form on a subject's profile files on that subject's records only (422 otherwise)."""
+    owner = session.scalar(
+        select(Subject.uscc)
+        .join(Record, Record.subject_id == Subject.id)
+        .where(Record.id == record_id)
+    )
+    if owner != uscc:
+        message = "该记录不是本主体的公示记录"
+        raise Invalid(message, {"record_id": [message]})
 
 
 def freshness(session: Session, subject_id: str) -> dict[str, datetime | None]:

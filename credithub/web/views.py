@@ -9,11 +9,13 @@ the same schemas. Each form error re-renders the profile with the messages and w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from marshmallow import Schema, ValidationError
+from sqlalchemy.orm import Session
 
 from credithub.clock import CHINA
 from credithub.db import db
@@ -25,6 +27,7 @@ from credithub.rules import active_pack
 from credithub.web import charts, explain, page_blueprint, service
 from credithub.web import report as report_sections
 from credithub.workflows import objections, repairs
+from credithub.workflows.models import Objection, Repair
 from schemas.workflows import PublicObjectionSchema, PublicRepairSchema
 
 bp = page_blueprint("pages", __name__)
@@ -127,12 +130,19 @@ def _body(schema: Schema, form: dict[str, str], fields: tuple[str, ...]) -> dict
     return loaded
 
 
-def _file(code: str, which: str, schema: Schema, fields: tuple[str, ...], filing: Any) -> Any:
+def _file(
+    code: str,
+    which: str,
+    schema: Schema,
+    fields: tuple[str, ...],
+    filing: Callable[[Session, dict[str, Any]], Objection | Repair],
+) -> Any:
     """Load the form through the API's schema and file it: the filing, or (on an error) the
     profile again with the messages and what was typed, as a `Response`."""
     form = request.form.to_dict()
     try:
         body = _body(schema, form, fields)
+        service.check_record_of(db.session, body["record_id"], code)
         db.begin_writing()
         return filing(db.session, body)
     except ValidationError as exc:

@@ -19,7 +19,7 @@ from credithub.entities.service import get_by_uscc
 from credithub.reports.models import IssuedReport
 from credithub.standing.service import standings_at
 from credithub.workflows.models import Objection, Repair
-from tests.records.samples import PERSON_ID, SHUDAO
+from tests.records.samples import BEIJIANG, PERSON_ID, SHUDAO
 from tests.workflows.helpers import Headers, MakeToken, listing, penalty, post, push, tokens
 
 NOW = "2026-05-06T10:00:00+08:00"
@@ -170,6 +170,16 @@ def test_an_objection_from_the_profile_is_received_and_its_number_shown(
         assert "请填写联系电话或电子邮箱" in html
         assert "我公司未参与该项目投标" in html
         assert "蜀道&lt;b&gt;路桥&lt;/b&gt;" in html
+        elsewhere = client.post(f"/entities/{BEIJIANG}/objections", data=form)
+        assert elsewhere.status_code == 404  # that subject has no public record here
+        beijiang = {"type": "organization", "name": "北疆建筑", "uscc": BEIJIANG}
+        push(client, t["zhujian"], penalty("呼住建罚〔2026〕9号", "2026-05-01", ["吊销许可证件"],
+                                           subject=beijiang))  # fmt: skip
+        elsewhere = client.post(
+            f"/entities/{BEIJIANG}/objections", data=form | {"phone": "0471-8888"}
+        )
+        assert elsewhere.status_code == 422  # a record of another subject
+        assert "该记录不是本主体的公示记录" in elsewhere.get_data(as_text=True)
         resp = client.post(f"/entities/{SHUDAO}/objections", data=form | {"phone": "028-8888"})
         assert resp.status_code == 302
         html = page(client, resp.headers["Location"])
