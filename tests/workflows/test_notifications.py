@@ -149,3 +149,22 @@ def test_a_public_filing_is_told_to_the_deciding_department_only(
         assert code == 201, filed
         told = _told(app, receiver, secrets)
         assert [(name, e["objection"]["step"]) for name, e in told] == [("zhujian", "filed")]
+
+
+def test_a_public_repair_is_told_to_the_deciding_department_only(
+    app: Flask, client: FlaskClient, make_token: MakeToken
+) -> None:
+    t = tokens(make_token)
+    namesake = make_token("consumer", name="public")
+    with receiving() as receiver, clock.travel("2027-06-10T10:00:00+08:00"):
+        secrets = {
+            "zhujian": _subscribe(client, t["zhujian"], receiver.url),
+            "namesake": _subscribe(client, namesake, receiver.url),
+        }
+        record_id = push(client, t["zhujian"], listing(on="2026-06-01"))
+        body = {"record_id": record_id, "applicant": "蜀道路桥", "commitment": True,
+                "contact": {"phone": "13800000000"}}  # fmt: skip
+        code, filed = post(client, "/api/v1/public/repairs", None, body)
+        assert code == 201, filed
+        told = _told(app, receiver, secrets)
+        assert [(name, e["repair"]["step"]) for name, e in told] == [("zhujian", "filed")]
