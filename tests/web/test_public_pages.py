@@ -7,8 +7,10 @@ Tests in this module build on each other in order (the objection is filed on the
 
 from __future__ import annotations
 
+import base64
+
 from tests.sync.hubs import Hub
-from tests.web.browser import Page
+from tests.web.browser import ARTIFACTS, Page
 
 SHUDAO = "91512081MA62K0260E"
 MINJIANG = "91350100M0001TGQXM"
@@ -80,6 +82,10 @@ def test_the_report_prints_its_sections_and_its_verification_link_works(browser:
     assert MASKED in browser.text("#listings")
     number = browser.text(".report-number")
     browser.screenshot("public-report")
+    # Printed as the browser prints it (the stylesheet's print rules): a PDF artefact.
+    pdf = base64.b64decode(browser.driver.print_page())
+    assert pdf.startswith(b"%PDF")
+    (ARTIFACTS / "public-report.pdf").write_bytes(pdf)
     link = browser.find("a.verify-link").get_attribute("href")
     assert link is not None
     browser.driver.get(link)
