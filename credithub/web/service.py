@@ -138,7 +138,8 @@ def profile(session: Session, uscc: str) -> dict[str, Any]:
         raise NotFound(f"没有统一社会信用代码为 {uscc} 的公示主体") from None
     pack = active_pack()
     subject = session.scalar(select(Subject).where(Subject.uscc == data["uscc"]))
-    assert subject is not None  # public_profile found it
+    if subject is None:  # gone since public_profile read it
+        raise NotFound(f"没有统一社会信用代码为 {uscc} 的公示主体")
     now = utcnow()
     standing = standings_at(session, [subject.id], now)[subject.id]
     pending = open_objections(session, [r["id"] for r in data["records"]])
