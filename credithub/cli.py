@@ -169,7 +169,11 @@ def clients_rotate(name: str) -> None:
 )
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 5000))
 def import_(file: Path, client_name: str, report: Path | None, batch_size: int) -> None:
-    """Import a 双公示 file (CSV in UTF-8 or GBK, XLSX, or JSON) as a client."""
+    """Import a 双公示 file (CSV in UTF-8 or GBK, XLSX, or JSON) as a client.
+
+    A rejected row is named by its index: its place among the file's data rows counted from 0,
+    the header not counted (the API's results[].index for the same file); in a spreadsheet
+    with the header on line 1, index 2 is on line 4."""
     from credithub.clients.service import get_by_name
     from credithub.db import db
     from credithub.records import intake
@@ -205,7 +209,7 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
     )
     for index, _, errors in summary.rejected[:50]:
         reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items())
-        click.echo(f"  row {index + 1}: {reasons}")
+        click.echo(f"  index {index}: {reasons}")
     if len(summary.rejected) > 50:
         click.echo(
             f"  … and {len(summary.rejected) - 50} more" + ("" if report else " (use --report)")
@@ -257,13 +261,23 @@ def sync() -> None:
     """Exchange records with other platforms (the connectors in the configuration)."""
 
 
+NO_CONNECTORS = (
+    "no connector is configured: add a [[connectors]] table to the configuration file "
+    "(see config.example.toml)"
+)
+
+
 @sync.command("run")
 @click.argument("names", nargs=-1)
 def sync_run(names: tuple[str, ...]) -> None:
-    """Push then pull once for the named connectors (all if none); exit 1 if any failed."""
+    """Push then pull once for the named connectors (all if none); exit 1 if any failed.
+    With no connector configured it says so and exits 0: there is nothing to fail."""
     from credithub.sync import service
 
     with app_context():
+        if not names and not service.configured():
+            click.echo(NO_CONNECTORS)
+            return
         try:
             results = service.run(list(names) or None)
         except KeyError as exc:
@@ -281,12 +295,15 @@ def sync_run(names: tuple[str, ...]) -> None:
 
 @sync.command("status")
 def sync_status() -> None:
-    """One line per connector: last run, pending changes, dead letters, cursor, last error."""
+    """One line per connector: last run, pending changes, dead letters, cursor, last error
+    (or that none is configured); then the keys this hub knows."""
     from credithub.db import db
     from credithub.sync import service
     from credithub.trust import keys
 
     with app_context():
+        if not service.configured():
+            click.echo(NO_CONNECTORS)
         for s in service.status(db.session):
             click.echo(
                 f"{s['name']} ({s['type']}): last run {s['last_run'] or 'never'}, "
@@ -316,9 +333,12 @@ def _reconciled(found: dict[str, Any] | None) -> str:
 def sync_reconcile(names: tuple[str, ...]) -> None:
     """Compare what each partner hub holds with what this hub holds, per origin hub and month;
     fetch what is missing or older here; report the rest. Exit 1 if any failed."""
-    from credithub.sync import reconcile
+    from credithub.sync import reconcile, service
 
     with app_context():
+        if not names and not service.configured():
+            click.echo(NO_CONNECTORS)
+            return
         try:
             results = reconcile.run(list(names) or None)
         except KeyError as exc:
@@ -422,15 +442,41 @@ def audit_verify() -> None:
 
 
 @main.command()
-def demo() -> None:
-    """Load a small demo data set; prints a demo admin token on the last line."""
+@click.option(
+    "--url",
+    default=None,
+    help="where the hub is served, for the lines printed (default: the configuration's "
+    "server host and port)",
+)
+def demo(url: str | None) -> None:
+    """Load a small demo data set (safe to repeat); then print how to get in: the URL, the
+    console login where the demo has one, the demo admin token and a curl to try it. The
+    token is the same on every run while it works; it is kept in the instance folder's
+    demo-admin-token file (mode 0600), where a script may read it."""
     from credithub.db import db
-    from credithub.demo import load_demo
+    from credithub.demo import TOKEN_FILE, load_demo
 
-    with app_context(), _service_errors(), db.transaction() as session:
-        summary, token = load_demo(session)
-    click.echo(summary, err=True)
-    click.echo(token)
+    with app_context() as app, _service_errors(), db.transaction() as session:
+        settings = app.extensions["credithub.settings"]
+        access = load_demo(session, settings.instance_path)
+    base = (url or f"http://{settings.server.host}:{settings.server.port}/").rstrip("/")
+    kept = settings.instance_path / TOKEN_FILE
+    click.echo(access.summary)
+    click.echo("")
+    click.echo(f"  open     {base}/")
+    if access.console_user:
+        click.echo(
+            f"  console  {base}/admin/  user {access.console_user}  "
+            f"password {access.console_password}"
+        )
+    click.echo(f"  docs     {base}/api/v1/docs")
+    click.echo(f"  token    {access.token}")
+    click.echo(f"           (the demo admin's API token, the same on every run: {kept})")
+    click.echo(
+        f'  try      curl -H "Authorization: Bearer {access.token}" '
+        f"{base}/api/v1/entities/91230500MA1B3N1N2M"
+    )
+    click.echo("")
 
 
 @contextmanager
@@ -440,5 +486,10 @@ def _service_errors() -> Iterator[None]:
     try:
         yield
     except ServiceError as exc:
-        detail = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in exc.errors.items())
+        # A field's messages that the message already says are not said again.
+        detail = "; ".join(
+            f"{k}: {', '.join(map(str, v))}"
+            for k, v in exc.errors.items()
+            if not all(str(m) in exc.message for m in v)
+        )
         raise click.ClickException(exc.message + (f" ({detail})" if detail else "")) from None

@@ -224,7 +224,7 @@ class FileDropConnector(Connector):
                 errors.extend(row_messages(name, row, row_errors))
             else:
                 changes.append(item)
-                notes.extend(mask(f"file {name} row {row.index + 1}: {w}") for w in row.warnings)
+                notes.extend(mask(f"file {name} index {row.index}: {w}") for w in row.warnings)
         # Only a file read to its end reports: a file failing half-way reports its failure.
         self.last_pull_errors.extend(errors)
         self.last_pull_warnings.extend(notes)
