@@ -215,8 +215,10 @@ def configure_api(app: Flask) -> None:
 def configure_pages(app: Flask) -> None:
     """The HTML pages: CSRF on their forms, security headers, HTML errors (credithub/web)."""
     from credithub import web
+    from credithub.apidocs.views import bp as docs_bp
 
     web.init_app(app)
+    app.register_blueprint(docs_bp)
 
 
 def configure_requests(app: Flask, settings: Settings) -> None:
