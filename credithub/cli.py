@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 from credithub import cli_keys as trust_cli
 from credithub.config import ConfigError
@@ -24,13 +27,34 @@ def app_context() -> Iterator[Flask]:
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
     with app.app_context():
+        from sqlalchemy.exc import DBAPIError
+
+        from credithub.db import db
+
         try:
             yield app
+        except DBAPIError:
+            _schema_behind(db.engine)
+            raise
         finally:
-            from credithub.db import db
-
             db.session.close()
             db.engine.dispose()
+
+
+def _schema_behind(engine: Engine) -> None:
+    """A database error in a database that is not at the current schema: say what to do."""
+    from sqlalchemy.exc import DBAPIError
+
+    from credithub import migrate
+
+    with suppress(DBAPIError):
+        current, head = migrate.current_revision(engine), migrate.head_revision()
+        if current != head:
+            at = f"at revision {current}" if current else "empty"
+            raise click.ClickException(
+                f"the database is {at}, not at the current schema ({head}): "
+                "run `credithub init-db` first"
+            )
 
 
 @click.group()

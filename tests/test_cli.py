@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.sync.hubs import Hub
+from tests.sync.hubs import BIN, Hub
 
 PROFILE = "/api/v1/entities/91230500MA1B3N1N2M"
 
@@ -42,6 +44,15 @@ def test_an_error_is_said_once_on_stderr(hub: Hub, tmp_path: Path) -> None:
     twice = hub.cli("clients", "create", "--name", "zhujian", "--kind", "consumer", check=False)
     assert twice.returncode == 1
     assert twice.stderr.strip() == "Error: a client named 'zhujian' exists already (name: taken)"
+
+
+def test_a_command_before_init_db_says_to_run_it(tmp_path: Path) -> None:
+    env = {**os.environ, "CREDITHUB_INSTANCE": str(tmp_path), "CREDITHUB_CONFIG": ""}
+    env.pop("CREDITHUB_DATABASE_URL", None)  # a new SQLite file in the instance folder
+    out = subprocess.run([BIN, "demo"], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 1
+    assert out.stderr.endswith("run `credithub init-db` first\n"), out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def test_sync_with_no_connector_says_so(hub: Hub) -> None:
