@@ -309,7 +309,8 @@ def sync_run(names: tuple[str, ...]) -> None:
     for r in results:
         state = "ok" if r.ok else "FAILED: " + "; ".join(r.errors)
         click.echo(
-            f"{r.connector}: pushed {r.pushed}, dead-lettered {r.dead}, pulled {r.pulled} "
+            f"{r.connector}: pushed {r.pushed}, skipped {r.skipped}, dead-lettered {r.dead}, "
+            f"pulled {r.pulled} "
             f"(applied {r.applied}, rejected {r.rejected}, quarantined {r.quarantined}, "
             f"released {r.released}) — {state}"
         )

@@ -33,7 +33,12 @@ from connectors.filedrop.rows import (
     row_messages,
 )
 from schemas.sgs import SgsFormatError, parse_rows
-from schemas.sgs_out import WITHOUT_ID_NUMBER, without_id_number
+from schemas.sgs_out import (
+    WITHOUT_ID_NUMBER,
+    missing_for_exchange,
+    not_exchangeable,
+    without_id_number,
+)
 
 __all__ = ["FileDropConnector"]
 
@@ -125,7 +130,10 @@ class FileDropConnector(Connector):
                 results[i] = PushResult(cursor, True)  # nothing to send: not a 双公示 record
                 continue
             if without_id_number(record):
-                results[i] = PushResult(cursor, True, WITHOUT_ID_NUMBER)
+                results[i] = PushResult(cursor, True, WITHOUT_ID_NUMBER, skipped=True)
+                continue
+            if missing := missing_for_exchange(record):
+                results[i] = PushResult(cursor, True, not_exchangeable(missing), skipped=True)
                 continue
             try:
                 row = record_row(change, today)
