@@ -195,9 +195,9 @@ def clients_rotate(name: str) -> None:
 def import_(file: Path, client_name: str, report: Path | None, batch_size: int) -> None:
     """Import a 双公示 file (CSV in UTF-8 or GBK, XLSX, or JSON) as a client.
 
-    A rejected row is named by its index: its place among the file's data rows counted from 0,
-    the header not counted (the API's results[].index for the same file); in a spreadsheet
-    with the header on line 1, index 2 is on line 4."""
+    A rejected row is named by its index: its place among the file's data rows counted from 0
+    (the header, title rows above it and blank lines not counted), the same number as the
+    API's results[].index for the same file."""
     from credithub.clients.service import get_by_name
     from credithub.db import db
     from credithub.records import intake
