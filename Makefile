@@ -7,18 +7,22 @@ PORT   ?= 8080
 
 .PHONY: run test lint format bench openapi clean
 
-# The venv is rebuilt when pyproject.toml changes.
+# The venv is rebuilt when pyproject.toml changes. pip's output goes to a log, shown only
+# when the installation fails.
+INSTALL_LOG := $(VENV)/install.log
 $(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "installing credithub into $(VENV) (a few minutes the first time; log: $(INSTALL_LOG))"
+	@$(PYTHON) -m venv $(VENV)
+	@( $(BIN)/python -m pip install --upgrade pip \
+	  && $(BIN)/python -m pip install -e '.[dev]' ) > $(INSTALL_LOG) 2>&1 \
+	  || { tail -n 40 $(INSTALL_LOG); echo "installation failed: see $(INSTALL_LOG)"; exit 1; }
 	@touch $@
 
+# The last lines before the server starts: the URL, the console login and the demo token.
 run: $(BIN)/.installed
-	$(BIN)/credithub init-db
-	@echo "--- demo admin token (try: curl -H \"Authorization: Bearer <token>\" http://$(HOST):$(PORT)/api/v1/entities/91230500MA1B3N1N2M)"
-	@$(BIN)/credithub demo
-	$(BIN)/credithub serve --host $(HOST) --port $(PORT)
+	@$(BIN)/credithub init-db
+	@$(BIN)/credithub demo --url http://$(HOST):$(PORT)/
+	@$(BIN)/credithub serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

@@ -36,12 +36,15 @@ MASK = "********"
 
 @dataclass
 class PushResult:
-    """What the platform said about one pushed change."""
+    """What the platform said about one pushed change. `skipped`: done with, but not sent,
+    because the platform cannot take this record (the reason is in `error`); the sync run
+    counts it as skipped, not as pushed nor dead-lettered."""
 
     change_id: str
     ok: bool
     error: str | None = None
     retriable: bool = False
+    skipped: bool = False
 
 
 @dataclass

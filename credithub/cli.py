@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 from credithub import cli_keys as trust_cli
 from credithub.config import ConfigError
@@ -24,13 +27,34 @@ def app_context() -> Iterator[Flask]:
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
     with app.app_context():
+        from sqlalchemy.exc import DBAPIError
+
+        from credithub.db import db
+
         try:
             yield app
+        except DBAPIError:
+            _schema_behind(db.engine)
+            raise
         finally:
-            from credithub.db import db
-
             db.session.close()
             db.engine.dispose()
+
+
+def _schema_behind(engine: Engine) -> None:
+    """A database error in a database that is not at the current schema: say what to do."""
+    from sqlalchemy.exc import DBAPIError
+
+    from credithub import migrate
+
+    with suppress(DBAPIError):
+        current, head = migrate.current_revision(engine), migrate.head_revision()
+        if current != head:
+            at = f"at revision {current}" if current else "empty"
+            raise click.ClickException(
+                f"the database is {at}, not at the current schema ({head}): "
+                "run `credithub init-db` first"
+            )
 
 
 @click.group()
@@ -169,7 +193,11 @@ def clients_rotate(name: str) -> None:
 )
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 5000))
 def import_(file: Path, client_name: str, report: Path | None, batch_size: int) -> None:
-    """Import a 双公示 file (CSV in UTF-8 or GBK, XLSX, or JSON) as a client."""
+    """Import a 双公示 file (CSV in UTF-8 or GBK, XLSX, or JSON) as a client.
+
+    A rejected row is named by its index: its place among the file's data rows counted from 0
+    (the header, title rows above it and blank lines not counted), the same number as the
+    API's results[].index for the same file."""
     from credithub.clients.service import get_by_name
     from credithub.db import db
     from credithub.records import intake
@@ -205,7 +233,7 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
     )
     for index, _, errors in summary.rejected[:50]:
         reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items())
-        click.echo(f"  row {index + 1}: {reasons}")
+        click.echo(f"  index {index}: {reasons}")
     if len(summary.rejected) > 50:
         click.echo(
             f"  … and {len(summary.rejected) - 50} more" + ("" if report else " (use --report)")
@@ -257,13 +285,23 @@ def sync() -> None:
     """Exchange records with other platforms (the connectors in the configuration)."""
 
 
+NO_CONNECTORS = (
+    "no connector is configured: add a [[connectors]] table to the configuration file "
+    "(see config.example.toml)"
+)
+
+
 @sync.command("run")
 @click.argument("names", nargs=-1)
 def sync_run(names: tuple[str, ...]) -> None:
-    """Push then pull once for the named connectors (all if none); exit 1 if any failed."""
+    """Push then pull once for the named connectors (all if none); exit 1 if any failed.
+    With no connector configured it says so and exits 0: there is nothing to fail."""
     from credithub.sync import service
 
     with app_context():
+        if not names and not service.configured():
+            click.echo(NO_CONNECTORS)
+            return
         try:
             results = service.run(list(names) or None)
         except KeyError as exc:
@@ -271,7 +309,8 @@ def sync_run(names: tuple[str, ...]) -> None:
     for r in results:
         state = "ok" if r.ok else "FAILED: " + "; ".join(r.errors)
         click.echo(
-            f"{r.connector}: pushed {r.pushed}, dead-lettered {r.dead}, pulled {r.pulled} "
+            f"{r.connector}: pushed {r.pushed}, skipped {r.skipped}, dead-lettered {r.dead}, "
+            f"pulled {r.pulled} "
             f"(applied {r.applied}, rejected {r.rejected}, quarantined {r.quarantined}, "
             f"released {r.released}) — {state}"
         )
@@ -281,12 +320,15 @@ def sync_run(names: tuple[str, ...]) -> None:
 
 @sync.command("status")
 def sync_status() -> None:
-    """One line per connector: last run, pending changes, dead letters, cursor, last error."""
+    """One line per connector: last run, pending changes, dead letters, cursor, last error
+    (or that none is configured); then the keys this hub knows."""
     from credithub.db import db
     from credithub.sync import service
     from credithub.trust import keys
 
     with app_context():
+        if not service.configured():
+            click.echo(NO_CONNECTORS)
         for s in service.status(db.session):
             click.echo(
                 f"{s['name']} ({s['type']}): last run {s['last_run'] or 'never'}, "
@@ -316,9 +358,12 @@ def _reconciled(found: dict[str, Any] | None) -> str:
 def sync_reconcile(names: tuple[str, ...]) -> None:
     """Compare what each partner hub holds with what this hub holds, per origin hub and month;
     fetch what is missing or older here; report the rest. Exit 1 if any failed."""
-    from credithub.sync import reconcile
+    from credithub.sync import reconcile, service
 
     with app_context():
+        if not names and not service.configured():
+            click.echo(NO_CONNECTORS)
+            return
         try:
             results = reconcile.run(list(names) or None)
         except KeyError as exc:
@@ -422,15 +467,41 @@ def audit_verify() -> None:
 
 
 @main.command()
-def demo() -> None:
-    """Load a small demo data set; prints a demo admin token on the last line."""
+@click.option(
+    "--url",
+    default=None,
+    help="where the hub is served, for the lines printed (default: the configuration's "
+    "server host and port)",
+)
+def demo(url: str | None) -> None:
+    """Load a small demo data set (safe to repeat); then print how to get in: the URL, the
+    console login where the demo has one, the demo admin token and a curl to try it. The
+    token is the same on every run while it works; it is kept in the instance folder's
+    demo-admin-token file (mode 0600), where a script may read it."""
     from credithub.db import db
-    from credithub.demo import load_demo
+    from credithub.demo import TOKEN_FILE, load_demo
 
-    with app_context(), _service_errors(), db.transaction() as session:
-        summary, token = load_demo(session)
-    click.echo(summary, err=True)
-    click.echo(token)
+    with app_context() as app, _service_errors(), db.transaction() as session:
+        settings = app.extensions["credithub.settings"]
+        access = load_demo(session, settings.instance_path)
+    base = (url or f"http://{settings.server.host}:{settings.server.port}/").rstrip("/")
+    kept = settings.instance_path / TOKEN_FILE
+    click.echo(access.summary)
+    click.echo("")
+    click.echo(f"  open     {base}/")
+    if access.console_user:
+        click.echo(
+            f"  console  {base}/admin/  user {access.console_user}  "
+            f"password {access.console_password}"
+        )
+    click.echo(f"  docs     {base}/api/v1/docs")
+    click.echo(f"  token    {access.token}")
+    click.echo(f"           (the demo admin's API token, the same on every run: {kept})")
+    click.echo(
+        f'  try      curl -H "Authorization: Bearer {access.token}" '
+        f"{base}/api/v1/entities/91230500MA1B3N1N2M"
+    )
+    click.echo("")
 
 
 @contextmanager
@@ -440,5 +511,10 @@ def _service_errors() -> Iterator[None]:
     try:
         yield
     except ServiceError as exc:
-        detail = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in exc.errors.items())
+        # A field's messages that the message already says are not said again.
+        detail = "; ".join(
+            f"{k}: {', '.join(map(str, v))}"
+            for k, v in exc.errors.items()
+            if not all(str(m) in exc.message for m in v)
+        )
         raise click.ClickException(exc.message + (f" ({detail})" if detail else "")) from None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credithub.clients.models import Client
-from credithub.clients.service import create_client, rotate_token
+from credithub.clients.service import authenticate, create_client, rotate_token
 from credithub.entities.service import ensure_subjects, parse_subject
 from credithub.records.models import Record
 from credithub.records.prepare import Actor, today_in_china
@@ -111,8 +114,26 @@ def _dispute(session: Session) -> None:
     objections.accept(session, filed.id, Actor(name="demo", kind="admin"))
 
 
-def load_demo(session: Session) -> tuple[str, str]:
-    """Load the demo set (idempotent); return a summary and a fresh demo admin token."""
+
+DEMO_ADMIN = "demo-admin"
+# The file in the instance folder that keeps the demo token, readable by its owner only.
+TOKEN_FILE = "demo-admin-token"  # noqa: S105  (a file name, not a secret)
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    """How to get into the demo: the admin API token and, where the demo has one, the
+    console's login."""
+
+    token: str
+    console_user: str | None = None
+    console_password: str | None = None
+    summary: str = ""
+
+
+def load_demo(session: Session, instance: Path) -> DemoAccess:
+    """Load the demo set (idempotent). The demo admin keeps one token across runs, kept in
+    the instance folder: a script that stored it goes on working."""
     for name, _title, uscc in DEPARTMENTS:
         if session.scalar(select(Client.id).where(Client.name == name)) is None:
             create_client(session, name, "department", uscc, actor="demo")
@@ -126,13 +147,27 @@ def load_demo(session: Session) -> tuple[str, str]:
         if result.rejected:
             raise RuntimeError(f"demo record rejected: {result.results[0].errors}")
     _dispute(session)
-    if session.scalar(select(Client.id).where(Client.name == "demo-admin")) is None:
-        _client, token = create_client(session, "demo-admin", "admin", actor="demo")
-    else:
-        _client, token = rotate_token(session, "demo-admin", actor="demo")
     summary = (
         f"demo data loaded: {len(DEPARTMENTS)} department(s), {len(SUBJECTS)} subjects, "
-        f"{len(_records(today_in_china()))} records; "
-        "demo admin token (new on every run):"
+        f"{len(_records(today_in_china()))} records"
     )
-    return summary, token
+    return DemoAccess(token=_admin_token(session, instance / TOKEN_FILE), summary=summary)
+
+
+def _admin_token(session: Session, kept: Path) -> str:
+    """The demo admin's token: the one kept in `kept` while it still works; else a new one
+    (the client is made, or its token rotated once), kept there for the next run."""
+    token = kept.read_text(encoding="utf-8").strip() if kept.is_file() else ""
+    caller = authenticate(session, token) if token else None
+    if caller is not None and caller.name == DEMO_ADMIN:
+        return token
+    if session.scalar(select(Client.id).where(Client.name == DEMO_ADMIN)) is None:
+        _client, token = create_client(session, DEMO_ADMIN, "admin", actor="demo")
+    else:
+        _client, token = rotate_token(session, DEMO_ADMIN, actor="demo")
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        fh.write(token + "\n")
+    return token

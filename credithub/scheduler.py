@@ -63,7 +63,13 @@ def sync_job(name: str) -> dict[str, Any]:
     r = results[0]
     if not r.ok:
         raise RuntimeError("; ".join(r.errors))
-    return {"pushed": r.pushed, "dead": r.dead, "pulled": r.pulled, "applied": r.applied}
+    return {
+        "pushed": r.pushed,
+        "skipped": r.skipped,
+        "dead": r.dead,
+        "pulled": r.pulled,
+        "applied": r.applied,
+    }
 
 
 def reconcile_job(name: str) -> dict[str, Any]:

@@ -50,6 +50,30 @@ def without_id_number(record: Mapping[str, Any]) -> bool:
 
 WITHOUT_ID_NUMBER = "not exchanged: a person received from another hub (no ID number here)"
 
+# The required cells of a row that record_cells fills when the record is silent: the end date
+# (长期) and the data source (the deciding authority). Every other required cell needs a value.
+_FILLED = frozenset({"CF_YXQ", "CF_SJLY", "CF_SJLYDM"})
+_NEEDED = tuple(f for f in FIELDS if f.required and f.code not in _FILLED)
+
+
+def missing_for_exchange(record: Mapping[str, Any]) -> list[str]:
+    """What a penalty record lacks that its 双公示 row requires, each as "field (code)": the
+    API takes a penalty without them, but the national exchange and a 前置机 refuse the row."""
+    missing = []
+    for f in _NEEDED:
+        try:
+            value = _at(record, f.path)
+        except ValueError:
+            continue  # not an object where one belongs: record_cells says so, naming it
+        if not (_categories(value, f.path) if f.kind == "categories" else _text(value)):
+            missing.append(f"{f.path} ({f.code})")
+    return missing
+
+
+def not_exchangeable(missing: list[str]) -> str:
+    """Why a penalty is not exchanged nationally: what intake warns and the connectors skip."""
+    return "cannot be exchanged nationally: its 双公示 row needs " + ", ".join(missing)
+
 
 def _at(record: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path; None where an enclosing object is absent."""

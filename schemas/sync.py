@@ -42,6 +42,9 @@ class RunResultSchema(Schema):
     connector = fields.String()
     ok = fields.Boolean()
     pushed = fields.Integer()
+    skipped = fields.Integer(
+        metadata={"description": "changes the platform cannot take, not sent (each logged)"}
+    )
     dead = fields.Integer()
     pulled = fields.Integer()
     applied = fields.Integer()

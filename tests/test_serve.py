@@ -44,7 +44,8 @@ def test_init_demo_serve_and_fetch(tmp_path: Path) -> None:
     run = {"env": env, "cwd": tmp_path, "capture_output": True, "text": True, "check": True}
     subprocess.run([BIN, "init-db"], **run)  # type: ignore[call-overload]
     demo = subprocess.run([BIN, "demo"], **run)  # type: ignore[call-overload]
-    token = demo.stdout.strip().splitlines()[-1]
+    token = (tmp_path / "instance" / "demo-admin-token").read_text().strip()
+    assert f"  token    {token}" in demo.stdout
     created = subprocess.run(
         [BIN, "clients", "create", "--name", "bidding", "--kind", "consumer"], **run
     )  # type: ignore[call-overload]

@@ -20,7 +20,12 @@ from connectors.creditchina.mapping import list_change, mask, penalty_row
 from connectors.creditchina.signing import sign_headers
 from connectors.errors import ConnectorConfigError, FatalError, RetriableError
 from connectors.http import HttpClient
-from schemas.sgs_out import WITHOUT_ID_NUMBER, without_id_number
+from schemas.sgs_out import (
+    WITHOUT_ID_NUMBER,
+    missing_for_exchange,
+    not_exchangeable,
+    without_id_number,
+)
 
 __all__ = ["LISTS_PATH", "MAX_PULL_LIMIT", "MAX_PUSH_ROWS", "PUSH_PATH", "CreditChinaConnector"]
 
@@ -126,7 +131,10 @@ class CreditChinaConnector(Connector):
                 results[i] = PushResult(change_id, True, f"not exchanged: kind {kind}")
                 continue
             if without_id_number(record):
-                results[i] = PushResult(change_id, True, WITHOUT_ID_NUMBER)
+                results[i] = PushResult(change_id, True, WITHOUT_ID_NUMBER, skipped=True)
+                continue
+            if missing := missing_for_exchange(record):
+                results[i] = PushResult(change_id, True, not_exchangeable(missing), skipped=True)
                 continue
             try:
                 pending.append((i, penalty_row(str(item.get("op")), record)))

@@ -33,7 +33,12 @@ from connectors.filedrop.rows import (
     row_messages,
 )
 from schemas.sgs import SgsFormatError, parse_rows
-from schemas.sgs_out import WITHOUT_ID_NUMBER, without_id_number
+from schemas.sgs_out import (
+    WITHOUT_ID_NUMBER,
+    missing_for_exchange,
+    not_exchangeable,
+    without_id_number,
+)
 
 __all__ = ["FileDropConnector"]
 
@@ -125,7 +130,10 @@ class FileDropConnector(Connector):
                 results[i] = PushResult(cursor, True)  # nothing to send: not a 双公示 record
                 continue
             if without_id_number(record):
-                results[i] = PushResult(cursor, True, WITHOUT_ID_NUMBER)
+                results[i] = PushResult(cursor, True, WITHOUT_ID_NUMBER, skipped=True)
+                continue
+            if missing := missing_for_exchange(record):
+                results[i] = PushResult(cursor, True, not_exchangeable(missing), skipped=True)
                 continue
             try:
                 row = record_row(change, today)
@@ -224,7 +232,7 @@ class FileDropConnector(Connector):
                 errors.extend(row_messages(name, row, row_errors))
             else:
                 changes.append(item)
-                notes.extend(mask(f"file {name} row {row.index + 1}: {w}") for w in row.warnings)
+                notes.extend(mask(f"file {name} index {row.index}: {w}") for w in row.warnings)
         # Only a file read to its end reports: a file failing half-way reports its failure.
         self.last_pull_errors.extend(errors)
         self.last_pull_warnings.extend(notes)

@@ -163,7 +163,7 @@ _STATUS_OF = {"upsert": "active", "revoke": "revoked", "repair": "repaired", "ex
 def row_messages(file: str, row: SgsRow, errors: dict[str, list[str]]) -> list[str]:
     """One "file X row N: field: reason" line per reason, ID numbers masked."""
     return [
-        mask(f"file {file} row {row.index + 1}: {code}: {reason}")
+        mask(f"file {file} index {row.index}: {code}: {reason}")
         for code, reasons in errors.items()
         for reason in reasons
     ]

@@ -284,14 +284,15 @@ def _failure(exc: Exception) -> ImportFailed:
 
 
 def rejected_report(summary: ImportSummary) -> str:
-    """The rejected rows as CSV (original columns plus the reasons), to fix and send again."""
+    """The rejected rows as CSV (original columns plus the reasons), to fix and send again;
+    each row named by its index among the data rows, from 0, as the API's results[].index."""
     header: list[str] = []
     for _, raw, _ in summary.rejected:
         header.extend(k for k in raw if k not in header)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["行号 row", "错误 errors", *header])
+    writer.writerow(["序号 index", "错误 errors", *header])
     for index, raw, errors in summary.rejected:
         reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items())
-        writer.writerow([index + 1, reasons, *(raw.get(k, "") for k in header)])
+        writer.writerow([index, reasons, *(raw.get(k, "") for k in header)])
     return out.getvalue()

@@ -22,6 +22,7 @@ from credithub.records.loaders import DATE_FIELDS, Loader, load_api_record
 from credithub.records.loaders import load_by_schema as load_by_schema
 from credithub.records.loaders import load_checked_record as load_checked_record
 from credithub.rules.pack import RulePack, add_months
+from schemas.sgs_out import missing_for_exchange, not_exchangeable
 
 CHINA = clock.CHINA  # dates in records are dates in China
 # What storage holds, whichever edge the record came through.
@@ -231,6 +232,10 @@ def prepare(
     if errors:
         raise Invalid("the record is not valid", errors)
     assert subject is not None
+    if data["kind"] == "penalty":  # taken, but the national exchange would refuse its row
+        stated = {**data, "authority": {"name": authority_name, "uscc": authority_uscc}}
+        if missing := missing_for_exchange(stated):
+            warnings.append(not_exchangeable(missing))
 
     # Who may send what (records.decide.refusal) is asked of the prepared record.
     origin = data.get("origin")

@@ -51,6 +51,7 @@ BACKOFF_MAX = 3600.0
 class RunResult:
     connector: str
     pushed: int = 0
+    skipped: int = 0  # changes the platform cannot take, let go with the reason (logged)
     dead: int = 0
     pulled: int = 0
     applied: int = 0
@@ -134,6 +135,7 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
         extra={
             "connector": connector.name,
             "pushed": result.pushed,
+            "skipped": result.skipped,
             "pulled": result.pulled,
             "errors": len(result.errors),
         },
@@ -202,7 +204,10 @@ def _push(connector: Connector, result: RunResult, exclude: str | None) -> None:
                 moved = state.push_position != after  # by someone else meanwhile (a replay)
                 position = after
                 for item, outcome in zip(items, outcomes, strict=True):
-                    if outcome.ok:
+                    if outcome.skipped:
+                        result.skipped += 1
+                        _skipped(connector.name, item, outcome.error or "not exchanged")
+                    elif outcome.ok:
                         result.pushed += 1
                     elif outcome.retriable:
                         result.errors.append(f"change {item['cursor']}: {outcome.error}")
@@ -259,6 +264,17 @@ def _dead_letter(
     log.warning(
         "change dead-lettered",
         extra={"connector": name, "direction": direction, "position": cursor},
+    )
+
+
+def _skipped(name: str, item: dict[str, Any], reason: str) -> None:
+    record = item.get("record")
+    origin = record.get("origin") if isinstance(record, dict) else None
+    record_id = origin.get("id") if isinstance(origin, dict) else None
+    log.info(
+        "push skipped: %s",
+        reason,
+        extra={"connector": name, "position": item.get("cursor"), "record_id": record_id},
     )
 
 

@@ -136,6 +136,7 @@ class SyncRun(MethodView):
             "connector": result.connector,
             "ok": result.ok,
             "pushed": result.pushed,
+            "skipped": result.skipped,
             "dead": result.dead,
             "pulled": result.pulled,
             "applied": result.applied,

@@ -43,13 +43,17 @@ class Counterpart:
 
     config: dict[str, Any]  # a whole configuration aimed at it
     offer: Callable[[int], None]  # make this many new changes wait to be pulled
-    changes: Callable[[int], list[dict[str, Any]]]  # feed items it accepts when pushed
+    # Feed items it accepts when pushed; `without`: record fields left out (a penalty short of
+    # what its 双公示 row requires), before any signature is made.
+    changes: Callable[..., list[dict[str, Any]]]
     outage: Callable[[], contextlib.AbstractContextManager[None]]  # it cannot be reached
     refused: dict[str, Any] | None = None  # config changes it refuses for good (credentials)
     # HTTP counterparts: spoil the next requests, count the requests received.
     fail_next: Callable[[int, int], None] | None = None  # (status, times)
     delay_next: Callable[[float], None] | None = None
     requests: Callable[[], int] | None = None
+    # Whether it takes 双公示 rows only: a penalty short of a row's fields is skipped, not sent.
+    takes_rows: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,11 +80,13 @@ def another_hub(tmp_path: Path) -> Iterator[Counterpart]:
         )
         assert resp.status_code == 200, resp.text
 
-    def changes(n: int) -> list[dict[str, Any]]:
+    def changes(n: int, without: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         items = []
         for _ in range(n):
             k = next(_serial)
             record = penalty(f"H-{k}", uscc=make_uscc("91150700", f"{k:08d}"))
+            for name in without:
+                record.pop(name)
             # A department of this side: the other's (ZHUJIAN) belongs to the other hub.
             record["authority"] = {"name": "住建局", "uscc": PEER_ZHUJIAN}
             record["origin"] = {"hub": "contract-here", "id": f"h-{k}", "version": 1}
@@ -121,7 +127,7 @@ def national_standin(tmp_path: Path) -> Iterator[Counterpart]:
             k = next(_serial)
             stand.add_listing(f"公司{k}", uscc=make_uscc("91150700", f"{k:08d}"))
 
-    def changes(n: int) -> list[dict[str, Any]]:
+    def changes(n: int, without: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         items = []
         for _ in range(n):
             k = next(_serial)
@@ -129,6 +135,8 @@ def national_standin(tmp_path: Path) -> Iterator[Counterpart]:
                 "ref": f"呼市监罚〔2025〕{k}号",
                 "origin": {"hub": "hlbe", "id": f"rec-{k}", "version": 1},
             }
+            for name in without:
+                record.pop(name)
             items.append({"cursor": str(k), "op": "upsert", "record": record})
         return items
 
@@ -151,6 +159,7 @@ def national_standin(tmp_path: Path) -> Iterator[Counterpart]:
             fail_next=stand.fail_next,
             delay_next=stand.delay_next,
             requests=lambda: len(stand.log),
+            takes_rows=True,
         )  # fmt: skip
     finally:
         stand.stop()
@@ -169,11 +178,14 @@ def drop_folders(tmp_path: Path) -> Iterator[Counterpart]:
             rows.append(filedrop.sgs_row(CF_WSH=f"呼住建罚〔2024〕{k}号"))
         (inbox / f"{next(_serial):06d}.csv").write_bytes(filedrop.csv_bytes(rows))
 
-    def changes(n: int) -> list[dict[str, Any]]:
+    def changes(n: int, without: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         items = []
         for _ in range(n):
             k = next(_serial)
-            items.append(filedrop.item(str(k), filedrop.org_record(f"呼住建罚〔2024〕{k}号")))
+            record = filedrop.org_record(f"呼住建罚〔2024〕{k}号")
+            for name in without:
+                record.pop(name)
+            items.append(filedrop.item(str(k), record))
         return items
 
     @contextlib.contextmanager
@@ -189,7 +201,7 @@ def drop_folders(tmp_path: Path) -> Iterator[Counterpart]:
             os.rename(away / "in", inbox)
 
     config = {"name": "dept", "type": "filedrop", "outbound": str(out), "inbound": str(inbox)}
-    yield Counterpart(config, offer, changes, outage)
+    yield Counterpart(config, offer, changes, outage, takes_rows=True)
 
 
 COUNTERPARTS: dict[str, Callable[[Path], contextlib.AbstractContextManager[Counterpart]]] = {
@@ -303,6 +315,24 @@ def test_push_answers_once_per_change_in_order(
     results = connector.push(changes)
     assert [r.change_id for r in results] == [c["cursor"] for c in changes]
     assert all(r.ok for r in results), [r.error for r in results]
+
+
+def test_a_penalty_short_of_its_sgs_rows_fields_is_sent_or_skipped_never_failed(
+    make: Callable[..., Connector], counterpart: Counterpart
+) -> None:
+    """The API takes a penalty without, say, its facts; a platform that takes 双公示 rows only
+    cannot, and its connector lets the change go with the reason instead of failing it (a
+    failure would dead-letter it, and every later run would try again in vain)."""
+    short = counterpart.changes(1, without=("facts", "basis"))
+    items = [*counterpart.changes(1), *short, *counterpart.changes(1)]
+    results = make().push(items)
+    assert [(r.change_id, r.ok) for r in results] == [(i["cursor"], True) for i in items]
+    assert [results[0].skipped, results[2].skipped] == [False, False]
+    assert results[1].skipped is counterpart.takes_rows
+    if counterpart.takes_rows:
+        assert results[1].error == (
+            "cannot be exchanged nationally: its 双公示 row needs facts (CF_SY), basis (CF_YJ)"
+        )
 
 
 def test_pull_returns_the_changes_and_the_cursor_after_them(

@@ -233,9 +233,13 @@ def test_upload_limits(
 
 
 def test_cli_import_with_progress_summary_and_report(
-    app: Flask, run_cli: Callable[..., Any], make_token: Callable[..., Headers], tmp_path: Path
+    app: Flask,
+    client: FlaskClient,
+    run_cli: Callable[..., Any],
+    make_token: Callable[..., Headers],
+    tmp_path: Path,
 ) -> None:
-    make_token("department", uscc=ZHUJIAN, name="zhujian")
+    zhujian = make_token("department", uscc=ZHUJIAN, name="zhujian")
     rows = [sgs_row(i) for i in range(1, 8)] + [sgs_row(8, CF_JDRQ="2099-01-01")]
     path = tmp_path / "处罚信息.csv"
     path.write_bytes(sgs_csv(rows, "gbk"))
@@ -245,16 +249,20 @@ def test_cli_import_with_progress_summary_and_report(
     )
     assert result.exit_code == 0, result.output
     assert "rows 8: created 7, updated 0, unchanged 0, rejected 1" in result.output
-    assert "row 8: CF_JDRQ" in result.output
+    # One numbering: the eighth data row is index 7, in the summary, the report and the API.
+    assert "  index 7: CF_JDRQ" in result.output
     with report.open(encoding="utf-8-sig") as fh:
         reported = list(csv.DictReader(fh))
     assert len(reported) == 1
+    assert reported[0]["序号 index"] == "7"
     assert reported[0]["CF_WSH"] == "呼住建罚〔2026〕8号"
     assert "CF_JDRQ" in reported[0]["错误 errors"]
     rerun = run_cli("import", str(path), "--client", "zhujian")
     assert "created 0, updated 0, unchanged 7, rejected 1" in rerun.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Record)) == 7
+    answer = upload(client, zhujian, path.read_bytes(), "text/csv").get_json()
+    assert [r["index"] for r in answer["results"] if r["status"] == "rejected"] == [7]
 
 
 def test_an_imports_standings_are_those_its_stored_records_give(

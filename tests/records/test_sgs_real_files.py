@@ -244,7 +244,7 @@ def test_cli_import_of_a_2016_file(
     result = run_cli("import", str(path), "--client", CLIENT)
     assert result.exit_code == 0, result.output
     assert "rows 5: created 4, updated 0, unchanged 0, rejected 1" in result.output
-    assert "row 5: CF_CFJG" in result.output
+    assert "index 4: CF_CFJG" in result.output
     assert stored(app, "呼住建罚〔2016〕1号").authority_uscc == ZHUJIAN
 
 

@@ -65,6 +65,29 @@ def test_penalties_out_and_national_lists_in(
     assert status[0]["pending"] == 0
 
 
+def test_a_penalty_the_exchange_cannot_take_is_warned_at_intake_then_skipped(
+    hub: Flask, national: StandIn, make_token: Callable[..., dict[str, str]]
+) -> None:
+    http = hub.test_client()
+    dept = make_token("department", uscc=ZHUJIAN)
+    short = penalty("P-2")
+    del short["facts"], short["basis"]
+    answer = http.post(
+        "/api/v1/records", json={"records": [short, penalty("P-3")]}, headers=dept
+    ).get_json()
+    assert answer["accepted"] == 2
+    said = "cannot be exchanged nationally: its 双公示 row needs facts (CF_SY), basis (CF_YJ)"
+    assert answer["results"][0]["warnings"] == [said]
+    assert "warnings" not in answer["results"][1]
+    with hub.app_context():
+        [result] = service.run(["national"])
+        [status] = service.status(db.session)
+    assert result.ok, result.errors
+    assert (result.pushed, result.skipped, result.dead) == (1, 1, 0)
+    assert [row["CF_WSH"] for row in national.received] == ["P-3"]
+    assert (status["pending"], status["dead_letters"]) == (0, 0)
+
+
 def test_national_side_down_is_reported_and_retried(
     hub: Flask, national: StandIn, make_token: Callable[..., dict[str, str]]
 ) -> None:

@@ -244,7 +244,7 @@ def test_origin_version_column_is_honoured(tmp_path: Path) -> None:
     assert [ch["record"]["ref"] for ch in page.changes] == ["ok"]
     assert page.changes[0]["record"]["origin"]["version"] == 1
     assert c.last_pull_errors == [
-        "file 3.csv row 1: ORIGIN_VERSION: not a positive whole number: 'x2'"
+        "file 3.csv index 0: ORIGIN_VERSION: not a positive whole number: 'x2'"
     ]
 
 
@@ -265,8 +265,8 @@ def test_row_errors_are_reported_without_the_id_number(tmp_path: Path) -> None:
     page = c.pull(None)
     assert [ch["record"]["ref"] for ch in page.changes] == ["好"]
     errors = c.last_pull_errors
-    assert errors[0].startswith("file 1.csv row 1: CF_JDRQ: not a date")
-    assert errors[1].startswith("file 1.csv row 2: CF_XDR_LB: unknown")
+    assert errors[0].startswith("file 1.csv index 0: CF_JDRQ: not a date")
+    assert errors[1].startswith("file 1.csv index 1: CF_XDR_LB: unknown")
     assert len(errors) == 2
     assert passport not in repr(errors)
     assert ID_NUMBER not in repr(errors)
@@ -288,7 +288,8 @@ def test_person_and_op_columns(tmp_path: Path) -> None:
     assert [ch["op"] for ch in page.changes] == ["revoke"]
     assert page.changes[0]["record"]["subject"]["id_number"] == ID_NUMBER
     assert c.last_pull_errors == [
-        "file 1.csv row 2: OP: unknown operation 'delete': expected upsert, revoke, repair, expire"
+        "file 1.csv index 1: OP: unknown operation 'delete': "
+        "expected upsert, revoke, repair, expire"
     ]
 
 
