@@ -215,8 +215,10 @@ def configure_api(app: Flask) -> None:
 def configure_pages(app: Flask) -> None:
     """The HTML pages: CSRF on their forms, security headers, HTML errors (credithub/web)."""
     from credithub import web
+    from credithub.console.views import bp as console_bp
 
     web.init_app(app)
+    app.register_blueprint(console_bp)
 
 
 def configure_requests(app: Flask, settings: Settings) -> None:

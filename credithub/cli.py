@@ -11,6 +11,7 @@ from typing import Any
 import click
 from flask import Flask
 
+from credithub import cli_console as console_cli
 from credithub import cli_keys as trust_cli
 from credithub.config import ConfigError
 
@@ -362,6 +363,7 @@ def sync_replay(name: str) -> None:
 sync.add_command(trust_cli.keys_group)
 sync.add_command(trust_cli.quarantine_command)
 main.add_command(trust_cli.hub_group)
+main.add_command(console_cli.admin_group)
 
 
 @main.command()
@@ -428,8 +430,9 @@ def demo() -> None:
     from credithub.demo import load_demo
 
     with app_context(), _service_errors(), db.transaction() as session:
-        summary, token = load_demo(session)
+        summary, token, console_password = load_demo(session)
     click.echo(summary, err=True)
+    click.echo(f"demo console login: /admin/ as office, password {console_password}", err=True)
     click.echo(token)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credithub.clients.models import Client
 from credithub.clients.service import create_client, rotate_token
+from credithub.console import service as console
 from credithub.entities.service import ensure_subjects, parse_subject
 from credithub.records.prepare import Actor, today_in_china
 from credithub.records.service import ingest
@@ -71,8 +74,9 @@ def _records(today: date) -> list[tuple[str, dict[str, Any]]]:
     ]  # fmt: skip
 
 
-def load_demo(session: Session) -> tuple[str, str]:
-    """Load the demo set (idempotent); return a summary and a fresh demo admin token."""
+def load_demo(session: Session) -> tuple[str, str, str]:
+    """Load the demo set (idempotent); return a summary, a fresh demo admin token, and the
+    password of the demo console account `office` (the same on every run)."""
     for name, _title, uscc in DEPARTMENTS:
         if session.scalar(select(Client.id).where(Client.name == name)) is None:
             create_client(session, name, "department", uscc, actor="demo")
@@ -94,4 +98,26 @@ def load_demo(session: Session) -> tuple[str, str]:
         f"{len(_records(today_in_china()))} records; "
         "demo admin token (new on every run):"
     )
-    return summary, token
+    return summary, token, _console_login(session)
+
+
+DEMO_CONSOLE_USER = "office"
+
+
+def _console_login(session: Session) -> str:
+    """The demo console account `office`; its password is generated once and kept in the
+    instance folder (0600), so the login printed by one run works after every later run."""
+    path = current_app.extensions["credithub.settings"].instance_path / "console-office.password"
+    if path.exists():
+        password = path.read_text().strip()
+    else:
+        password = console.generate_password()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.write(password + "\n")
+    account = console.find(session, DEMO_CONSOLE_USER)
+    if account is None:
+        console.create_account(session, DEMO_CONSOLE_USER, password, actor="demo")
+    elif not console.verifies(account, password):
+        console.set_password(session, DEMO_CONSOLE_USER, password, actor="demo")
+    return password
