@@ -48,6 +48,14 @@ def logged_in() -> str | None:
     return str(data["user"])
 
 
+@bp.app_template_filter("console_time")
+def console_time(instant: datetime | None) -> str:
+    """An instant as the office reads it: China time, to the minute."""
+    if instant is None:
+        return "—"
+    return instant.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M")
+
+
 @bp.before_request
 def _login_required() -> BaseResponse | None:
     if request.method == "POST":

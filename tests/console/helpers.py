@@ -13,7 +13,7 @@ from credithub.audit.models import AuditEntry
 from credithub.console import service
 from credithub.db import db
 
-PASSWORD = "correct-horse-battery"  # noqa: S105  (a test account's)
+PASSWORD = "correct-horse-battery"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

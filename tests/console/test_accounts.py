@@ -117,7 +117,9 @@ def test_repeated_failures_lock_the_account_even_against_the_right_password(
     assert sum('"reason":"locked"' in r for r in reasons) == 1
 
 
-def test_unlock_ends_a_lockout(app_factory: Callable[..., Flask], run_cli: Callable[..., Any]) -> None:
+def test_unlock_ends_a_lockout(
+    app_factory: Callable[..., Flask], run_cli: Callable[..., Any]
+) -> None:
     app = app_factory(console={"max_failures": 1})
     client = app.test_client()
     make_account(app)
