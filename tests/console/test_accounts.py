@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -206,3 +207,16 @@ def test_an_api_token_does_not_open_the_console(
         assert answer.headers["Location"].startswith("/admin/login")
         refused = client.post("/admin/clients", headers=headers, data={"name": "x"})
         assert refused.status_code == 400  # no session, no CSRF token
+
+
+def test_the_demo_console_login_stays_the_same_across_runs(
+    app: Flask, client: FlaskClient, run_cli: Callable[..., Any], instance_path: Path
+) -> None:
+    first = run_cli("demo")
+    second = run_cli("demo")
+    assert first.exit_code == second.exit_code == 0, first.output
+    [line] = [x for x in first.stderr.splitlines() if "console login" in x]
+    assert line in second.stderr
+    password = line.rsplit(" ", 1)[-1]
+    assert (instance_path / "console-office.password").stat().st_mode & 0o777 == 0o600
+    assert login(client, "office", password).headers["Location"] == "/admin/"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -225,3 +226,37 @@ def test_the_dashboard_shows_the_hub_as_it_is(
     assert re.search(r"<td>住建局</td><td>records.ingest</td>", page)  # the audit trail
     assert re.search(r"<td>console:ana</td><td>console.login</td>", page)
     assert record_id
+
+
+def test_sync_health_shows_a_late_connector_in_red(app_factory: Callable[..., Flask]) -> None:
+    connector = {"name": "province", "type": "hub", "url": "http://127.0.0.1:9", "token": "t",
+                 "interval_seconds": 60}  # fmt: skip
+    app = app_factory(connectors=[connector])
+    client = app.test_client()
+    _office(app, client)
+    with app.app_context(), db.transaction() as session:
+        session.add(SyncState(connector="province", push_position=0, failures=0,
+                              last_run_at=utcnow(), last_success_at=utcnow()))  # fmt: skip
+    fresh = text(client.get("/admin/"))
+    assert re.search(r'<tr class="" data-connector="province">', fresh)
+    with clock.travel(clock.now() + timedelta(minutes=10)):
+        late = text(client.get("/admin/"))
+    assert re.search(r'<tr class="late" data-connector="province">', late)
+    assert "滞后" in late
+
+
+def test_overdue_objections_are_marked_on_the_dashboard(
+    app: Flask, client: FlaskClient, make_token: Callable[..., Headers]
+) -> None:
+    t = tokens(make_token)
+    _office(app, client)
+    with clock.travel(TODAY):
+        filed = _public_objection(client, push(client, t["zhujian"], listing(on="2026-05-01")))
+        due = get(client, f"/api/v1/objections/{filed}", t["admin"])["due_on"]
+        on_time = text(client.get("/admin/"))
+        assert "逾期" not in on_time
+    with clock.travel("2026-05-20T10:00:00+08:00"):
+        late = text(client.get("/admin/"))
+    assert re.search(r'<span class="overdue">逾期 1</span>', late)
+    row = f'<tr class="overdue"><td><a href="/admin/objections/{filed}">received</a></td>'
+    assert f"{row}<td>{due} 逾期" in late
