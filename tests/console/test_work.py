@@ -260,3 +260,21 @@ def test_overdue_objections_are_marked_on_the_dashboard(
     assert re.search(r'<span class="overdue">逾期 1</span>', late)
     row = f'<tr class="overdue"><td><a href="/admin/objections/{filed}">received</a></td>'
     assert f"{row}<td>{due} 逾期" in late
+
+
+def test_records_are_counted_on_their_china_day(
+    app: Flask, client: FlaskClient, make_token: Callable[..., Headers]
+) -> None:
+    t = tokens(make_token)
+    _office(app, client)
+    with clock.travel("2026-05-06T23:30:00+08:00"):  # 15:30 UTC: still the 6th in China
+        push(client, t["zhujian"], penalty("呼住建罚〔2026〕41号", "2026-05-06", ["警告"]))
+    with clock.travel("2026-05-07T00:30:00+08:00"):  # 16:30 UTC on the 6th: the 7th in China
+        push(client, t["zhujian"], penalty("呼住建罚〔2026〕42号", "2026-05-06", ["警告"]))
+        push(client, t["caizheng"], penalty("呼财罚〔2026〕43号", "2026-05-06", ["警告"]))
+        page = text(client.get("/admin/"))
+    titles = re.findall(r"<title>(2026-05-0\d [^<]+)</title>", page)
+    assert sorted(titles) == [
+        "2026-05-06 住建局: 1", "2026-05-06 行政处罚: 1",
+        "2026-05-07 住建局: 1", "2026-05-07 行政处罚: 2", "2026-05-07 财政局: 1",
+    ]  # fmt: skip
