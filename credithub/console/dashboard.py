@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from credithub import clock
 from credithub.audit.models import AuditEntry
 from credithub.console.charts import Chart, stacked_bars
+from credithub.console.labels import label
 from credithub.entities.models import Subject
 from credithub.records.models import Record
 from credithub.records.prepare import Actor
@@ -25,12 +26,6 @@ from credithub.workflows.models import Objection, Repair
 
 T = TypeVar("T", Objection, Repair)
 DAYS = 30
-KIND_NAMES = {
-    "penalty": "行政处罚",
-    "misconduct": "不良行为",
-    "blacklist": "黑名单",
-    "commendation": "守信激励",
-}
 # A connector is late when its last success is older than this many of its intervals.
 LATE_INTERVALS = 3
 DEFAULT_INTERVAL = 60
@@ -52,7 +47,7 @@ def received(session: Session, today: date) -> tuple[Chart, Chart]:
     for on, authority, kind, count in rows:
         on = on if isinstance(on, date) else date.fromisoformat(on)
         by_department[(on, authority)] += count
-        by_kind[(on, KIND_NAMES.get(kind, kind))] += count
+        by_kind[(on, label(kind))] += count
     return stacked_bars(days, by_department), stacked_bars(days, by_kind)
 
 

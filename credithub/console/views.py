@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from credithub import clock
 from credithub.console import dashboard as board
-from credithub.console import service, work
+from credithub.console import labels, service, work
 from credithub.db import db
 from credithub.records.prepare import Actor
 from credithub.web import page_blueprint
@@ -54,6 +54,9 @@ def console_time(instant: datetime | None) -> str:
     if instant is None:
         return "—"
     return instant.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+bp.add_app_template_filter(labels.label, "console_label")
 
 
 @bp.before_request

@@ -258,7 +258,7 @@ def test_overdue_objections_are_marked_on_the_dashboard(
     with clock.travel("2026-05-20T10:00:00+08:00"):
         late = text(client.get("/admin/"))
     assert re.search(r'<span class="overdue">逾期 1</span>', late)
-    row = f'<tr class="overdue"><td><a href="/admin/objections/{filed}">received</a></td>'
+    row = f'<tr class="overdue"><td><a href="/admin/objections/{filed}">待受理</a></td>'
     assert f"{row}<td>{due} 逾期" in late
 
 

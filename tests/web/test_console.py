@@ -6,6 +6,7 @@ this module build on each other, in order."""
 from __future__ import annotations
 
 import requests
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.sync.hubs import Hub
 from tests.web.browser import Page
@@ -14,11 +15,25 @@ SHUDAO = "91512081MA62K0260E"  # listed on ggzy-serious in the demo data
 PASSWORD = "clerk-password-1"
 
 
+def _loaded(browser: Page) -> None:
+    WebDriverWait(browser.driver, 15).until(
+        lambda driver: driver.execute_script("return document.readyState") == "complete"
+    )
+
+
+def _submit(browser: Page, css: str) -> None:
+    """Submit a form once its page has loaded whole, and wait for the next one to load whole
+    (a click while a page is still being replaced can reach a node of the old one)."""
+    _loaded(browser)
+    browser.submit(css)
+    _loaded(browser)
+
+
 def _login(browser: Page, username: str, password: str) -> None:
     browser.open("/admin/login")
     browser.fill("#username", username)
     browser.fill("#password", password)
-    browser.submit("#login")
+    _submit(browser, "#login")
 
 
 def _public_record(site: Hub) -> dict[str, object]:
@@ -61,19 +76,20 @@ def test_accept_and_decide_a_public_objection_and_see_the_profile_change(
     browser.open("/admin/objections?status=received")
     browser.find(f"a[href='/admin/objections/{objection}']").click()
     browser.find("#accept")
-    assert browser.text("#objection-status") == "received"
+    assert browser.find("#objection-status").get_attribute("data-status") == "received"
+    assert browser.text("#objection-status") == "待受理"
     browser.screenshot("console-objection")
-    browser.submit("#accept")
+    _submit(browser, "#accept")
     assert "异议已受理" in browser.text(".flash")
     assert _public_record(site)["status"] == "disputed"
     browser.open(f"/admin/objections/{objection}")
-    browser.submit("#forward")
-    assert browser.text("#objection-status") == "forwarded"
+    _submit(browser, "#forward")
+    assert browser.find("#objection-status").get_attribute("data-status") == "forwarded"
     browser.find("#outcome option[value='revoked']").click()
     browser.fill("#note", "认定主体有误,撤销")
-    browser.submit("#decide")
-    assert browser.text("#objection-status") == "decided"
-    assert "revoked" in browser.text("h1")
+    _submit(browser, "#decide")
+    assert browser.find("#objection-status").get_attribute("data-status") == "decided"
+    assert browser.find("#objection-outcome").get_attribute("data-outcome") == "revoked"
     steps = browser.text("#steps")
     assert "console:clerk" in steps
     # Revoked: the public sees the record no more, and the office's JSON says so.
@@ -90,7 +106,7 @@ def test_a_form_without_its_csrf_token_is_refused(site: Hub, browser: Page) -> N
     browser.driver.execute_script(
         "document.querySelector('#new-client input[name=csrf_token]').remove()"
     )
-    browser.submit("#create")
+    _submit(browser, "#create")
     assert browser.find(".error").get_attribute("data-status") == "400"
     assert "表单已过期" in browser.text(".error")
     browser.open("/admin/clients")
@@ -98,7 +114,7 @@ def test_a_form_without_its_csrf_token_is_refused(site: Hub, browser: Page) -> N
     # With its token the same form works, and shows the new token once.
     browser.fill("#name", "招标平台")
     browser.find("#kind option[value='consumer']").click()
-    browser.submit("#create")
+    _submit(browser, "#create")
     token = browser.text("#token")
     assert token.startswith("chub_")
     check = requests.get(
@@ -110,7 +126,7 @@ def test_a_form_without_its_csrf_token_is_refused(site: Hub, browser: Page) -> N
 
 
 def test_wrong_passwords_lock_the_account(site: Hub, browser: Page) -> None:
-    browser.submit("form.logout button")
+    _submit(browser, "form.logout button")
     site.cli("admin", "create", "--username", "temp", "--password", PASSWORD)
     for _ in range(5):  # [console] max_failures
         _login(browser, "temp", "not-the-password")
