@@ -6,6 +6,8 @@ this module build on each other, in order."""
 from __future__ import annotations
 
 import requests
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.sync.hubs import Hub
@@ -21,11 +23,22 @@ def _loaded(browser: Page) -> None:
     )
 
 
+def _replaced(element: WebElement) -> bool:
+    try:
+        element.is_enabled()
+    except WebDriverException:
+        # Stale, or chromedriver's other way of saying so: "Node with given id does not belong
+        # to the document" (which Selenium's staleness_of does not expect, and lets through).
+        return True
+    return False
+
+
 def _submit(browser: Page, css: str) -> None:
-    """Submit a form once its page has loaded whole, and wait for the next one to load whole
-    (a click while a page is still being replaced can reach a node of the old one)."""
+    """Submit a form of a page loaded whole, and wait for the next page to load whole."""
     _loaded(browser)
-    browser.submit(css)
+    old = browser.find("html")
+    browser.find(css).click()
+    WebDriverWait(browser.driver, 15).until(lambda _driver: _replaced(old))
     _loaded(browser)
 
 
