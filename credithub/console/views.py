@@ -179,13 +179,13 @@ def create_client() -> str:
 
 @bp.route("/clients/<client_id>/rotate", methods=["POST"])
 def rotate_client(client_id: str) -> str:
-    client, token = work.rotate_client(db.session, client_id, actor())
+    client, token = work.rotate_client(db.session, client_id, request.form, actor())
     return _token_page(client, token, "已更换令牌")
 
 
 @bp.route("/clients/<client_id>/revoke", methods=["POST"])
 def revoke_client(client_id: str) -> BaseResponse:
-    client = work.revoke_client(db.session, client_id, actor())
+    client = work.revoke_client(db.session, client_id, request.form, actor())
     flash(f"客户端 {client.name} 已吊销,其令牌即刻失效。")
     return redirect(url_for("console.clients"))
 

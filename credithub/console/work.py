@@ -206,9 +206,18 @@ def client_by_id(session: Session, client_id: str) -> Client:
     return client
 
 
-def rotate_client(session: Session, client_id: str, actor: Actor) -> tuple[Client, str]:
+def confirmed(form: Any) -> None:
+    """A rotation or a revocation stops a live token at once: the form's box must be ticked."""
+    if form.get("confirm") != "yes":
+        message = "tick the box to confirm: the client's current token stops working at once"
+        raise Invalid(message, {"confirm": ["required"]})
+
+
+def rotate_client(session: Session, client_id: str, form: Any, actor: Actor) -> tuple[Client, str]:
+    confirmed(form)
     return clients.rotate_token(session, client_by_id(session, client_id).name, actor=actor.name)
 
 
-def revoke_client(session: Session, client_id: str, actor: Actor) -> Client:
+def revoke_client(session: Session, client_id: str, form: Any, actor: Actor) -> Client:
+    confirmed(form)
     return clients.revoke_client(session, client_by_id(session, client_id).name, actor=actor.name)

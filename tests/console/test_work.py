@@ -54,6 +54,9 @@ def test_the_office_accepts_forwards_and_decides_an_objection(
     with clock.travel(TODAY):
         record_id = push(client, t["zhujian"], listing(on="2026-05-01"))
         filed = _public_objection(client, record_id)
+        for bad in ("status=nope", "page=0", "page=x"):
+            assert client.get(f"/admin/objections?{bad}").status_code == 422, bad
+            assert client.get(f"/admin/repairs?{bad}").status_code == 422, bad
         listed = client.get("/admin/objections?status=received")
         assert filed in text(listed)
         page = f"/admin/objections/{filed}"
@@ -164,22 +167,25 @@ def test_the_office_creates_rotates_and_revokes_clients(app: Flask, client: Flas
                       headers=headers).status_code == 200  # fmt: skip
     listed = text(client.get("/admin/clients"))
     assert token.group(1) not in listed  # shown once
-    client_id = re.search(r"/admin/clients/(\w+)/rotate", listed)
-    assert client_id
-    rotated = post_form(client, "/admin/clients", f"/admin/clients/{client_id.group(1)}/rotate")
+    found = re.search(r"/admin/clients/(\w+)/rotate", listed)
+    assert found
+    rotate, revoke = (
+        f"/admin/clients/{found.group(1)}/{action}" for action in ("rotate", "revoke")
+    )
+    # Either stops the live token at once: the box must be ticked.
+    assert post_form(client, "/admin/clients", rotate).status_code == 422
+    rotated = post_form(client, "/admin/clients", rotate, confirm="yes")
     new = re.search(r'id="token" class="token">(chub_[^<]+)<', text(rotated))
     assert new
     assert new.group(1) != token.group(1)
-    revoked = post_form(client, "/admin/clients", f"/admin/clients/{client_id.group(1)}/revoke")
-    assert revoked.status_code == 302
+    assert post_form(client, "/admin/clients", revoke).status_code == 422
+    assert post_form(client, "/admin/clients", revoke, confirm="yes").status_code == 302
     assert "已吊销" in text(client.get("/admin/clients"))
     bad = post_form(client, "/admin/clients", "/admin/clients", name="局", kind="department")
     assert bad.status_code == 422
     assert "USCC" in text(bad)
-    assert (
-        post_form(client, "/admin/clients", "/admin/clients", name="x", kind="root").status_code
-        == 422
-    )
+    unknown = post_form(client, "/admin/clients", "/admin/clients", name="x", kind="root")
+    assert unknown.status_code == 422
     for action in ("client.create", "client.rotate", "client.revoke"):
         assert [e.actor for e in audited(app, action)] == ["console:ana"]
 
