@@ -216,11 +216,13 @@ def configure_pages(app: Flask) -> None:
     """The HTML pages: CSRF on their forms, security headers, HTML errors (credithub/web)."""
     from credithub import web
     from credithub.apidocs.views import bp as docs_bp
+    from credithub.console.views import bp as console_bp
     from credithub.web import views
 
     web.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(console_bp)
 
 
 def configure_requests(app: Flask, settings: Settings) -> None:

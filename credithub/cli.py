@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 import click
 from flask import Flask
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
+from credithub import cli_console as console_cli
 from credithub import cli_keys as trust_cli
 from credithub.config import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @contextmanager
@@ -407,6 +408,7 @@ def sync_replay(name: str) -> None:
 sync.add_command(trust_cli.keys_group)
 sync.add_command(trust_cli.quarantine_command)
 main.add_command(trust_cli.hub_group)
+main.add_command(console_cli.admin_group)
 
 
 @main.command()

@@ -180,6 +180,15 @@ class WebhookSettings:
 
 
 @dataclass
+class ConsoleSettings:
+    """The joint office's console (/admin/): lock-out after failed logins, session length."""
+
+    max_failures: int = 5  # failed logins in a row that lock an account
+    lockout_minutes: int = 15  # how long a locked account is refused, even the right password
+    session_hours: int = 8  # a login lasts this long, then the console asks again
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -195,6 +204,7 @@ class Settings:
     clock: ClockSettings = field(default_factory=ClockSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
@@ -340,6 +350,9 @@ def _validate(settings: Settings) -> None:
     hooks = settings.webhooks
     if hooks.watch_days < 1 or hooks.interval_seconds < 1 or hooks.timeout_seconds < 1:
         raise ConfigError("webhooks: watch_days, interval_seconds and timeout_seconds: 1 or more")
+    console = settings.console
+    if console.max_failures < 1 or console.lockout_minutes < 1 or console.session_hours < 1:
+        raise ConfigError("console: max_failures, lockout_minutes and session_hours: 1 or more")
     if not all(type(s) is int and s >= 1 for s in hooks.retry_seconds):
         raise ConfigError("webhooks.retry_seconds: expected a list of whole seconds, 1 or more")
     if settings.clock.start:

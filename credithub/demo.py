@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from credithub.clients.models import Client
 from credithub.clients.service import authenticate, create_client, rotate_token
+from credithub.console import service as console
 from credithub.entities.service import ensure_subjects, parse_subject
 from credithub.records.models import Record
 from credithub.records.prepare import Actor, today_in_china
@@ -114,7 +115,6 @@ def _dispute(session: Session) -> None:
     objections.accept(session, filed.id, Actor(name="demo", kind="admin"))
 
 
-
 DEMO_ADMIN = "demo-admin"
 # The file in the instance folder that keeps the demo token, readable by its owner only.
 TOKEN_FILE = "demo-admin-token"  # noqa: S105  (a file name, not a secret)
@@ -151,7 +151,12 @@ def load_demo(session: Session, instance: Path) -> DemoAccess:
         f"demo data loaded: {len(DEPARTMENTS)} department(s), {len(SUBJECTS)} subjects, "
         f"{len(_records(today_in_china()))} records"
     )
-    return DemoAccess(token=_admin_token(session, instance / TOKEN_FILE), summary=summary)
+    return DemoAccess(
+        token=_admin_token(session, instance / TOKEN_FILE),
+        console_user=DEMO_CONSOLE_USER,
+        console_password=_console_login(session, instance),
+        summary=summary,
+    )
 
 
 def _admin_token(session: Session, kept: Path) -> str:
@@ -171,3 +176,25 @@ def _admin_token(session: Session, kept: Path) -> str:
         os.fchmod(fh.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
         fh.write(token + "\n")
     return token
+
+
+DEMO_CONSOLE_USER = "office"
+
+
+def _console_login(session: Session, instance: Path) -> str:
+    """The demo console account `office`; its password is generated once and kept in the
+    instance folder (0600), so the login printed by one run works after every later run."""
+    path = instance / "console-office.password"
+    if path.exists():
+        password = path.read_text().strip()
+    else:
+        password = console.generate_password()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.write(password + "\n")
+    account = console.find(session, DEMO_CONSOLE_USER)
+    if account is None:
+        console.create_account(session, DEMO_CONSOLE_USER, password, actor="demo")
+    elif not console.verifies(account, password):
+        console.set_password(session, DEMO_CONSOLE_USER, password, actor="demo")
+    return password

@@ -83,6 +83,10 @@ class SessionCookies(SecureCookieSessionInterface):
             return None  # Flask then uses make_null_session, and never saves it
         return super().open_session(app, request)
 
+    def get_cookie_secure(self, app: Flask) -> bool:
+        # Secure whenever the page came over TLS (SESSION_COOKIE_SECURE forces it always).
+        return bool(super().get_cookie_secure(app) or request.is_secure)
+
     def get_signing_serializer(self, app: Flask) -> Any:
         key = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         serializer = self._serializers.get(key)

@@ -2,6 +2,7 @@
 
 from credithub.audit.models import AuditEntry, AuditHead
 from credithub.clients.models import Client
+from credithub.console.models import ConsoleAccount
 from credithub.entities.models import Subject, SubjectIdentifier, SubjectName
 from credithub.jobs.models import JobRun, Lease
 from credithub.records.models import AuthorityOrigin, ChangeHead, Record, RecordChange
@@ -19,6 +20,7 @@ __all__ = [
     "ChangeHead",
     "CheckLog",
     "Client",
+    "ConsoleAccount",
     "DeadLetter",
     "HubKey",
     "IssuedReport",
