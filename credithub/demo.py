@@ -82,6 +82,7 @@ def _records(today: date) -> list[tuple[str, dict[str, Any]]]:
             "kind": "penalty", "ref": "呼财罚〔2026〕3号", "subject": nanshan,
             "decided_on": days_ago(75), "categories": ["罚款"], "fine_yuan": "2500000",
             "domains": ["procurement"], "violation": "提供虚假材料谋取中标",
+            "facts": "在呼伦贝尔市政务服务中心信息化项目投标中提供虚假业绩证明材料",
             "basis": "《政府采购法》第七十七条", "content": "罚款人民币贰佰伍拾万元"}),
         ("demo-zhujian", {
             "kind": "misconduct", "ref": "呼住建不良〔2026〕8号", "subject": beijiang,
@@ -94,6 +95,7 @@ def _records(today: date) -> list[tuple[str, dict[str, Any]]]:
             "kind": "penalty", "ref": DISPUTED_REF, "subject": minjiang,
             "decided_on": days_ago(45), "categories": ["警告", "罚款"], "fine_yuan": "50000",
             "domains": ["construction"], "violation": "未按规定进行建筑材料进场检验",
+            "facts": "在福州市仓山区安置房工程中使用未经进场检验的钢筋",
             "basis": "《建设工程质量管理条例》第六十五条", "content": "警告,并处罚款伍万元"}),
     ]  # fmt: skip
 

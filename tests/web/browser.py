@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -49,6 +50,16 @@ def start_browser() -> WebDriver:
     return driver
 
 
+def _replaced(element: WebElement) -> bool:
+    try:
+        element.is_enabled()
+    except WebDriverException:
+        # Stale, or chromedriver's other way of saying so: "Node with given id does not belong
+        # to the document" (which Selenium's staleness_of does not expect, and lets through).
+        return True
+    return False
+
+
 class Page:
     """A browser on one site: open paths, find things, take screenshots."""
 
@@ -77,10 +88,18 @@ class Page:
         element.send_keys(value)
 
     def submit(self, css: str) -> None:
-        """Click a submit button and wait for the page it loads."""
+        """Click a submit button of a page loaded whole, and wait for the next page to load
+        whole."""
+        self.loaded()
         old = self.find("html")
         self.find(css).click()
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 15).until(lambda _driver: _replaced(old))
+        self.loaded()
+
+    def loaded(self) -> None:
+        WebDriverWait(self.driver, 15).until(
+            lambda driver: driver.execute_script("return document.readyState") == "complete"
+        )
 
     @property
     def path(self) -> str:

@@ -6,9 +6,6 @@ this module build on each other, in order."""
 from __future__ import annotations
 
 import requests
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.sync.hubs import Hub
 from tests.web.browser import Page
@@ -17,36 +14,11 @@ SHUDAO = "91512081MA62K0260E"  # listed on ggzy-serious in the demo data
 PASSWORD = "clerk-password-1"
 
 
-def _loaded(browser: Page) -> None:
-    WebDriverWait(browser.driver, 15).until(
-        lambda driver: driver.execute_script("return document.readyState") == "complete"
-    )
-
-
-def _replaced(element: WebElement) -> bool:
-    try:
-        element.is_enabled()
-    except WebDriverException:
-        # Stale, or chromedriver's other way of saying so: "Node with given id does not belong
-        # to the document" (which Selenium's staleness_of does not expect, and lets through).
-        return True
-    return False
-
-
-def _submit(browser: Page, css: str) -> None:
-    """Submit a form of a page loaded whole, and wait for the next page to load whole."""
-    _loaded(browser)
-    old = browser.find("html")
-    browser.find(css).click()
-    WebDriverWait(browser.driver, 15).until(lambda _driver: _replaced(old))
-    _loaded(browser)
-
-
 def _login(browser: Page, username: str, password: str) -> None:
     browser.open("/admin/login")
     browser.fill("#username", username)
     browser.fill("#password", password)
-    _submit(browser, "#login")
+    browser.submit("#login")
 
 
 def _public_record(site: Hub) -> dict[str, object]:
@@ -92,15 +64,15 @@ def test_accept_and_decide_a_public_objection_and_see_the_profile_change(
     assert browser.find("#objection-status").get_attribute("data-status") == "received"
     assert browser.text("#objection-status") == "待受理"
     browser.screenshot("console-objection")
-    _submit(browser, "#accept")
+    browser.submit("#accept")
     assert "异议已受理" in browser.text(".flash")
     assert _public_record(site)["status"] == "disputed"
     browser.open(f"/admin/objections/{objection}")
-    _submit(browser, "#forward")
+    browser.submit("#forward")
     assert browser.find("#objection-status").get_attribute("data-status") == "forwarded"
     browser.find("#outcome option[value='revoked']").click()
     browser.fill("#note", "认定主体有误,撤销")
-    _submit(browser, "#decide")
+    browser.submit("#decide")
     assert browser.find("#objection-status").get_attribute("data-status") == "decided"
     assert browser.find("#objection-outcome").get_attribute("data-outcome") == "revoked"
     steps = browser.text("#steps")
@@ -119,7 +91,7 @@ def test_a_form_without_its_csrf_token_is_refused(site: Hub, browser: Page) -> N
     browser.driver.execute_script(
         "document.querySelector('#new-client input[name=csrf_token]').remove()"
     )
-    _submit(browser, "#create")
+    browser.submit("#create")
     assert browser.find(".error").get_attribute("data-status") == "400"
     assert "表单已过期" in browser.text(".error")
     browser.open("/admin/clients")
@@ -127,7 +99,7 @@ def test_a_form_without_its_csrf_token_is_refused(site: Hub, browser: Page) -> N
     # With its token the same form works, and shows the new token once.
     browser.fill("#name", "招标平台")
     browser.find("#kind option[value='consumer']").click()
-    _submit(browser, "#create")
+    browser.submit("#create")
     token = browser.text("#token")
     assert token.startswith("chub_")
     check = requests.get(
@@ -139,7 +111,7 @@ def test_a_form_without_its_csrf_token_is_refused(site: Hub, browser: Page) -> N
 
 
 def test_wrong_passwords_lock_the_account(site: Hub, browser: Page) -> None:
-    _submit(browser, "form.logout button")
+    browser.submit("form.logout button")
     site.cli("admin", "create", "--username", "temp", "--password", PASSWORD)
     for _ in range(5):  # [console] max_failures
         _login(browser, "temp", "not-the-password")
