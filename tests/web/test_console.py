@@ -41,7 +41,7 @@ def test_log_in_and_see_the_dashboard_charts(site: Hub, browser: Page) -> None:
     bars = browser.all("svg.chart rect.bar")
     assert bars  # the demo's records were received today
     assert all(bar.size["height"] > 0 for bar in bars)
-    assert "呼伦贝尔市住房和城乡建设局(3)" in browser.text("#received")
+    assert "呼伦贝尔市住房和城乡建设局(4)" in browser.text("#received")
     assert SHUDAO in browser.text("#barred")
     assert "未配置任何连接器" in browser.text("#sync")
     browser.screenshot("console-dashboard")
