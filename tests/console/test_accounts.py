@@ -215,8 +215,9 @@ def test_the_demo_console_login_stays_the_same_across_runs(
     first = run_cli("demo")
     second = run_cli("demo")
     assert first.exit_code == second.exit_code == 0, first.output
-    [line] = [x for x in first.stderr.splitlines() if "console login" in x]
-    assert line in second.stderr
+    [line] = [x for x in first.stdout.splitlines() if x.strip().startswith("console ")]
+    assert "/admin/  user office  password " in line
+    assert line in second.stdout
     password = line.rsplit(" ", 1)[-1]
     assert (instance_path / "console-office.password").stat().st_mode & 0o777 == 0o600
     assert login(client, "office", password).headers["Location"] == "/admin/"
