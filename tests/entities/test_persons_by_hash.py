@@ -293,7 +293,8 @@ def test_the_national_exchange_gets_our_persons_numbers_and_not_those_of_peers(
     with hub.app_context():
         [result] = service.run(["national"])
     assert result.ok, result.errors
-    assert (result.pushed, result.dead) == (2, 0)  # the peer's is answered, not dead-lettered
+    # The peer's is skipped with its reason (it has no number to send), not dead-lettered.
+    assert (result.pushed, result.skipped, result.dead) == (1, 1, 0)
     [row] = national.received  # the origin hub reports the peer's record
     assert row["CF_XDR_ZJHM"] == PERSON_ID
     assert row["CF_WSH"] == "P-1"

@@ -267,20 +267,33 @@ def test_the_lane_stands_in_for_these_request_hooks(app: Flask) -> None:
     # The lane serves its requests without Flask's hooks and does what these do itself
     # (logs: request id and access log; middleware: guards, commit point, write intent reset;
     # db: the session's teardown, with the app context). A new hook must be added there too.
+    # Flask-WTF's hook returns at once outside the page blueprints (WTF_CSRF_CHECK_DEFAULT is
+    # off; credithub.web.page_blueprint checks the pages' forms), and the blueprints' own hooks
+    # never run for the API: the lane need not stand in for either. The pages' headers are
+    # added to HTML answers only; the lane answers JSON.
     def names(funcs: Iterable[Any]) -> list[str]:
         return [f"{f.__module__}.{f.__qualname__}" for f in funcs]
 
     assert {k: names(v) for k, v in app.before_request_funcs.items()} == {
         None: [
             "credithub.logs.init_app.<locals>._start",
+            "flask_wtf.csrf.CSRFProtect.init_app.<locals>.csrf_protect",
             "credithub.middleware.init_app.<locals>._before",
-        ]
+        ],
+        "console": [
+            "credithub.web.page_blueprint.<locals>._csrf",
+            "credithub.console.views._login_required",
+        ],
+        "pages": ["credithub.web.page_blueprint.<locals>._csrf"],
     }
+    assert app.config["WTF_CSRF_CHECK_DEFAULT"] is False
     assert {k: names(v) for k, v in app.after_request_funcs.items()} == {
         None: [
             "credithub.logs.init_app.<locals>._finish",
+            "credithub.web.init_app.<locals>._headers",
             "credithub.middleware.init_app.<locals>._commit",
-        ]
+        ],
+        "console": ["credithub.console.views._no_store"],
     }
     assert {k: names(v) for k, v in app.teardown_request_funcs.items()} == {
         None: ["credithub.middleware.init_app.<locals>._reset"]
