@@ -20,4 +20,7 @@ class ConsoleAccount(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A login's session cookie carries the epoch it began in; logging out or a new password
+    # moves it on, so every cookie of the account (a copied one too) stops opening the console.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -110,6 +110,7 @@ def set_password(session: Session, username: str, password: str, actor: str = "c
         raise Invalid(f"password: at least {MIN_PASSWORD} characters")
     account = get(session, username)
     account.password_hash = hasher.hash(password)
+    account.session_epoch += 1  # whoever held the old password is logged out
     audit.record(session, actor, "console.password", "console_account", account.id,
                  {"username": username})  # fmt: skip
 
@@ -178,6 +179,11 @@ def _failed(session: Session, account: ConsoleAccount, now: datetime) -> Login:
 
 
 def logout(session: Session, username: str) -> None:
+    """End every session of the account, not only this browser's: a signed cookie copied
+    before the logout opens nothing after it."""
+    account = find(session, username)
+    if account is not None:
+        account.session_epoch += 1
     audit.record(session, actor_of(username).name, "console.logout", "console_account", "-",
                  {"username": username})  # fmt: skip
 

@@ -32,7 +32,8 @@ def actor() -> Actor:
 
 
 def logged_in() -> str | None:
-    """The username of this browser's console login, while it lasts and its account exists."""
+    """The username of this browser's console login, while it lasts, its account exists and
+    the account's sessions have not been ended since it began."""
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict) or not isinstance(data.get("user"), str):
         return None
@@ -43,8 +44,9 @@ def logged_in() -> str | None:
     if clock.now() - since > timedelta(hours=service.settings().session_hours):
         session.pop(SESSION_KEY, None)
         return None
-    if service.find(db.session, data["user"]) is None:
-        return None
+    account = service.find(db.session, data["user"])
+    if account is None or data.get("epoch") != account.session_epoch:
+        return None  # the account is gone, or its sessions were ended (logout, new password)
     return str(data["user"])
 
 
@@ -99,7 +101,11 @@ def login() -> BaseResponse | str:
         flash(found.refusal, "error")
         return redirect(url_for("console.login", next=request.form.get("next") or None))
     session.clear()  # a new session at login: nothing of the anonymous one carries over
-    session[SESSION_KEY] = {"user": found.account.username, "at": clock.now().isoformat()}
+    session[SESSION_KEY] = {
+        "user": found.account.username,
+        "at": clock.now().isoformat(),
+        "epoch": found.account.session_epoch,
+    }
     flash(f"欢迎,{found.account.username}。")
     return redirect(_next(request.form.get("next")))
 

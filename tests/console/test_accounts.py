@@ -221,3 +221,26 @@ def test_the_demo_console_login_stays_the_same_across_runs(
     password = line.rsplit(" ", 1)[-1]
     assert (instance_path / "console-office.password").stat().st_mode & 0o777 == 0o600
     assert login(client, "office", password).headers["Location"] == "/admin/"
+
+
+def test_logging_out_ends_every_session_of_the_account(app: Flask) -> None:
+    make_account(app)
+    browser, copied = app.test_client(), app.test_client()
+    login(browser)
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    copied.set_cookie("session", cookie.value)  # the same signed cookie, taken elsewhere
+    assert copied.get("/admin/").status_code == 200
+    assert post_form(browser, "/admin/", "/admin/logout").status_code == 302
+    assert copied.get("/admin/").status_code == 302  # to the login: the session has ended
+    assert login(browser).headers["Location"] == "/admin/"  # a new login works
+
+
+def test_a_new_password_ends_the_sessions_begun_with_the_old_one(app: Flask) -> None:
+    make_account(app)
+    browser = app.test_client()
+    login(browser)
+    assert browser.get("/admin/").status_code == 200
+    with app.app_context(), db.transaction() as session:
+        service.set_password(session, "ana", "another-long-password")
+    assert browser.get("/admin/").status_code == 302
