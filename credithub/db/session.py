@@ -60,9 +60,7 @@ class Database:
         does not hold the lock while it is still validating its input.
         """
         if self.has_session():
-            session = self.session
-            if session.in_transaction() and not (session.new or session.dirty or session.deleted):
-                session.commit()  # nothing to write; loaded objects stay usable (no expiry)
+            _end_reading(self.session)
         write_intent.set(True)
 
     def commit(self) -> None:
@@ -78,9 +76,15 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Commit once at the end of the block, roll back on any error (CLI and jobs)."""
-        token = write_intent.set(True)
+        """Commit once at the end of the block, roll back on any error (CLI and jobs).
+
+        A read the session made before the block is ended first, so that on SQLite the block
+        begins with the write lock (waiting for it) rather than upgrading an older snapshot,
+        which fails at once ("database is locked") if another process wrote since.
+        """
         session = self.session
+        _end_reading(session)
+        token = write_intent.set(True)
         try:
             yield session
             session.commit()
@@ -180,3 +184,10 @@ def _clear_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _clear_after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop("tx", None)
+
+
+def _end_reading(session: Session) -> None:
+    """End the session's transaction if it has only read: nothing is lost, and loaded objects
+    stay usable (no expiry on commit)."""
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.commit()
