@@ -115,7 +115,7 @@ def configure_database(app: Flask, settings: Settings) -> None:
     from credithub.db import Speed, db
 
     if settings.database_url.startswith("sqlite:///"):
-        settings.instance_path.mkdir(parents=True, exist_ok=True)
+        settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     d = settings.database
     speed = Speed(
         d.bulk_binds, d.array_lookups, d.prepared_reads, d.analyze_after_growth, d.checkpoints_apart

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -241,7 +242,11 @@ def import_(file: Path, client_name: str, report: Path | None, batch_size: int) 
             f"  … and {len(summary.rejected) - 50} more" + ("" if report else " (use --report)")
         )
     if report is not None and summary.rejected:
-        report.write_text(intake.rejected_report(summary), encoding="utf-8-sig")
+        # Rejected rows carry personal data: the report is its owner's only.
+        fd = os.open(report, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8-sig", closefd=True) as fh:
+            os.fchmod(fh.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+            fh.write(intake.rejected_report(summary))
         click.echo(f"rejected rows written to {report}")
     if summary.rejected:
         sys.exit(1 if not (summary.created or summary.updated or summary.unchanged) else 0)

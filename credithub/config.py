@@ -435,7 +435,7 @@ def ensure_instance_secrets(settings: Settings) -> None:
     ]
     if not missing:
         return
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = settings.instance_path / "secrets.toml"
     stored: dict[str, str] = {}
     if path.exists():

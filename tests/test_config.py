@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from credithub.config import ConfigError, ensure_instance_secrets, load_settings
+from credithub.db import make_engine
 
 
 def write(tmp_path: Path, body: str) -> str:
@@ -104,3 +105,21 @@ def test_generated_secrets_are_stable_and_private(tmp_path: Path) -> None:
     # The signing key too: a hub keeps its identity across restarts.
     assert s1.federation.signing_key == s2.federation.signing_key != s1.security.data_key
     assert (tmp_path / "secrets.toml").stat().st_mode & 0o077 == 0
+
+
+def test_the_instance_folder_and_a_new_sqlite_database_are_their_owners_only(
+    tmp_path: Path,
+) -> None:
+    instance = tmp_path / "instance"
+    settings = load_settings(environ={"CREDITHUB_INSTANCE": str(instance)})
+    ensure_instance_secrets(settings)
+    assert instance.stat().st_mode & 0o777 == 0o700
+    assert (instance / "secrets.toml").stat().st_mode & 0o777 == 0o600
+    path = instance / "credithub.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # a write: through the write-ahead log, kept while connected
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    modes = {p.name: p.stat().st_mode & 0o777 for p in instance.glob("credithub.db*")}
+    engine.dispose()
+    # SQLite gives the log and shared-memory files the database file's mode.
+    assert modes == {"credithub.db": 0o600, "credithub.db-wal": 0o600, "credithub.db-shm": 0o600}

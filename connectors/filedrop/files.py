@@ -10,6 +10,9 @@ READABLE = (".csv", ".xlsx", ".json")
 TEMPORARY = (".tmp", ".part")
 DONE = "done"
 FAILED = "failed"
+# Files left in the 前置机 folder carry personal data: the owner writes them, the exchange's
+# reader (in the owner's group) reads them, nobody else.
+FILE_MODE = 0o640
 
 
 def is_candidate(name: str) -> bool:
@@ -56,7 +59,7 @@ def atomic_write(folder: Path, name: str, data: bytes) -> Path:
     """
     final = folder / name
     temp = folder / f".{name}.{os.getpid()}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         with open(fd, "wb", closefd=True) as fh:
             fh.write(data)
@@ -99,5 +102,7 @@ def set_aside(source: Path, reason: str) -> Path:
     """Move an unreadable file into failed/ with <name>.error.txt beside it saying why."""
     target = move_into(source, FAILED)
     note = target.with_name(target.name + ".error.txt")
-    note.write_text(f"{source.name}: cannot be read: {reason}\n", encoding="utf-8")
+    fd = os.open(note, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with open(fd, "w", encoding="utf-8", closefd=True) as fh:
+        fh.write(f"{source.name}: cannot be read: {reason}\n")
     return target

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from schemas.cells import safe_cell
 from schemas.sgs import SgsRow, map_row
 from schemas.sgs_out import record_cells
 from schemas.sgs_table import CURRENT_NAMES, LEGACY_CODES, norm
@@ -84,11 +85,12 @@ def record_row(change: Mapping[str, Any], today: date) -> dict[str, str]:
 
 
 def encode_rows(rows: Iterable[Mapping[str, str]], codec: str) -> bytes:
-    """CSV bytes of rows in HEADER order (no header); UnicodeEncodeError if a cell cannot be."""
+    """CSV bytes of rows in HEADER order (no header); UnicodeEncodeError if a cell cannot be.
+    A cell a spreadsheet would run as a formula is written as text (`schemas.cells`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in rows:
-        writer.writerow([row.get(name, "") for name in HEADER])
+        writer.writerow([safe_cell(row.get(name, "")) for name in HEADER])
     return out.getvalue().encode(codec)
 
 

@@ -3,12 +3,13 @@ mechanisms (docs/performance.md)."""
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from credithub.db.columns import encode_json
 
@@ -45,6 +46,7 @@ def make_engine(
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
+        _create_private(make_url(url).database)
         engine = create_engine(
             url,
             echo=echo,
@@ -66,6 +68,16 @@ def make_engine(
     )
     event.listen(engine, "connect", _pg_json)
     return engine
+
+
+def _create_private(path: str | None) -> None:
+    """A SQLite database file is made readable by its owner only (its write-ahead log and
+    shared-memory files take the same mode from it): it holds personal data."""
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    if not os.path.isdir(os.path.dirname(path) or "."):
+        return  # SQLite itself says the file cannot be opened
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _pg_json(dbapi_conn: Any, _record: Any) -> None:

@@ -31,6 +31,7 @@ from credithub.records.service import (
     prepare_batch,
     write_batch,
 )
+from schemas.cells import safe_cell
 from schemas.records import MAX_BATCH
 from schemas.sgs import Sender, SgsFormatError, SgsRow, SgsRows, parse_rows
 from schemas.sgs_table import CODE_OF_PATH
@@ -285,14 +286,15 @@ def _failure(exc: Exception) -> ImportFailed:
 
 def rejected_report(summary: ImportSummary) -> str:
     """The rejected rows as CSV (original columns plus the reasons), to fix and send again;
-    each row named by its index among the data rows, from 0, as the API's results[].index."""
+    each row named by its index among the data rows, from 0, as the API's results[].index.
+    A cell a spreadsheet would run as a formula is written as text (`schemas.cells`)."""
     header: list[str] = []
     for _, raw, _ in summary.rejected:
         header.extend(k for k in raw if k not in header)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["序号 index", "错误 errors", *header])
+    writer.writerow(["序号 index", "错误 errors", *map(safe_cell, header)])
     for index, raw, errors in summary.rejected:
         reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items())
-        writer.writerow([index, reasons, *(raw.get(k, "") for k in header)])
+        writer.writerow([index, safe_cell(reasons), *(safe_cell(raw.get(k, "")) for k in header)])
     return out.getvalue()

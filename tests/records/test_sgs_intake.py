@@ -240,7 +240,9 @@ def test_cli_import_with_progress_summary_and_report(
     tmp_path: Path,
 ) -> None:
     zhujian = make_token("department", uscc=ZHUJIAN, name="zhujian")
-    rows = [sgs_row(i) for i in range(1, 8)] + [sgs_row(8, CF_JDRQ="2099-01-01")]
+    rows = [sgs_row(i) for i in range(1, 8)] + [
+        sgs_row(8, CF_JDRQ="2099-01-01", CF_SY='=HYPERLINK("http://evil.example","x")')
+    ]
     path = tmp_path / "处罚信息.csv"
     path.write_bytes(sgs_csv(rows, "gbk"))
     report = tmp_path / "rejected.csv"
@@ -257,6 +259,9 @@ def test_cli_import_with_progress_summary_and_report(
     assert reported[0]["序号 index"] == "7"
     assert reported[0]["CF_WSH"] == "呼住建罚〔2026〕8号"
     assert "CF_JDRQ" in reported[0]["错误 errors"]
+    # Opened in a spreadsheet at the department, a cell is text, never a formula it runs.
+    assert reported[0]["CF_SY"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert report.stat().st_mode & 0o777 == 0o600  # rejected rows carry personal data
     rerun = run_cli("import", str(path), "--client", "zhujian")
     assert "created 0, updated 0, unchanged 7, rejected 1" in rerun.output
     with app.app_context():

