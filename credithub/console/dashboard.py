@@ -15,7 +15,7 @@ from credithub import clock
 from credithub.audit.models import AuditEntry
 from credithub.console.charts import Chart, stacked_bars
 from credithub.console.labels import label
-from credithub.console.work import record_summary
+from credithub.console.work import with_records
 from credithub.entities.models import Subject
 from credithub.records.models import Record
 from credithub.records.prepare import Actor
@@ -123,9 +123,7 @@ def _queue(session: Session, model: type[T], actor: Actor, shown: int) -> dict[s
     page = steps.queue(session, model, actor, page=1, page_size=shown)
     counts = dict(session.execute(select(model.status, func.count()).group_by(model.status)).all())
     overdue = steps.queue(session, model, actor, overdue=True, page=1, page_size=1)
-    open_items = [item for item in page["items"] if item["due_on"] is not None]
-    for item in open_items:
-        item["record"] = record_summary(session, item["record_id"])
+    open_items = with_records(session, [i for i in page["items"] if i["due_on"] is not None])
     return {
         "open": open_items,
         "counts": counts,

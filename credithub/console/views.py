@@ -21,6 +21,7 @@ from credithub.console import labels, service, work
 from credithub.db import db
 from credithub.records.prepare import Actor
 from credithub.web import page_blueprint
+from credithub.workflows.models import Objection, Repair
 
 bp = page_blueprint("console", __name__, url_prefix="/admin")
 SESSION_KEY = "console"
@@ -127,7 +128,7 @@ def dashboard() -> str:
 def objections() -> str:
     status = work.choice(request.args.get("status"), work.OBJECTION_STATUSES, "status")
     page = work.page_number(request.args.get("page"))
-    found = work.objection_list(db.session, actor(), status, page)
+    found = work.work_list(db.session, Objection, actor(), status, page)
     return render_template(
         "console/objections.html", found=found, status=status, statuses=work.OBJECTION_STATUSES
     )
@@ -149,7 +150,7 @@ def objection_action(objection_id: str, action: str) -> BaseResponse:
 def repairs() -> str:
     status = work.choice(request.args.get("status"), work.REPAIR_STATUSES, "status")
     page = work.page_number(request.args.get("page"))
-    found = work.repair_list(db.session, actor(), status, page)
+    found = work.work_list(db.session, Repair, actor(), status, page)
     return render_template(
         "console/repairs.html", found=found, status=status, statuses=work.REPAIR_STATUSES
     )

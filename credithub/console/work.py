@@ -8,10 +8,10 @@ services in the shape the API's schemas give them.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from credithub import audit, clock
 from credithub.clients import service as clients
@@ -23,6 +23,8 @@ from credithub.sync import service as sync
 from credithub.sync.models import DeadLetter
 from credithub.workflows import objections, repairs, steps
 from credithub.workflows.models import Objection, Repair
+
+T = TypeVar("T", Objection, Repair)
 
 OBJECTION_STATUSES = ("received", "refused", "accepted", "forwarded", "decided")
 REPAIR_STATUSES = ("pending", "approved", "rejected")
@@ -63,11 +65,8 @@ def page_number(value: str | None) -> int:
     return int(value)
 
 
-def record_summary(session: Session, record_id: str) -> dict[str, Any]:
-    """The record an objection or a repair concerns, as the office reads it."""
-    record = session.get(Record, record_id)
-    if record is None:
-        raise NotFound(f"no record {record_id}")
+def _summary(record: Record) -> dict[str, Any]:
+    """A record an objection or a repair concerns, as the office reads it."""
     return {
         "id": record.id, "kind": record.kind, "ref": record.ref, "status": record.status,
         "version": record.version, "authority": record.authority_name,
@@ -76,10 +75,24 @@ def record_summary(session: Session, record_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def with_records(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Queue items, each given the record it concerns (`item["record"]`): one read for all."""
+    ids = {item["record_id"] for item in items}
+    found = session.scalars(
+        select(Record).options(joinedload(Record.subject)).where(Record.id.in_(sorted(ids)))
+    )
+    records = {record.id: record for record in found}
+    for item in items:
+        record = records.get(item["record_id"])
+        if record is None:
+            raise NotFound(f"no record {item['record_id']}")
+        item["record"] = _summary(record)
+    return items
+
+
 def objection(session: Session, objection_id: str, actor: Actor) -> dict[str, Any]:
     item = steps.get_item(session, Objection, objection_id, actor)
-    out = steps.item_out(session, item, clock.today())
-    out["record"] = record_summary(session, item.record_id)
+    out = with_records(session, [steps.item_out(session, item, clock.today())])[0]
     out["allowed"] = ALLOWED.get(item.status, ())
     return out
 
@@ -128,17 +141,16 @@ def decision(form: Any) -> dict[str, Any]:
     return body
 
 
-def repair_list(session: Session, actor: Actor, status: str | None, page: int) -> dict[str, Any]:
-    found = steps.queue(session, Repair, actor, status=status, page=page, page_size=PAGE_SIZE)
-    for item in found["items"]:
-        item["record"] = record_summary(session, item["record_id"])
-    return found
-
-
-def objection_list(session: Session, actor: Actor, status: str | None, page: int) -> dict[str, Any]:
-    found = steps.queue(session, Objection, actor, status=status, page=page, page_size=PAGE_SIZE)
-    for item in found["items"]:
-        item["record"] = record_summary(session, item["record_id"])
+def work_list(
+    session: Session,
+    model: type[T],
+    actor: Actor,
+    status: str | None,
+    page: int,
+) -> dict[str, Any]:
+    """A page of the objection or the repair queue, each item with its record."""
+    found = steps.queue(session, model, actor, status=status, page=page, page_size=PAGE_SIZE)
+    with_records(session, found["items"])
     return found
 
 
