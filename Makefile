@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint format bench openapi clean
+.PHONY: run test lint audit format bench openapi clean
 
 # The venv is rebuilt when pyproject.toml changes. pip's output goes to a log, shown only
 # when the installation fails.
@@ -32,6 +32,15 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	@$(MAKE) --no-print-directory audit
+
+# Known vulnerabilities in the installed packages (PyPI's advisories, per installed version).
+# --strict: a package that could not be audited (no network, an advisory service that does
+# not answer) fails the audit instead of being skipped; the hub itself (editable) is not on PyPI.
+audit: $(BIN)/.installed
+	@$(BIN)/pip-audit --strict --skip-editable --progress-spinner off \
+	  || { echo "pip-audit failed: a known vulnerability above, or packages it could not audit" \
+	       "(it reads PyPI's advisories per package version)"; exit 1; }
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .
