@@ -64,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_api(app)
     configure_pages(app)
     configure_requests(app, settings)
+    configure_metrics(app)
     configure_check_lane(app, settings)
     return app
 
@@ -229,6 +230,13 @@ def configure_requests(app: Flask, settings: Settings) -> None:
     from credithub import middleware
 
     middleware.init_app(app)
+
+
+def configure_metrics(app: Flask) -> None:
+    """Requests and their latencies counted for /metrics (credithub/ops/metrics.py)."""
+    from credithub.ops import metrics
+
+    metrics.install(app)
 
 
 def configure_check_lane(app: Flask, settings: Settings) -> None:

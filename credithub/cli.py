@@ -92,8 +92,13 @@ def init_db() -> None:
 )
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve HTTP with gunicorn, the production WSGI server."""
-    from credithub.server import run
+    from credithub.config import load_settings
+    from credithub.server import count_across_workers, run
 
+    try:
+        count_across_workers(load_settings().instance_path)  # before the app is built
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     with app_context() as app:
         settings = app.extensions["credithub.settings"]
     run(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -189,6 +190,13 @@ class ConsoleSettings:
 
 
 @dataclass
+class MetricsSettings:
+    """`/metrics`: who may scrape it without a token (networks, CIDR); an admin token may too."""
+
+    allow: list[str] = field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -205,6 +213,7 @@ class Settings:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
@@ -378,6 +387,11 @@ def _validate(settings: Settings) -> None:
         for value in keys:
             if len(_b64(value, f"federation.keys.{hub}")) != 32:
                 raise ConfigError(f"federation.keys.{hub}: expected base64 of 32 bytes each")
+    for network in settings.metrics.allow:
+        try:
+            ipaddress.ip_network(network)
+        except ValueError:
+            raise ConfigError(f"metrics.allow: {network!r} is not a network (CIDR)") from None
     names = [c.get("name") for c in settings.connectors]
     if len(names) != len(set(names)):
         raise ConfigError("connectors: every connector needs a unique name")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -41,8 +43,34 @@ def run(app: Flask, host: str, port: int, workers: int) -> None:
             "post_fork": lambda _arbiter, _worker: _worker_starts(app),
             # A worker that ends in order writes the check-log rows it still buffers.
             "worker_exit": lambda _arbiter, _worker: _close_check_log(app),
+            "child_exit": lambda _arbiter, worker: _worker_ended(worker.pid),
         },
     ).run()
+
+
+MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def count_across_workers(instance_path: Path) -> Path:
+    """/metrics adds up what every worker counted: prometheus-client's multiprocess mode, in
+    the folder `PROMETHEUS_MULTIPROC_DIR` names (else `metrics/` in the instance folder),
+    emptied of a previous run's files. Called before prometheus-client is imported, which
+    reads the variable then."""
+    folder = Path(os.environ.get(MULTIPROC) or instance_path / "metrics")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    os.environ[MULTIPROC] = str(folder)
+    return folder
+
+
+def _worker_ended(pid: int) -> None:
+    """In the master, as prometheus-client documents for gunicorn: a worker that ended (in
+    order or not) leaves its counts, and its live gauges are dropped."""
+    if os.environ.get(MULTIPROC):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
 
 
 def _worker_starts(app: Flask) -> None:

@@ -38,6 +38,15 @@ def _authenticate_request() -> Caller:
     return client
 
 
+def authorize(*scopes: str) -> Caller:
+    """The request's client, if granted one of `scopes` (401 without token, else 403)."""
+    client = _authenticate_request()
+    if client.scopes.isdisjoint(scopes):
+        needed = " or ".join(repr(s) for s in scopes)
+        raise Forbidden(f"this client ({client.kind}) lacks the scope {needed}")
+    return client
+
+
 def require_scope(*scopes: str) -> Callable[[F], F]:
     """Run the view only for a client granted one of `scopes` (401 without token, else 403).
 
@@ -47,10 +56,7 @@ def require_scope(*scopes: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            client = _authenticate_request()
-            if client.scopes.isdisjoint(scopes):
-                needed = " or ".join(repr(s) for s in scopes)
-                raise Forbidden(f"this client ({client.kind}) lacks the scope {needed}")
+            authorize(*scopes)
             if request.method in WRITE_METHODS:
                 db.begin_writing()
             return view(*args, **kwargs)

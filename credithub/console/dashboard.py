@@ -122,13 +122,18 @@ def queues(session: Session, actor: Actor, shown: int = 10) -> dict[str, Any]:
 def _queue(session: Session, model: type[T], actor: Actor, shown: int) -> dict[str, Any]:
     page = steps.queue(session, model, actor, page=1, page_size=shown)
     counts = dict(session.execute(select(model.status, func.count()).group_by(model.status)).all())
-    overdue = steps.queue(session, model, actor, overdue=True, page=1, page_size=1)
     open_items = with_records(session, [i for i in page["items"] if i["due_on"] is not None])
     return {
         "open": open_items,
         "counts": counts,
-        "overdue": overdue["total"],
+        "overdue": overdue(session, model, actor),
     }
+
+
+def overdue(session: Session, model: type[T], actor: Actor) -> int:
+    """How many objections or repairs `actor` sees are past their due day (/metrics too)."""
+    total: int = steps.queue(session, model, actor, overdue=True, page=1, page_size=1)["total"]
+    return total
 
 
 def recent_audit(session: Session, shown: int = 15) -> list[AuditEntry]:

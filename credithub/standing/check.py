@@ -25,6 +25,7 @@ from credithub.db import Read, UtcDateTime, bulk_insert, canonical, db, new_id, 
 from credithub.entities.identifiers import Uscc
 from credithub.entities.models import Subject
 from credithub.entities.service import SubjectRef, find_subjects, ref_for_uscc
+from credithub.ops import metrics
 from credithub.rules import active_pack
 from credithub.standing.checklog import CheckLogBuffer
 from credithub.standing.compute import verdict_of
@@ -223,6 +224,7 @@ def check(asked: Sequence[Asked], domain: str, at: datetime, client: str) -> lis
         for out in answers:
             out["sources"] = sources
     _record(found, asked, answers, domain, at, client)
+    metrics.count_checks([out["verdict"] for out in answers])
     return answers
 
 

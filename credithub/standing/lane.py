@@ -41,6 +41,7 @@ from credithub.db import db, utcnow, write_intent
 from credithub.entities.identifiers import IdentifierError, looks_like_id_number, parse_uscc
 from credithub.entities.service import uscc_allow_list
 from credithub.logs import log_request, request_id
+from credithub.ops import metrics
 from credithub.rules import active_pack
 from credithub.standing import check as service
 
@@ -122,6 +123,7 @@ class CheckLane:
             ],
         )
         log_request("GET", path, 200)
+        metrics.count_request("GET", "200", g.started)
         return [body]
 
     def _failed(
@@ -139,6 +141,7 @@ class CheckLane:
             except Exception as again:
                 error = again
                 response = app.handle_exception(again)
+            metrics.count_request("GET", str(response.status_code), g.started)
             return list(response(environ, start_response))
         finally:
             if error is not None and app.should_ignore_error(error):
