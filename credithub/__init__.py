@@ -121,7 +121,7 @@ def configure_database(app: Flask, settings: Settings) -> None:
     speed = Speed(
         d.bulk_binds, d.array_lookups, d.prepared_reads, d.analyze_after_growth, d.checkpoints_apart
     )
-    db.init_app(app, settings.database_url, d.echo, d.pool_size, speed)
+    db.init_app(app, settings.database_url, d.echo, d.pool_size, speed, d.replica_url)
 
 
 def configure_check_log(app: Flask, settings: Settings) -> None:

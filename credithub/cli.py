@@ -41,7 +41,7 @@ def app_context() -> Iterator[Flask]:
             raise
         finally:
             db.session.close()
-            db.engine.dispose()
+            db.dispose()
 
 
 def _schema_behind(engine: Engine) -> None:

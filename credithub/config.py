@@ -33,6 +33,9 @@ class ConfigError(Exception):
 @dataclass
 class DatabaseSettings:
     url: str = ""  # empty: SQLite file in the instance folder
+    # A PostgreSQL read replica (or a read-only role): screening, public and feed reads go
+    # there; every write and everything else to `url`. Empty: all to `url`.
+    replica_url: str = ""
     echo: bool = False
     pool_size: int = 5
     # Speed mechanisms of the database layer (docs/performance.md); false: the plain path.
@@ -387,6 +390,13 @@ def _validate(settings: Settings) -> None:
         for value in keys:
             if len(_b64(value, f"federation.keys.{hub}")) != 32:
                 raise ConfigError(f"federation.keys.{hub}: expected base64 of 32 bytes each")
+    replica = settings.database.replica_url
+    if replica and not (
+        replica.startswith("postgresql") and settings.database_url.startswith("postgresql")
+    ):
+        raise ConfigError(
+            "database.replica_url: a postgresql:// URL, for a hub whose database.url is one"
+        )
     for network in settings.metrics.allow:
         try:
             ipaddress.ip_network(network)

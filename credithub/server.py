@@ -30,7 +30,7 @@ def run(app: Flask, host: str, port: int, workers: int) -> None:
     with app.app_context():
         from credithub.db import db
 
-        db.engine.dispose()  # no pooled connection may cross the fork
+        db.dispose()  # no pooled connection may cross the fork
     _Gunicorn(
         app,
         {

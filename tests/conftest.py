@@ -99,7 +99,7 @@ def app_factory(database_url: str, instance_path: Path) -> Iterator[Callable[...
         if buffer is not None:
             buffer.close()  # as a worker does when it ends: what is buffered gets written
         with app.app_context():
-            db.engine.dispose()
+            db.dispose()
 
 
 @pytest.fixture

@@ -20,7 +20,9 @@ from credithub.db.engine import Speed, make_engine, write_intent
 
 
 class Database:
-    """Per-app engine and a session per application context."""
+    """Per-app engine and a session per application context; with a read replica, a second
+    engine and a read session for the reads that may go there (`read_engine`, `read_session`).
+    """
 
     def init_app(
         self,
@@ -29,15 +31,48 @@ class Database:
         echo: bool = False,
         pool_size: int = 5,
         speed: Speed | None = None,
+        replica_url: str = "",
     ) -> None:
         engine = make_engine(url, echo=echo, pool_size=pool_size, speed=speed)
-        app.extensions["credithub.db"] = (engine, sessionmaker(engine, expire_on_commit=False))
+        replica = make_engine(replica_url, echo, pool_size, speed) if replica_url else None
+        app.extensions["credithub.db"] = (
+            engine,
+            sessionmaker(engine, expire_on_commit=False),
+            replica,
+            sessionmaker(replica, expire_on_commit=False) if replica is not None else None,
+        )
         app.teardown_appcontext(self._teardown)
 
     @property
     def engine(self) -> Engine:
         engine: Engine = current_app.extensions["credithub.db"][0]
         return engine
+
+    @property
+    def read_engine(self) -> Engine:
+        """The engine of reads that may be served by the replica (`database.replica_url`):
+        screening, the public profile and search, the feed. The primary without a replica."""
+        engine: Engine = current_app.extensions["credithub.db"][2] or self.engine
+        return engine
+
+    @property
+    def read_session(self) -> Session:
+        """The session for those reads: on the replica if there is one (it never writes, and is
+        closed with the application context), else the one session (`session`)."""
+        factory: sessionmaker[Session] | None = current_app.extensions["credithub.db"][3]
+        if factory is None:
+            return self.session
+        session: Session | None = g.get("_db_read_session")
+        if session is None:
+            session = g._db_read_session = factory()
+        return session
+
+    def dispose(self) -> None:
+        """Close the pooled connections of both engines (before a fork, at the end)."""
+        engine, _, replica, _ = current_app.extensions["credithub.db"]
+        engine.dispose()
+        if replica is not None:
+            replica.dispose()
 
     @property
     def session(self) -> Session:
@@ -122,9 +157,10 @@ class Database:
         wal.checkpoint_behind(self.engine, over)
 
     def _teardown(self, _exc: BaseException | None) -> None:
-        session: Session | None = g.pop("_db_session", None)
-        if session is not None:
-            session.close()  # rolls back whatever was not committed
+        for name in ("_db_session", "_db_read_session"):
+            session: Session | None = g.pop(name, None)
+            if session is not None:
+                session.close()  # rolls back whatever was not committed
 
 
 db = Database()

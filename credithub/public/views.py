@@ -30,7 +30,7 @@ class PublicEntities(MethodView):
     @blp.response(200, PublicEntityPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search subjects with a public record by name (current or former) or code."""
-        return service.search(db.session, args["q"], args["page"], args["page_size"])
+        return service.search(db.read_session, args["q"], args["page"], args["page_size"])
 
 
 @blp.route("/entities/<uscc>")
@@ -44,4 +44,4 @@ class PublicEntity(MethodView):
             code = parse_uscc(uscc, uscc_allow_list())[0].code
         except IdentifierError as exc:
             raise Invalid(str(exc), {"uscc": [exc.reason]}) from None
-        return service.public_profile(db.session, code)
+        return service.public_profile(db.read_session, code)

@@ -101,8 +101,8 @@ def _rows(asked: Sequence[Asked], at: datetime) -> list[_Row]:
     params: dict[str, Any] = {"at": at, "digest": active_pack().digest}
     if len(asked) == 1 and asked[0].ref.lookup_keys()[0][0] == "uscc":
         code = asked[0].ref.lookup_keys()[0][1]
-        return [_Row(*row) for row in _ONE_BY_USCC.all(db.engine, code=code, **params)]
-    conn = db.session.connection()
+        return [_Row(*row) for row in _ONE_BY_USCC.all(db.read_engine, code=code, **params)]
+    conn = db.read_session.connection()
     rows: list[_Row] = []
     usccs = sorted({a.ref.uscc for a in asked if a.ref.uscc})
     for i in range(0, len(usccs), CHUNK):
@@ -147,13 +147,15 @@ def _resolve_aliases(asked: Sequence[Asked], result: list[_Found | None]) -> Non
     missing = [i for i, f in enumerate(result) if f is None]
     if not missing:
         return
-    subjects = find_subjects(db.session, [asked[i].ref for i in missing])
+    subjects = find_subjects(db.read_session, [asked[i].ref for i in missing])
     for i, subject in zip(missing, subjects, strict=True):
         if subject is not None:
             result[i] = _Found(subject.id, subject.name, subject.type)
 
 
 def _compute_stale(found: list[_Found], at: datetime) -> None:
+    # On the primary: the records are read where they are written (`at` past a stored
+    # standing's validity computes it from them).
     if not found:
         return
     computed = compute_all(db.session, sorted({f.id for f in found}), at)

@@ -48,7 +48,7 @@ class Feed(MethodView):
                 f"this peer token names {own!r}, this hub's own id: give each hub its own id "
                 "([hub] id in the configuration file), then issue the peer a new token"
             )
-        page = feed.read(db.session, args["after"], args["limit"], reader)
+        page = feed.read(db.read_session, args["after"], args["limit"], reader)
         # A page is plain JSON already (FeedSchema documents it): encoded once, by orjson.
         body = orjson.dumps(page)
         return current_app.response_class(body, mimetype="application/json")

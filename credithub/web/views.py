@@ -87,14 +87,14 @@ def search() -> Any:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    found = service.search(db.session, q, page) if q else None
+    found = service.search(db.read_session, q, page) if q else None
     if found and found["total"] == 1 and found["items"][0]["uscc"] == normalize(q):
         return redirect(url_for("pages.profile", uscc=found["items"][0]["uscc"]))
     return render_template("public/search.html", q=q, found=found, id_types=explain.ID_TYPES)
 
 
 def _profile_page(code: str, forms: dict[str, Any] | None = None) -> tuple[str, int]:
-    page = service.profile(db.session, code)
+    page = service.profile(db.read_session, code)
     pack = active_pack()
     chart = charts.score_history(page["history"], pack.score.minimum, pack.score.maximum)
     forms = {"objection": {}, "repair": {}, **(forms or {})}
