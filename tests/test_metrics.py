@@ -12,12 +12,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from credithub import clock
+from credithub import clock, create_app
+from credithub.config import ConfigError
 from credithub.db import db, utcnow
 from credithub.sync.models import DeadLetter, SyncState
 from tests.records.samples import BEIJIANG, SHUDAO
@@ -208,3 +210,8 @@ def test_a_scrape_adds_up_every_worker_of_a_served_hub(
             )
             >= n
         )
+
+
+def test_a_network_that_is_not_one_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"metrics\.allow: '10\.0\.0\.0/33'"):
+        create_app({"instance_path": tmp_path, "metrics": {"allow": ["10.0.0.0/33"]}})
