@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from credithub.trust.keys import Signer
 from tests.conftest import PG_URL
@@ -138,6 +140,7 @@ class Hub:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: `kill` takes master and workers
         )
         deadline = time.monotonic() + 30
         while True:
@@ -164,6 +167,22 @@ class Hub:
             self.process.terminate()
             self.process.communicate(timeout=30)
             self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL the server, master and workers at once, as a power cut would: nothing
+        runs to its end, no transaction in flight commits."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.communicate(timeout=30)
+            self.process = None
+
+    def engine(self) -> Engine:
+        """An engine on this hub's database, to read what it holds behind its back (no pool:
+        each use opens a connection and closes it)."""
+        url = self.env["CREDITHUB_DATABASE_URL"]
+        return create_engine(
+            url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool
+        )
 
     def get(self, path: str, token: str) -> Any:
         resp = requests.get(
