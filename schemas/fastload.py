@@ -7,7 +7,8 @@ a field or hook it does not know. The caller then loads that item with the schem
 says what is wrong in its own words. So an item is either loaded as the schema loads it, or
 handed to the schema: the fast path never accepts what the schema refuses, nor words an error.
 
-What it knows: strings, integers, lists of strings, ISO dates, nested schemas (also one that
+What it knows: strings, integers, lists of strings, ISO
+dates (within a Range), nested schemas (also one that
 declares a `shorthand`: a plain string standing for the object of that one field), and the
 validators Length, OneOf and Range; any other field is deserialized by the field itself, any
 other validator called as the schema would call it. A schema with pre/post-load hooks, field
@@ -193,16 +194,20 @@ def _string_list(bounds: Bounds | None, inner: Check | None) -> Check | None:
 
 
 def _date(field: fields.Field, name: str) -> Check:
-    if field.validators:
+    bounds = _bounds(field.validators)  # Range validators only (bounds of days)
+    if bounds is None or bounds[0] != (None, None, None):
         return _generic(field, name)
+    rest = bounds[1]
 
     def check(value: Any) -> Any:
         if type(value) is not str or not _ISO_DATE.match(value):
             raise Decline
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise Decline from None
+        _run(rest, day)
+        return day
 
     return check
 

@@ -9,7 +9,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import PageArgs, StrictSchema, page_of
+from schemas.common import (
+    DAYS,
+    MAX_YUAN,
+    PageArgs,
+    StrictSchema,
+    WithinYears,
+    page_of,
+)
 from schemas.entities import EntitySummarySchema, LegacyCodesSchema
 
 KINDS = ("penalty", "misconduct", "blacklist", "commendation")
@@ -132,7 +139,9 @@ class IsoDateTime(fields.DateTime):
         return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
 
 
-Money = fields.Decimal(places=2, as_string=True, allow_nan=False, validate=validate.Range(min=0))
+Money = fields.Decimal(
+    places=2, as_string=True, allow_nan=False, validate=validate.Range(min=0, max=MAX_YUAN)
+)
 
 
 class _RecordContent(Schema):
@@ -142,7 +151,7 @@ class _RecordContent(Schema):
     ref = fields.String(required=True, validate=validate.Length(min=1, max=128))
     authority = fields.Nested(PartySchema)
     source = fields.Nested(PartySchema)
-    decided_on = IsoDate(required=True)
+    decided_on = IsoDate(required=True, validate=DAYS)
     domains = fields.List(fields.String(), validate=validate.Length(max=20))
     note = fields.String(validate=validate.Length(max=2000))
     origin = fields.Nested(OriginSchema)
@@ -155,8 +164,8 @@ class _RecordContent(Schema):
     fine_yuan = Money
     confiscated_yuan = Money
     license_action = fields.String(validate=validate.Length(max=500))
-    valid_until = IsoDate()
-    publish_until = IsoDate()
+    valid_until = IsoDate(validate=DAYS)
+    publish_until = IsoDate(validate=DAYS)
     severity = fields.String(validate=validate.OneOf(SEVERITIES), allow_none=True)
     sector = fields.String(
         validate=validate.Length(max=40),
@@ -164,19 +173,19 @@ class _RecordContent(Schema):
     )
     # misconduct (不良行为) and commendation (守信激励)
     code = fields.String(validate=validate.Length(min=1, max=64))
-    occurred_on = IsoDate()
+    occurred_on = IsoDate(validate=DAYS)
     project = fields.String(validate=validate.Length(max=300))
     description = fields.String(validate=validate.Length(max=5000))
     # blacklist (名单)
     list = fields.String(validate=validate.Length(min=1, max=64))
-    listed_on = IsoDate()
-    expires_on = IsoDate()
+    listed_on = IsoDate(validate=DAYS)
+    expires_on = IsoDate(validate=DAYS)
     reason = fields.String(validate=validate.Length(max=5000))
-    awarded_on = IsoDate()
+    awarded_on = IsoDate(validate=DAYS)
 
 
 class RevokedInSchema(StrictSchema):
-    at = fields.AwareDateTime(required=True)
+    at = fields.AwareDateTime(required=True, validate=WithinYears())
     reason = fields.String(required=True, validate=validate.Length(max=2000))
     by = fields.String(validate=validate.Length(max=120))
 

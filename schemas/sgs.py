@@ -7,8 +7,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from schemas.common import FIRST_DAY, LAST_DAY, MAX_YUAN
 from schemas.sgs_fields import (
     ABSENT,
     LICENSE,
@@ -251,6 +253,8 @@ _TEXT = tuple(
     if f.kind == "text"
 )
 _PATH = {f.code: f.path for f in FIELDS}
+_NUL = "holds a NUL character (\\u0000), which no text may hold"
+_BEFORE_FIRST_DAY = f"must be between {FIRST_DAY} and {LAST_DAY}"
 
 
 def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, day: date) -> SgsRow:
@@ -258,6 +262,11 @@ def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, da
     if isinstance(raw, Misaligned):
         msg = f"row has {raw.cells} cells, the header {raw.expected}: truncated or misaligned"
         return SgsRow(index, None, {"_row": [msg]}, [], protect(raw, plan.id_columns, list(raw)))
+    if nul := [col for col, s in cells.items() if "\x00" in s or "\x00" in col]:
+        # PostgreSQL text cannot hold NUL: the row is refused, never stored or passed on.
+        refused = {col.replace("\x00", "\\0"): [_NUL] for col in nul}
+        clean = {k.replace("\x00", ""): v.replace("\x00", "") for k, v in raw.items()}
+        return SgsRow(index, None, refused, [], protect(clean, plan.id_columns, list(clean)))
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
     get = cells.get
@@ -313,6 +322,12 @@ def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, da
         valid_until = parse_date(text)
         if valid_until is None and _DIGIT.search(text):  # no digits: "长期" etc., no end date
             errors["CF_YXQ"] = [f"not a date (expected YYYY-MM-DD or 长期): {show(text)}"]
+        elif valid_until is not None and valid_until[0] > LAST_DAY:
+            # 9999-12-31 and the like: how many systems write 长期 (no end date).
+            warnings.append(f"CF_YXQ {valid_until[1]} is past {LAST_DAY}: read as 长期")
+            valid_until = None
+        elif valid_until is not None and valid_until[0] < FIRST_DAY:
+            errors["CF_YXQ"] = [_BEFORE_FIRST_DAY]
     publish_until = _date(v, "CF_GSJZQ", errors)
     if decided:
         if valid_until and valid_until[0] < decided[0]:
@@ -377,6 +392,9 @@ def _date(v: dict[str, str], code: str, errors: dict[str, list[str]]) -> tuple[d
     parsed = parse_date(text)
     if parsed is None:
         errors[code] = [f"not a date (expected YYYY-MM-DD): {show(text)}"]
+    elif not FIRST_DAY <= parsed[0] <= LAST_DAY:
+        errors[code] = [f"must be between {FIRST_DAY} and {LAST_DAY}"]
+        return None
     return parsed
 
 
@@ -386,6 +404,8 @@ def _amount(v: dict[str, str], code: str, errors: dict[str, list[str]]) -> str |
     if not text:
         return None
     yuan, error = amount_yuan(text)
+    if yuan is not None and Decimal(yuan) > MAX_YUAN:
+        yuan, error = None, f"more than {MAX_YUAN // 10000} 万元"
     if error:
         errors[code] = [error]
     return yuan
