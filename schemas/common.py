@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from schemas.sgs_fields import mask_id_numbers
+
 MAX_PAGE_SIZE = 500
 # Bounds of what a client may send, so that no number or instant overflows where it is stored
 # or computed with (a 64-bit column, a date plus a term of years, a change of time zone).
@@ -28,6 +30,19 @@ class WithinYears(validate.Validator):
         if not FIRST_DAY <= value.date() <= LAST_DAY:
             raise ValidationError(self.error)
         return value
+
+
+class FreeText(fields.String):
+    """Text a person writes (facts, reasons, names): a resident ID number in it is masked as it
+    is loaded (`110105********002X`), so no free text stored holds one in clear."""
+
+    @staticmethod
+    def clean(value: str) -> str:
+        """What loading does to a valid string (schemas.fastload applies it too)."""
+        return mask_id_numbers(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return self.clean(super()._deserialize(value, attr, data, **kwargs))
 
 
 class StrictSchema(Schema):

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from schemas.common import (
     DAYS,
     MAX_YUAN,
+    FreeText,
     PageArgs,
     StrictSchema,
     WithinYears,
@@ -153,17 +154,17 @@ class _RecordContent(Schema):
     source = fields.Nested(PartySchema)
     decided_on = IsoDate(required=True, validate=DAYS)
     domains = fields.List(fields.String(), validate=validate.Length(max=20))
-    note = fields.String(validate=validate.Length(max=2000))
+    note = FreeText(validate=validate.Length(max=2000))
     origin = fields.Nested(OriginSchema)
     # penalty (行政处罚)
     categories = fields.List(fields.String(), validate=validate.Length(min=1, max=14))
-    violation = fields.String(validate=validate.Length(max=500))
-    facts = fields.String(validate=validate.Length(max=10000))
-    basis = fields.String(validate=validate.Length(max=2000))
-    content = fields.String(validate=validate.Length(max=5000))
+    violation = FreeText(validate=validate.Length(max=500))
+    facts = FreeText(validate=validate.Length(max=10000))
+    basis = FreeText(validate=validate.Length(max=2000))
+    content = FreeText(validate=validate.Length(max=5000))
     fine_yuan = Money
     confiscated_yuan = Money
-    license_action = fields.String(validate=validate.Length(max=500))
+    license_action = FreeText(validate=validate.Length(max=500))
     valid_until = IsoDate(validate=DAYS)
     publish_until = IsoDate(validate=DAYS)
     severity = fields.String(validate=validate.OneOf(SEVERITIES), allow_none=True)
@@ -174,19 +175,19 @@ class _RecordContent(Schema):
     # misconduct (不良行为) and commendation (守信激励)
     code = fields.String(validate=validate.Length(min=1, max=64))
     occurred_on = IsoDate(validate=DAYS)
-    project = fields.String(validate=validate.Length(max=300))
-    description = fields.String(validate=validate.Length(max=5000))
+    project = FreeText(validate=validate.Length(max=300))
+    description = FreeText(validate=validate.Length(max=5000))
     # blacklist (名单)
     list = fields.String(validate=validate.Length(min=1, max=64))
     listed_on = IsoDate(validate=DAYS)
     expires_on = IsoDate(validate=DAYS)
-    reason = fields.String(validate=validate.Length(max=5000))
+    reason = FreeText(validate=validate.Length(max=5000))
     awarded_on = IsoDate(validate=DAYS)
 
 
 class RevokedInSchema(StrictSchema):
     at = fields.AwareDateTime(required=True, validate=WithinYears())
-    reason = fields.String(required=True, validate=validate.Length(max=2000))
+    reason = FreeText(required=True, validate=validate.Length(max=2000))
     by = fields.String(validate=validate.Length(max=120))
 
 

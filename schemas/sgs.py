@@ -16,6 +16,7 @@ from schemas.sgs_fields import (
     LICENSE,
     amount_yuan,
     license_category,
+    mask_id_numbers,
     parse_date,
     show,
     split_categories,
@@ -126,7 +127,8 @@ class _Plan:
     sender: Sender | None  # the department sending the file, if one is
     names: tuple[str, ...]  # platform columns that may carry the subject's name (COMP_NAME …)
     id_columns: tuple[str, ...]  # columns of ID numbers: masked in the raw row kept
-    other_columns: tuple[str, ...]  # unknown columns: any ID number in them masked
+    # Unknown columns and those of free text: any ID number in them masked in the raw row kept.
+    other_columns: tuple[str, ...]
 
     @classmethod
     def of(cls, mapping: dict[str, str], header: Sequence[str], sender: Sender | None) -> _Plan:
@@ -149,6 +151,7 @@ class _Plan:
         platform_ids = [col for col in unknown if norm(col) in PLATFORM_ID_COLUMNS]
         ids = tuple(col for col in mapping if resolve(col) in ID_CODES) + tuple(platform_ids)
         others = tuple(col for col in unknown if col not in platform_ids)
+        others += tuple(col for col in mapping if resolve(col) in _FREE_TEXT_CODES)
         return cls(single, multi, missing, sfz, identity, legacy_format, sender, names, ids, others)
 
 
@@ -255,6 +258,9 @@ _TEXT = tuple(
 _PATH = {f.code: f.path for f in FIELDS}
 _NUL = "holds a NUL character (\\u0000), which no text may hold"
 _BEFORE_FIRST_DAY = f"must be between {FIRST_DAY} and {LAST_DAY}"
+# The record's free text (a person writes it): a resident ID number in it is kept masked.
+_FREE_TEXT = frozenset({"violation", "facts", "basis", "content", "license_action", "note"})
+_FREE_TEXT_CODES = frozenset(f.code for f in FIELDS if f.path in _FREE_TEXT)
 
 
 def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, day: date) -> SgsRow:
@@ -365,7 +371,7 @@ def _record(v: dict[str, str], subject_type: str, typed: dict[str, Any]) -> dict
     get = v.get
     for code, at, key in _TEXT:
         if value := get(code):
-            objects[at][key] = value
+            objects[at][key] = mask_id_numbers(value) if key in _FREE_TEXT else value
     for code, value in typed.items():
         if value is not None:
             objects[0][_PATH[code]] = value

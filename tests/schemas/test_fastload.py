@@ -36,6 +36,8 @@ VALID = [
     peer(penalty(fine_yuan=20000)),  # a number: the field itself loads it
     peer(penalty(status="revoked", revoked={"at": "2026-06-01T08:00:00+08:00", "reason": "错"})),
     peer(penalty(status="active", revoked=None)),
+    # free text with ID numbers in it: loaded masked, on both paths
+    peer(penalty(facts=f"当事人{PERSON_ID}，旧证150102800101123", basis="第六十二条")),
     peer(penalty(decided_on="1900-01-01", valid_until="2999-12-31")),
     peer(
         penalty(
@@ -153,6 +155,11 @@ def outcome(load: Any, item: Any) -> Any:
 def test_the_record_schema_compiles() -> None:
     assert FAST is not None
 
+
+def test_free_text_is_loaded_with_id_numbers_masked() -> None:
+    assert FAST is not None
+    item = peer(penalty(facts=f"当事人{PERSON_ID}"))
+    assert FAST(item)["facts"] == SCHEMA.load(item)["facts"] == "当事人110105********002X"
 
 
 @pytest.mark.parametrize("item", VALID)
