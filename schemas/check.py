@@ -45,7 +45,11 @@ class CheckArgs(StrictSchema):
     domain = fields.String(
         required=True, metadata={"description": "a trading domain (see /api/v1/rules)"}
     )
-    at = Instant(metadata={"description": "a date or an instant; default now"})
+    at = Instant(
+        metadata={
+            "description": "a date or an instant, dated 1900-01-01 to 2999-12-31; default now"
+        }
+    )
 
 
 SUBJECT_KEYS = frozenset({"uscc", "id_type", "id_number"})

@@ -36,6 +36,13 @@ class FreeText(fields.String):
     """Text a person writes (facts, reasons, names): a resident ID number in it is masked as it
     is loaded (`110105********002X`), so no free text stored holds one in clear."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        said = metadata.get("description")
+        note = "resident ID numbers in it are stored masked"
+        metadata = {**metadata, "description": f"{said}; {note}" if said else note}
+        super().__init__(metadata=metadata, **kwargs)
+
     @staticmethod
     def clean(value: str) -> str:
         """What loading does to a valid string (schemas.fastload applies it too)."""
