@@ -343,3 +343,9 @@ def test_the_depth_read_from_the_bytes_is_the_parsed_depth(value: Any) -> None:
 
     for encoded in (orjson.dumps(value), orjson.dumps(value, option=orjson.OPT_INDENT_2)):
         assert depth(encoded) == _parsed_depth(value), encoded
+
+
+@pytest.mark.parametrize("page", [str(10**30), str(2**63), "9" * 5000, "x"])
+def test_the_public_search_page_takes_any_page_number(client: FlaskClient, page: str) -> None:
+    answer = client.get(f"/?q=%E5%8C%97%E7%96%86&page={page}")
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]

@@ -68,7 +68,8 @@ def choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | None
 def page_number(value: str | None) -> int:
     if not value:
         return 1
-    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+    # isascii: "²" is a digit to str.isdigit, but not to int()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 100_000:
         raise Invalid("page: a whole number from 1", {"page": ["a whole number from 1"]})
     return int(value)
 

@@ -54,7 +54,7 @@ def test_the_office_accepts_forwards_and_decides_an_objection(
     with clock.travel(TODAY):
         record_id = push(client, t["zhujian"], listing(on="2026-05-01"))
         filed = _public_objection(client, record_id)
-        for bad in ("status=nope", "page=0", "page=x"):
+        for bad in ("status=nope", "page=0", "page=x", "page=%C2%B2", f"page={10**30}"):
             assert client.get(f"/admin/objections?{bad}").status_code == 422, bad
             assert client.get(f"/admin/repairs?{bad}").status_code == 422, bad
         listed = client.get("/admin/objections?status=received")
