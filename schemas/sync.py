@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import PageArgs, StrictSchema, page_of
+from schemas.common import MAX_BIGINT, PageArgs, StrictSchema, page_of
 
 
 class FeedArgs(StrictSchema):
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_BIGINT),
         metadata={"description": "the cursor of the last item read"},
     )
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
@@ -233,7 +233,9 @@ QuarantinePageSchema = page_of(QuarantinedSchema, "QuarantinePage")
 
 class ReleaseSchema(StrictSchema):
     ids = fields.List(
-        fields.Integer(), validate=validate.Length(max=1000), metadata={"description": "all: none"}
+        fields.Integer(validate=validate.Range(min=1, max=MAX_BIGINT)),
+        validate=validate.Length(max=1000),
+        metadata={"description": "all: none"},
     )
 
 
