@@ -85,6 +85,12 @@ class ServerSettings:
     port: int = 8080
     workers: int = 2
     max_body_mb: int = 64  # bodies over this are refused before they are read
+    # Threads of each worker process (gunicorn's gthread workers): requests a worker serves
+    # at once. A connection with nothing to read waits in the worker's poller, not a thread.
+    threads: int = 8
+    # Seconds a request has to arrive whole (request line and headers) once it has begun,
+    # or once a thread waits for it; a slower client is disconnected (docs/design.md).
+    read_timeout_seconds: int = 10
     # The cycle collector's first threshold (new containers between collections); 0: Python's
     # default (700), and bulk views no longer pause it. See docs/performance.md.
     collector_threshold: int = 50_000
@@ -341,6 +347,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("hub.id: letters, digits, '-' and '_' only, not empty")
     if settings.check.log_flush_ms < 0:
         raise ConfigError("check.log_flush_ms: expected 0 or more")
+    if settings.server.threads < 1 or settings.server.read_timeout_seconds < 1:
+        raise ConfigError("server: threads and read_timeout_seconds: 1 or more")
     if (settings.server.prepare_apart_from or 0) < 0:
         raise ConfigError("server.prepare_apart_from: expected 0 or more")
     if settings.federation.max_version_step < 1:
