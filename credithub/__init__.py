@@ -64,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_api(app)
     configure_pages(app)
     configure_requests(app, settings)
+    configure_quotas(app, settings)
     configure_check_lane(app, settings)
     return app
 
@@ -229,6 +230,13 @@ def configure_requests(app: Flask, settings: Settings) -> None:
     from credithub import middleware
 
     middleware.init_app(app)
+
+
+def configure_quotas(app: Flask, settings: Settings) -> None:
+    """Rate limits and quotas per client and per remote address (credithub/quotas.py)."""
+    from credithub import quotas
+
+    quotas.init_app(app, settings.limits)
 
 
 def configure_check_lane(app: Flask, settings: Settings) -> None:

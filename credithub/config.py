@@ -195,6 +195,26 @@ class ConsoleSettings:
 
 
 @dataclass
+class LimitsSettings:
+    """Rate limits and quotas (credithub/quotas.py), in Flask-Limiter's notation ("600/minute",
+    "50000/day"): every limit of a list applies. An empty list: no limit."""
+
+    # Where the counts are kept: memory:// counts in each worker process apart (a client may
+    # then make up to the limit in each worker); redis://host:6379 and the like share them
+    # between workers and hosts.
+    storage_uri: str = "memory://"
+    # Requests without a client's token (the public pages and endpoints, console logins, a
+    # wrong token), counted by remote address.
+    public: list[str] = field(default_factory=lambda: ["300/minute", "20000/day"])
+    # Clients, counted by client, by kind; `clients` sets a client's own by its name.
+    department: list[str] = field(default_factory=list)
+    consumer: list[str] = field(default_factory=list)
+    peer: list[str] = field(default_factory=list)
+    admin: list[str] = field(default_factory=list)
+    clients: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -211,6 +231,7 @@ class Settings:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
@@ -386,9 +407,29 @@ def _validate(settings: Settings) -> None:
         for value in keys:
             if len(_b64(value, f"federation.keys.{hub}")) != 32:
                 raise ConfigError(f"federation.keys.{hub}: expected base64 of 32 bytes each")
+    _validate_limits(settings.limits)
     names = [c.get("name") for c in settings.connectors]
     if len(names) != len(set(names)):
         raise ConfigError("connectors: every connector needs a unique name")
+
+
+def _validate_limits(limits: LimitsSettings) -> None:
+    from limits import parse_many
+
+    lists = {kind: getattr(limits, kind) for kind in ("public", *CLIENT_KINDS)}
+    lists.update({f"clients.{name}": value for name, value in limits.clients.items()})
+    for key, value in lists.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f'limits.{key}: expected a list of limits like "600/minute"')
+        for item in value:
+            try:
+                parse_many(item)
+            except ValueError:
+                message = f'limits.{key}: {item!r} is no limit like "600/minute"'
+                raise ConfigError(message) from None
+
+
+CLIENT_KINDS = ("department", "consumer", "peer", "admin")
 
 
 def _iso_date(value: Any, key: str) -> str:
