@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from credithub import quotas
+from credithub.config import ConfigError
 from tests.records.samples import ZHUJIAN
 
 Headers = dict[str, str]
@@ -101,3 +102,8 @@ def test_empty_limits_install_no_limiter(app_factory: Callable[..., Flask]) -> N
     app = app_factory(limits={"public": []})
     assert app.extensions["credithub.quotas"] is None
     assert "limiter" not in app.extensions
+
+
+def test_a_limit_that_cannot_be_read_stops_start_up(app_factory: Callable[..., Flask]) -> None:
+    with pytest.raises(ConfigError, match=r"limits\.clients\.统计: 'lots' is no limit"):
+        app_factory(limits={"clients": {"统计": ["lots"]}})
