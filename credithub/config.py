@@ -86,7 +86,7 @@ class ServerSettings:
     workers: int = 2
     max_body_mb: int = 64  # bodies over this are refused before they are read
     # Threads of each worker process (gunicorn's gthread workers): requests a worker serves
-    # at once. A connection with nothing to read waits in the worker's poller, not a thread.
+    # at once. A connection that sends nothing moves to the worker's poller after 5 s.
     threads: int = 8
     # Seconds a request has to arrive whole (request line and headers) once it has begun,
     # or once a thread waits for it; a slower client is disconnected (docs/design.md).

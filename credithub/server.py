@@ -1,7 +1,7 @@
 """Serve the app with gunicorn (the production WSGI server), safe from slow clients.
 
-Workers are gunicorn's threaded workers (`gthread`): a connection that sends nothing waits in
-the worker's poller, not in a thread, and is closed after gunicorn's keep-alive time. A
+Workers are gunicorn's threaded workers (`gthread`): a connection that sends nothing holds a
+thread for at most 5 s, then waits in the worker's poller until gunicorn's keep-alive time. A
 connection that has sent part of a request and stalls would hold a thread while gunicorn
 reads its headers, for as long as the client keeps it open (a "slowloris"): `Worker` gives
 each request `server.read_timeout_seconds` to arrive whole, then closes it. What gunicorn
