@@ -65,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_pages(app)
     configure_requests(app, settings)
     configure_metrics(app)
+    configure_quotas(app, settings)
     configure_check_lane(app, settings)
     return app
 
@@ -237,6 +238,13 @@ def configure_metrics(app: Flask) -> None:
     from credithub.ops import metrics
 
     metrics.install(app)
+
+
+def configure_quotas(app: Flask, settings: Settings) -> None:
+    """Rate limits and quotas per client and per remote address (credithub/quotas.py)."""
+    from credithub import quotas
+
+    quotas.init_app(app, settings.limits)
 
 
 def configure_check_lane(app: Flask, settings: Settings) -> None:

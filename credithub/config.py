@@ -91,6 +91,12 @@ class ServerSettings:
     max_body_mb: int = 64  # bodies over this are refused before they are read
     # JSON bodies nested deeper than this (arrays and objects) are refused (400) as they are read.
     json_max_depth: int = 64
+    # Threads of each worker process (gunicorn's gthread workers): requests a worker serves
+    # at once. A connection that sends nothing moves to the worker's poller after 5 s.
+    threads: int = 8
+    # Seconds a request has to arrive whole (request line and headers) once it has begun,
+    # or once a thread waits for it; a slower client is disconnected (docs/design.md).
+    read_timeout_seconds: int = 10
     # The cycle collector's first threshold (new containers between collections); 0: Python's
     # default (700), and bulk views no longer pause it. See docs/performance.md.
     collector_threshold: int = 50_000
@@ -202,6 +208,26 @@ class MetricsSettings:
 
 
 @dataclass
+class LimitsSettings:
+    """Rate limits and quotas (credithub/quotas.py), in Flask-Limiter's notation ("600/minute",
+    "50000/day"): every limit of a list applies. An empty list: no limit."""
+
+    # Where the counts are kept: memory:// counts in each worker process apart (a client may
+    # then make up to the limit in each worker); redis://host:6379 and the like share them
+    # between workers and hosts.
+    storage_uri: str = "memory://"
+    # Requests without a client's token (the public pages and endpoints, console logins, a
+    # wrong token), counted by remote address.
+    public: list[str] = field(default_factory=lambda: ["300/minute", "20000/day"])
+    # Clients, counted by client, by kind; `clients` sets a client's own by its name.
+    department: list[str] = field(default_factory=list)
+    consumer: list[str] = field(default_factory=list)
+    peer: list[str] = field(default_factory=list)
+    admin: list[str] = field(default_factory=list)
+    clients: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -219,6 +245,7 @@ class Settings:
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
@@ -355,6 +382,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("hub.id: letters, digits, '-' and '_' only, not empty")
     if settings.check.log_flush_ms < 0:
         raise ConfigError("check.log_flush_ms: expected 0 or more")
+    if settings.server.threads < 1 or settings.server.read_timeout_seconds < 1:
+        raise ConfigError("server: threads and read_timeout_seconds: 1 or more")
     if (settings.server.prepare_apart_from or 0) < 0:
         raise ConfigError("server.prepare_apart_from: expected 0 or more")
     if settings.federation.max_version_step < 1:
@@ -404,9 +433,29 @@ def _validate(settings: Settings) -> None:
             ipaddress.ip_network(network)
         except ValueError:
             raise ConfigError(f"metrics.allow: {network!r} is not a network (CIDR)") from None
+    _validate_limits(settings.limits)
     names = [c.get("name") for c in settings.connectors]
     if len(names) != len(set(names)):
         raise ConfigError("connectors: every connector needs a unique name")
+
+
+def _validate_limits(limits: LimitsSettings) -> None:
+    from limits import parse_many
+
+    lists = {kind: getattr(limits, kind) for kind in ("public", *CLIENT_KINDS)}
+    lists.update({f"clients.{name}": value for name, value in limits.clients.items()})
+    for key, value in lists.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f'limits.{key}: expected a list of limits like "600/minute"')
+        for item in value:
+            try:
+                parse_many(item)
+            except ValueError:
+                message = f'limits.{key}: {item!r} is no limit like "600/minute"'
+                raise ConfigError(message) from None
+
+
+CLIENT_KINDS = ("department", "consumer", "peer", "admin")
 
 
 def _iso_date(value: Any, key: str) -> str:

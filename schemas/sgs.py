@@ -3,6 +3,7 @@ rows checked one by one and turned into hub records by the field table (`schemas
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,14 @@ from schemas.sgs_fields import (
     split_categories,
 )
 from schemas.sgs_fix import INFERRED, Sender, infer_2016, name_from_platform, protect
-from schemas.sgs_read import CsvLines, Misaligned, SgsFormatError, cell_text, detect_and_read
+from schemas.sgs_read import (
+    CsvLines,
+    Misaligned,
+    SgsFormatError,
+    TooManyRows,
+    cell_text,
+    detect_and_read,
+)
 from schemas.sgs_table import (
     CANONICAL,
     CURRENT_NAMES,
@@ -164,14 +172,25 @@ def parse_rows(
     content_type: str | None = None,
     today: date | None = None,
     sender: Sender | None = None,
+    max_rows: int | None = None,
 ) -> tuple[list[str], SgsRows]:
     """Parse a whole 双公示 file: (header-level warnings, the data rows, each checked as it is
-    taken). `sender`: the department sending it (a 2016 file's unit codes are its own)."""
+    taken). `sender`: the department sending it (a 2016 file's unit codes are its own).
+    `max_rows`: TooManyRows as soon as a row past it is read (an xlsx sheet or a CSV is read
+    row by row, so a file of many rows costs no more than max_rows + 1 of them)."""
     header, raw_rows = detect_and_read(data, content_type)
     mapping, warnings = map_header(header)
     # The whole file is read here, so a damaged one (a CSV cut inside a quoted cell, a broken
     # sheet) is refused before any row is taken; checking the rows is left to the consumer.
-    raws = raw_rows if isinstance(raw_rows, CsvLines) else list(raw_rows)
+    if isinstance(raw_rows, CsvLines):
+        raws: Sequence[dict[str, str]] = raw_rows  # split into lines only: counting is free
+        if max_rows is not None and len(raws) > max_rows:
+            raise TooManyRows(max_rows)
+    else:
+        limit = None if max_rows is None else max_rows + 1
+        raws = list(itertools.islice(raw_rows, limit))
+        if max_rows is not None and len(raws) > max_rows:
+            raise TooManyRows(max_rows)
     return warnings, SgsRows(raws, _Plan.of(mapping, header, sender), today or date.today())
 
 

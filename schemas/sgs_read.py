@@ -20,6 +20,14 @@ class SgsFormatError(ValueError):
     """The file as a whole cannot be read; the message says why."""
 
 
+class TooManyRows(SgsFormatError):
+    """The file has more data rows than the reader was asked to take (`max_rows`)."""
+
+    def __init__(self, max_rows: int) -> None:
+        super().__init__(f"more than {max_rows} rows")
+        self.max_rows = max_rows
+
+
 class Misaligned(dict[str, str]):
     """A raw row whose cell count differs from the header's; map_row turns it into a _row error."""
 

@@ -24,17 +24,34 @@ def current_client() -> Caller:
     return client
 
 
-def _authenticate_request() -> Caller:
+def _bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def peek_caller() -> Caller | None:
+    """The client of the request's bearer token, or None (no token, an unknown or revoked
+    one); authenticates at most once a request."""
+    if "client" in g:
+        client: Caller | None = g.client
+        return client
+    token = _bearer_token()
+    if not token:
+        return None
     cache: TokenCache = current_app.extensions["credithub.token_cache"]
-    client = cache.get(hash_token(token), lambda: authenticate(db.session, token))
+    found = cache.get(hash_token(token), lambda: authenticate(db.session, token))
+    if found is not None:
+        g.client = found
+    return found
+
+
+def _authenticate_request() -> Caller:
+    if not _bearer_token():
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    client = peek_caller()
     if client is None:
         raise Unauthorized("unknown or revoked token")
-    g.client = client
     return client
 
 

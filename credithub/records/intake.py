@@ -33,7 +33,7 @@ from credithub.records.service import (
 )
 from schemas.cells import safe_cell
 from schemas.records import MAX_BATCH
-from schemas.sgs import Sender, SgsFormatError, SgsRow, SgsRows, parse_rows
+from schemas.sgs import Sender, SgsFormatError, SgsRow, SgsRows, TooManyRows, parse_rows
 from schemas.sgs_table import CODE_OF_PATH
 
 # Errors found after parsing are named by the hub's field; a department thinks in 双公示 codes.
@@ -62,11 +62,19 @@ def sender(actor: Actor) -> Sender | None:
 
 
 def parse(
-    data: bytes, content_type: str | None, actor: Actor | None = None
+    data: bytes, content_type: str | None, actor: Actor | None = None, max_rows: int | None = None
 ) -> tuple[list[str], SgsRows]:
-    """A file's rows, parsed as sent by `actor`; Invalid (422) if the file cannot be read."""
+    """A file's rows, parsed as sent by `actor`; Invalid (422) if the file cannot be read or
+    has more than `max_rows` rows (found before the rows past it are read)."""
     try:
-        return parse_rows(data, content_type, today_in_china(), sender(actor) if actor else None)
+        return parse_rows(
+            data, content_type, today_in_china(), sender(actor) if actor else None, max_rows
+        )
+    except TooManyRows as exc:
+        raise Invalid(
+            f"at most {exc.max_rows} rows per request; use `credithub import` or split the file",
+            {"file": [f"more than {exc.max_rows} rows"]},
+        ) from None
     except SgsFormatError as exc:
         raise Invalid(f"the file cannot be read: {exc}", {"file": [str(exc)]}) from None
 
@@ -166,12 +174,7 @@ def ingest_sgs(
         if isinstance(payload, dict) and set(payload) - {"rows"}:
             extra = sorted(set(payload) - {"rows"})
             raise Invalid("unknown fields", {k: ["Unknown field."] for k in extra})
-    header_warnings, parsed = parse(data, content_type, actor)
-    if len(parsed) > MAX_BATCH:
-        raise Invalid(
-            f"at most {MAX_BATCH} rows per request; use `credithub import` or split the file",
-            {"file": [f"more than {MAX_BATCH} rows"]},
-        )
+    header_warnings, parsed = parse(data, content_type, actor, max_rows=MAX_BATCH)
     if not parsed:
         raise Invalid("the file has no data rows", {"file": ["no data rows"]})
     rows = list(parsed)

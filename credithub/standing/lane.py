@@ -14,6 +14,7 @@ before anything is recorded, and hands any other request to Flask untouched:
 - the bearer token's client is in the token cache, live (`TokenCache.peek`, the same expiry
   and revocation rules as on Flask's path) and granted `check`; a token not cached is read
   from the database on Flask's path, which caches it;
+- no rate limit or quota applies to the client (`limits`; counted on Flask's path);
 - the check log is buffered (`check.log_flush_ms` above 0; unbuffered, a check is a write
   and takes Flask's path with its commit).
 
@@ -42,6 +43,7 @@ from credithub.entities.identifiers import IdentifierError, looks_like_id_number
 from credithub.entities.service import uscc_allow_list
 from credithub.logs import log_request, request_id
 from credithub.ops import metrics
+from credithub.quotas import limited
 from credithub.rules import active_pack
 from credithub.standing import check as service
 
@@ -100,6 +102,8 @@ class CheckLane:
         caller = cache.peek(hash_token(token))
         if caller is None or caller.scopes.isdisjoint(_SCOPES):
             return None
+        if limited(self.app, caller):
+            return None  # counted on Flask's path, by Flask-Limiter's hooks
         if self.app.extensions["credithub.check_log"] is None:
             return None
 

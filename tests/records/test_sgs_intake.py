@@ -232,6 +232,30 @@ def test_upload_limits(
     assert huge.status_code == 413
 
 
+def test_an_xlsx_over_the_row_cap_is_refused_before_its_other_rows_are_read(
+    client: FlaskClient, zhujian: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import schemas.sgs_read
+
+    row = sgs_row(1)
+    many = sgs_xlsx([row] * 6_000)
+    cells = 0
+    cell_text = schemas.sgs_read.cell_text
+
+    def counted(value: object) -> str:
+        nonlocal cells
+        cells += 1
+        return cell_text(value)
+
+    monkeypatch.setattr(schemas.sgs_read, "cell_text", counted)
+    resp = upload(client, zhujian, many, XLSX)
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == {"file": ["more than 5000 rows"]}
+    assert "credithub import" in resp.get_json()["message"]
+    # The header and 5,001 rows were read, not the 6,000.
+    assert cells == len(row) * (1 + 5_001)
+
+
 def test_cli_import_with_progress_summary_and_report(
     app: Flask,
     client: FlaskClient,

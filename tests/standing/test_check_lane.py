@@ -76,6 +76,13 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def app(app_factory: Callable[..., Flask]) -> Flask:
+    # No limit for requests without a token: the answers compared, one after the other,
+    # would carry different counts left (X-RateLimit-Remaining).
+    return app_factory(limits={"public": []})
+
+
+@pytest.fixture
 def paths(app: Flask, frozen: None) -> Paths:
     return Paths(app)
 
@@ -263,15 +270,19 @@ def test_the_access_log_line_is_the_same(
     assert lines[0][0]["request_id"] == "req-log"
 
 
-def test_the_lane_stands_in_for_these_request_hooks(app: Flask) -> None:
+def test_the_lane_stands_in_for_these_request_hooks(app_factory: Callable[..., Flask]) -> None:
+    app = app_factory()  # with its default limits
+
     # The lane serves its requests without Flask's hooks and does what these do itself
     # (logs: request id and access log; middleware: guards, commit point, write intent reset;
     # db: the session's teardown, with the app context). A new hook must be added there too.
     # Flask-WTF's hook returns at once outside the page blueprints (WTF_CSRF_CHECK_DEFAULT is
     # off; credithub.web.page_blueprint checks the pages' forms), and the blueprints' own hooks
     # never run for the API: the lane need not stand in for either. The pages' headers are
-    # added to HTML answers only; the lane answers JSON.
+    # added to HTML answers only; the lane answers JSON. Flask-Limiter's hooks count only
+    # clients with limits (credithub.quotas), whose checks the lane leaves to Flask.
     def names(funcs: Iterable[Any]) -> list[str]:
+        funcs = [getattr(f, "func", f) for f in funcs]  # a functools.partial: its function
         return [f"{f.__module__}.{f.__qualname__}" for f in funcs]
 
     assert {k: names(v) for k, v in app.before_request_funcs.items()} == {
@@ -279,6 +290,7 @@ def test_the_lane_stands_in_for_these_request_hooks(app: Flask) -> None:
             "credithub.logs.init_app.<locals>._start",
             "flask_wtf.csrf.CSRFProtect.init_app.<locals>.csrf_protect",
             "credithub.middleware.init_app.<locals>._before",
+            "flask_limiter._extension.Limiter._check_request_limit",
         ],
         "console": [
             "credithub.web.page_blueprint.<locals>._csrf",
@@ -292,11 +304,15 @@ def test_the_lane_stands_in_for_these_request_hooks(app: Flask) -> None:
             "credithub.logs.init_app.<locals>._finish",
             "credithub.web.init_app.<locals>._headers",
             "credithub.middleware.init_app.<locals>._commit",
+            "flask_limiter._extension.Limiter.__inject_headers",
         ],
         "console": ["credithub.console.views._no_store"],
     }
     assert {k: names(v) for k, v in app.teardown_request_funcs.items()} == {
-        None: ["credithub.middleware.init_app.<locals>._reset"]
+        None: [
+            "credithub.middleware.init_app.<locals>._reset",
+            "flask_limiter._extension.Limiter.__release_context",
+        ]
     }
     assert names(app.teardown_appcontext_funcs) == ["credithub.db.session.Database._teardown"]
     assert not any(app.url_value_preprocessors.values())
