@@ -132,7 +132,21 @@ class IsoDateTime(fields.DateTime):
         return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
 
 
-Money = fields.Decimal(places=2, as_string=True, allow_nan=False, validate=validate.Range(min=0))
+# An amount in yuan: answered as exact decimal text ("20000.00"), so documented as a string of
+# that form; its lower bound is documented as the number 0 (serialized through the field it
+# would be the string "0.00", which is no bound in JSON Schema).
+Money = fields.Decimal(
+    places=2,
+    as_string=True,
+    allow_nan=False,
+    validate=validate.Range(min=0),
+    metadata={
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^[0-9]+\.[0-9]{2}$",
+        "minimum": 0,
+    },
+)
 
 
 class _RecordContent(Schema):
@@ -323,6 +337,10 @@ class RecordOutSchema(_RecordContent):
     created_at = IsoDateTime()
     updated_at = IsoDateTime()
     revoked = fields.Nested(RevokedSchema, allow_none=True)
+    publish_until = IsoDate(
+        allow_none=True,
+        metadata={"description": "end of publication; null: a record its regime never publishes"},
+    )
 
 
 class RecordDetailSchema(RecordOutSchema):
