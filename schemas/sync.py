@@ -233,7 +233,10 @@ QuarantinePageSchema = page_of(QuarantinedSchema, "QuarantinePage")
 
 class ReleaseSchema(StrictSchema):
     ids = fields.List(
-        fields.Integer(), validate=validate.Length(max=1000), metadata={"description": "all: none"}
+        # a held version's id: a positive integer as every database's integer column stores it
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+        validate=validate.Length(max=1000),
+        metadata={"description": "all: none"},
     )
 
 
