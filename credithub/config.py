@@ -85,6 +85,8 @@ class ServerSettings:
     port: int = 8080
     workers: int = 2
     max_body_mb: int = 64  # bodies over this are refused before they are read
+    # JSON bodies nested deeper than this (arrays and objects) are refused (400) as they are read.
+    json_max_depth: int = 64
     # The cycle collector's first threshold (new containers between collections); 0: Python's
     # default (700), and bulk views no longer pause it. See docs/performance.md.
     collector_threshold: int = 50_000

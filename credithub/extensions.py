@@ -17,7 +17,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from credithub import errors
+from credithub import errors, jsonbody
 
 
 class ErrorResponses(BasePlugin):
@@ -72,16 +72,21 @@ class _Parser(FlaskParser):
     def load_json(self, req: Any, schema: Any) -> Any:
         """The JSON body read by orjson (the standard decoder took about 3 µs of a pushed
         record's time). No JSON body (another content type, or none) is missing, as webargs
-        has it; anything unreadable is invalid JSON, NaN and bytes that are not UTF-8 included."""
+        has it; anything unreadable is invalid JSON, NaN and bytes that are not UTF-8 included.
+        A body nested deeper than `server.json_max_depth`, or with a NUL in any text, is
+        refused (credithub.jsonbody)."""
         if not is_json_request(req):
             return missing
         data = req.get_data(cache=True)
         if not data:
             return missing
+        max_depth = current_app.extensions["credithub.settings"].server.json_max_depth
         try:
-            return orjson.loads(data)
+            return jsonbody.read(data, max_depth)
         except orjson.JSONDecodeError as exc:
             abort(400, exc=exc, messages={"json": ["Invalid JSON body."]})
+        except jsonbody.BodyRefused as exc:
+            abort(exc.status, exc=exc, message=exc.message, messages={"json": exc.errors})
 
 
 class Blueprint(_Blueprint):

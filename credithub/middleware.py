@@ -1,4 +1,5 @@
-"""Request hooks: the commit point, JSON-only bodies, and no personal ID numbers in URLs."""
+"""Request hooks: the commit point, JSON-only bodies, no NUL in text, and no personal ID
+numbers in URLs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from credithub.db import db, write_intent
 from credithub.entities.identifiers import looks_like_id_number
-from credithub.errors import ServiceError, error_response, handle_unexpected
+from credithub.errors import Invalid, ServiceError, error_response, handle_unexpected
+from credithub.jsonbody import NUL_MESSAGE
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Endpoints that read bodies other than JSON (files of 双公示 rows) list themselves here.
@@ -38,6 +40,26 @@ def _guard_size() -> None:
             f"the body is over the limit of {limit // (1024 * 1024)} MB",
             {"Content-Length": [f"at most {limit} bytes"]},
         )
+
+
+def _guard_text() -> None:
+    # No text may hold NUL (PostgreSQL text cannot store it): refused in the path, a query
+    # parameter or a form field before any view reads them. JSON bodies: credithub.jsonbody.
+    found: dict[str, list[str]] = {}
+    if "\x00" in request.path:
+        found["path"] = [NUL_MESSAGE]
+    sources = [request.args]
+    if request.mimetype in _FORMS and not request.path.startswith("/api/"):
+        sources.append(request.form)  # the web pages' forms (the API reads JSON)
+    for where in sources:
+        for key, value in where.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                found[key.replace("\x00", "\\u0000")] = [NUL_MESSAGE]
+    if found:
+        raise Invalid("text may not hold a NUL character", found)
+
+
+_FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 def _guard_url() -> None:
@@ -101,6 +123,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _before() -> None:
         _guard_size()
+        _guard_text()
         _guard_url()
         _guard_body()
 

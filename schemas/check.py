@@ -7,16 +7,20 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import StrictSchema
+from schemas.common import FIRST_DAY, LAST_DAY, StrictSchema
 
 MAX_CHECK = 10_000
 CHINA = timezone(timedelta(hours=8))
 
 
 class Instant(fields.Field):
-    """A date (its start in China) or an ISO 8601 instant (no offset: China time)."""
+    """A date (its start in China) or an ISO 8601 instant (no offset: China time), its date
+    between FIRST_DAY and LAST_DAY where it was given."""
 
-    default_error_messages = {"invalid": "a date (YYYY-MM-DD) or an ISO 8601 instant"}  # noqa: RUF012
+    default_error_messages = {  # noqa: RUF012
+        "invalid": "a date (YYYY-MM-DD) or an ISO 8601 instant",
+        "range": f"must be between {FIRST_DAY} and {LAST_DAY}",
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         if not isinstance(value, str):
@@ -24,10 +28,13 @@ class Instant(fields.Field):
         text = value.strip()
         try:
             if len(text) == 10:
-                return datetime.combine(date.fromisoformat(text), time(), CHINA)
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                parsed = datetime.combine(date.fromisoformat(text), time(), CHINA)
+            else:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise self.make_error("invalid") from None
+        if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+            raise self.make_error("range")
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
@@ -38,7 +45,11 @@ class CheckArgs(StrictSchema):
     domain = fields.String(
         required=True, metadata={"description": "a trading domain (see /api/v1/rules)"}
     )
-    at = Instant(metadata={"description": "a date or an instant; default now"})
+    at = Instant(
+        metadata={
+            "description": "a date or an instant, dated 1900-01-01 to 2999-12-31; default now"
+        }
+    )
 
 
 SUBJECT_KEYS = frozenset({"uscc", "id_type", "id_number"})

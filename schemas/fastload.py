@@ -7,7 +7,8 @@ a field or hook it does not know. The caller then loads that item with the schem
 says what is wrong in its own words. So an item is either loaded as the schema loads it, or
 handed to the schema: the fast path never accepts what the schema refuses, nor words an error.
 
-What it knows: strings, integers, lists of strings, ISO dates, nested schemas (also one that
+What it knows: strings (free text too, cleaned as `FreeText` cleans it), integers, lists of
+strings, ISO dates (within a Range), nested schemas (also one that
 declares a `shorthand`: a plain string standing for the object of that one field), and the
 validators Length, OneOf and Range; any other field is deserialized by the field itself, any
 other validator called as the schema would call it. A schema with pre/post-load hooks, field
@@ -24,6 +25,8 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.utils import missing
+
+from schemas.common import FreeText
 
 Check = Callable[[Any], Any]
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -91,6 +94,8 @@ def _field_check(field: fields.Field, name: str) -> Check | None:
     check: Check | None
     if kind is fields.String:
         check = _string(bounds)
+    elif kind is FreeText:
+        check = _string(bounds, FreeText.clean)
     elif isinstance(field, fields.Integer) and kind is fields.Integer and not field.strict:
         check = _integer(bounds)
     elif isinstance(field, fields.List) and kind is fields.List:
@@ -150,7 +155,7 @@ def _sized(length: int, low: int | None, high: int | None) -> bool:
     return (low is None or length >= low) and (high is None or length <= high)
 
 
-def _string(bounds: Bounds | None) -> Check | None:
+def _string(bounds: Bounds | None, clean: Callable[[str], str] | None = None) -> Check | None:
     if bounds is None or bounds[1]:
         return None
     (low, high, choices), _ = bounds
@@ -160,7 +165,7 @@ def _string(bounds: Bounds | None) -> Check | None:
             raise Decline
         if choices is not None and value not in choices:
             raise Decline
-        return value
+        return value if clean is None else clean(value)
 
     return check
 
@@ -193,16 +198,20 @@ def _string_list(bounds: Bounds | None, inner: Check | None) -> Check | None:
 
 
 def _date(field: fields.Field, name: str) -> Check:
-    if field.validators:
+    bounds = _bounds(field.validators)  # Range validators only (bounds of days)
+    if bounds is None or bounds[0] != (None, None, None):
         return _generic(field, name)
+    rest = bounds[1]
 
     def check(value: Any) -> Any:
         if type(value) is not str or not _ISO_DATE.match(value):
             raise Decline
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise Decline from None
+        _run(rest, day)
+        return day
 
     return check
 

@@ -21,8 +21,15 @@ class Until(Instant):
 
 class CheckListArgs(PageArgs):
     subject = fields.String(metadata={"description": "a USCC or an ID number"})
-    from_ = Instant(data_key="from", metadata={"description": "asked at or after (date/instant)"})
-    to = Until(metadata={"description": "asked before this instant, or up to the end of a date"})
+    from_ = Instant(
+        data_key="from",
+        metadata={"description": "asked at or after (date/instant, 1900-01-01 to 2999-12-31)"},
+    )
+    to = Until(
+        metadata={
+            "description": "asked before this instant, or up to the end of a date (1900 to 2999)"
+        }
+    )
     client = fields.String(metadata={"description": "admin: one client's checks"})
 
 

@@ -9,7 +9,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import PageArgs, StrictSchema, page_of
+from schemas.common import (
+    DAYS,
+    MAX_YUAN,
+    FreeText,
+    PageArgs,
+    StrictSchema,
+    WithinYears,
+    page_of,
+)
 from schemas.entities import EntitySummarySchema, LegacyCodesSchema
 
 KINDS = ("penalty", "misconduct", "blacklist", "commendation")
@@ -133,18 +141,19 @@ class IsoDateTime(fields.DateTime):
 
 
 # An amount in yuan: answered as exact decimal text ("20000.00"), so documented as a string of
-# that form; its lower bound is documented as the number 0 (serialized through the field it
-# would be the string "0.00", which is no bound in JSON Schema).
+# that form; its bounds are documented as numbers (serialized through the field they would be
+# the strings "0.00" and "1000000000000000.00", which are no bounds in JSON Schema).
 Money = fields.Decimal(
     places=2,
     as_string=True,
     allow_nan=False,
-    validate=validate.Range(min=0),
+    validate=validate.Range(min=0, max=MAX_YUAN),
     metadata={
         "type": "string",
         "format": "decimal",
         "pattern": r"^[0-9]+\.[0-9]{2}$",
         "minimum": 0,
+        "maximum": MAX_YUAN,
     },
 )
 
@@ -156,21 +165,21 @@ class _RecordContent(Schema):
     ref = fields.String(required=True, validate=validate.Length(min=1, max=128))
     authority = fields.Nested(PartySchema)
     source = fields.Nested(PartySchema)
-    decided_on = IsoDate(required=True)
+    decided_on = IsoDate(required=True, validate=DAYS)
     domains = fields.List(fields.String(), validate=validate.Length(max=20))
-    note = fields.String(validate=validate.Length(max=2000))
+    note = FreeText(validate=validate.Length(max=2000))
     origin = fields.Nested(OriginSchema)
     # penalty (行政处罚)
     categories = fields.List(fields.String(), validate=validate.Length(min=1, max=14))
-    violation = fields.String(validate=validate.Length(max=500))
-    facts = fields.String(validate=validate.Length(max=10000))
-    basis = fields.String(validate=validate.Length(max=2000))
-    content = fields.String(validate=validate.Length(max=5000))
+    violation = FreeText(validate=validate.Length(max=500))
+    facts = FreeText(validate=validate.Length(max=10000))
+    basis = FreeText(validate=validate.Length(max=2000))
+    content = FreeText(validate=validate.Length(max=5000))
     fine_yuan = Money
     confiscated_yuan = Money
-    license_action = fields.String(validate=validate.Length(max=500))
-    valid_until = IsoDate()
-    publish_until = IsoDate()
+    license_action = FreeText(validate=validate.Length(max=500))
+    valid_until = IsoDate(validate=DAYS)
+    publish_until = IsoDate(validate=DAYS)
     severity = fields.String(validate=validate.OneOf(SEVERITIES), allow_none=True)
     sector = fields.String(
         validate=validate.Length(max=40),
@@ -178,20 +187,20 @@ class _RecordContent(Schema):
     )
     # misconduct (不良行为) and commendation (守信激励)
     code = fields.String(validate=validate.Length(min=1, max=64))
-    occurred_on = IsoDate()
-    project = fields.String(validate=validate.Length(max=300))
-    description = fields.String(validate=validate.Length(max=5000))
+    occurred_on = IsoDate(validate=DAYS)
+    project = FreeText(validate=validate.Length(max=300))
+    description = FreeText(validate=validate.Length(max=5000))
     # blacklist (名单)
     list = fields.String(validate=validate.Length(min=1, max=64))
-    listed_on = IsoDate()
-    expires_on = IsoDate()
-    reason = fields.String(validate=validate.Length(max=5000))
-    awarded_on = IsoDate()
+    listed_on = IsoDate(validate=DAYS)
+    expires_on = IsoDate(validate=DAYS)
+    reason = FreeText(validate=validate.Length(max=5000))
+    awarded_on = IsoDate(validate=DAYS)
 
 
 class RevokedInSchema(StrictSchema):
-    at = fields.AwareDateTime(required=True)
-    reason = fields.String(required=True, validate=validate.Length(max=2000))
+    at = fields.AwareDateTime(required=True, validate=WithinYears())
+    reason = FreeText(required=True, validate=validate.Length(max=2000))
     by = fields.String(validate=validate.Length(max=120))
 
 

@@ -7,13 +7,16 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from schemas.common import FIRST_DAY, LAST_DAY, MAX_YUAN
 from schemas.sgs_fields import (
     ABSENT,
     LICENSE,
     amount_yuan,
     license_category,
+    mask_id_numbers,
     parse_date,
     show,
     split_categories,
@@ -124,7 +127,8 @@ class _Plan:
     sender: Sender | None  # the department sending the file, if one is
     names: tuple[str, ...]  # platform columns that may carry the subject's name (COMP_NAME …)
     id_columns: tuple[str, ...]  # columns of ID numbers: masked in the raw row kept
-    other_columns: tuple[str, ...]  # unknown columns: any ID number in them masked
+    # Unknown columns and those of free text: any ID number in them masked in the raw row kept.
+    other_columns: tuple[str, ...]
 
     @classmethod
     def of(cls, mapping: dict[str, str], header: Sequence[str], sender: Sender | None) -> _Plan:
@@ -147,6 +151,7 @@ class _Plan:
         platform_ids = [col for col in unknown if norm(col) in PLATFORM_ID_COLUMNS]
         ids = tuple(col for col in mapping if resolve(col) in ID_CODES) + tuple(platform_ids)
         others = tuple(col for col in unknown if col not in platform_ids)
+        others += tuple(col for col in mapping if resolve(col) in _FREE_TEXT_CODES)
         return cls(single, multi, missing, sfz, identity, legacy_format, sender, names, ids, others)
 
 
@@ -251,6 +256,11 @@ _TEXT = tuple(
     if f.kind == "text"
 )
 _PATH = {f.code: f.path for f in FIELDS}
+_NUL = "holds a NUL character (\\u0000), which no text may hold"
+_BEFORE_FIRST_DAY = f"must be between {FIRST_DAY} and {LAST_DAY}"
+# The record's free text (a person writes it): a resident ID number in it is kept masked.
+_FREE_TEXT = frozenset({"violation", "facts", "basis", "content", "license_action", "note"})
+_FREE_TEXT_CODES = frozenset(f.code for f in FIELDS if f.path in _FREE_TEXT)
 
 
 def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, day: date) -> SgsRow:
@@ -258,6 +268,11 @@ def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, da
     if isinstance(raw, Misaligned):
         msg = f"row has {raw.cells} cells, the header {raw.expected}: truncated or misaligned"
         return SgsRow(index, None, {"_row": [msg]}, [], protect(raw, plan.id_columns, list(raw)))
+    if nul := [col for col, s in cells.items() if "\x00" in s or "\x00" in col]:
+        # PostgreSQL text cannot hold NUL: the row is refused, never stored or passed on.
+        refused = {col.replace("\x00", "\\0"): [_NUL] for col in nul}
+        clean = {k.replace("\x00", ""): v.replace("\x00", "") for k, v in raw.items()}
+        return SgsRow(index, None, refused, [], protect(clean, plan.id_columns, list(clean)))
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
     get = cells.get
@@ -313,6 +328,12 @@ def _map(index: int, raw: dict[str, str], cells: dict[str, str], plan: _Plan, da
         valid_until = parse_date(text)
         if valid_until is None and _DIGIT.search(text):  # no digits: "长期" etc., no end date
             errors["CF_YXQ"] = [f"not a date (expected YYYY-MM-DD or 长期): {show(text)}"]
+        elif valid_until is not None and valid_until[0] > LAST_DAY:
+            # 9999-12-31 and the like: how many systems write 长期 (no end date).
+            warnings.append(f"CF_YXQ {valid_until[1]} is past {LAST_DAY}: read as 长期")
+            valid_until = None
+        elif valid_until is not None and valid_until[0] < FIRST_DAY:
+            errors["CF_YXQ"] = [_BEFORE_FIRST_DAY]
     publish_until = _date(v, "CF_GSJZQ", errors)
     if decided:
         if valid_until and valid_until[0] < decided[0]:
@@ -350,7 +371,7 @@ def _record(v: dict[str, str], subject_type: str, typed: dict[str, Any]) -> dict
     get = v.get
     for code, at, key in _TEXT:
         if value := get(code):
-            objects[at][key] = value
+            objects[at][key] = mask_id_numbers(value) if key in _FREE_TEXT else value
     for code, value in typed.items():
         if value is not None:
             objects[0][_PATH[code]] = value
@@ -377,6 +398,9 @@ def _date(v: dict[str, str], code: str, errors: dict[str, list[str]]) -> tuple[d
     parsed = parse_date(text)
     if parsed is None:
         errors[code] = [f"not a date (expected YYYY-MM-DD): {show(text)}"]
+    elif not FIRST_DAY <= parsed[0] <= LAST_DAY:
+        errors[code] = [f"must be between {FIRST_DAY} and {LAST_DAY}"]
+        return None
     return parsed
 
 
@@ -386,6 +410,8 @@ def _amount(v: dict[str, str], code: str, errors: dict[str, list[str]]) -> str |
     if not text:
         return None
     yuan, error = amount_yuan(text)
+    if yuan is not None and Decimal(yuan) > MAX_YUAN:
+        yuan, error = None, f"more than {MAX_YUAN // 10000} 万元"
     if error:
         errors[code] = [error]
     return yuan

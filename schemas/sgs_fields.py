@@ -201,7 +201,7 @@ def _remember(cache: dict[str, _T], key: str, value: _T) -> None:
 # ---------------------------------------------------------------------------------------------
 # Personal ID numbers (GB 11643): kept only masked outside the subject's protected columns.
 
-_ID_RUN = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_ID_RUN = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -215,14 +215,29 @@ def mask_id(value: str) -> str:
 
 
 def mask_id_numbers(text: str) -> str:
-    """The text with every resident ID number in it (18 characters, check character right)
-    masked; anything else, a USCC of digits included, as it was."""
-    if len(text) < 18 or _ID_RUN.search(text) is None:
+    """The text with every resident ID number in it masked: 18 characters with the check
+    character right, or a first-generation number of 15 digits (a province code, then a birth
+    date 19YYMMDD; they carry no check digit, so a 15-digit code shaped so is masked too).
+    Anything else, a USCC of digits included, stays as it was."""
+    if len(text) < 15 or _ID_RUN.search(text) is None:
         return text
     return _ID_RUN.sub(_masked_if_id, text)
 
 
 def _masked_if_id(match: re.Match[str]) -> str:
     number = match.group()
+    if len(number) == 15:
+        return mask_id(number) if _old_id(number) else number
     total = sum(int(c) * w for c, w in zip(number, _ID_WEIGHTS, strict=False))
     return mask_id(number) if number[17].upper() == "10X98765432"[total % 11] else number
+
+
+def _old_id(number: str) -> bool:
+    """Whether 15 digits read as a first-generation resident ID number (GB 11643-1989)."""
+    if not "11" <= number[:2] <= "83":
+        return False
+    try:
+        date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return True

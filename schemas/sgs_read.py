@@ -245,6 +245,8 @@ def _read_json(text: str) -> tuple[list[str], Iterator[dict[str, str]]]:
     except json.JSONDecodeError as exc:
         msg = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         raise SgsFormatError(msg) from None
+    except RecursionError:
+        raise SgsFormatError("JSON nested too deep") from None
     rows = doc.get("rows") if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
         raise SgsFormatError('JSON must be {"rows": [...]} or a list of row objects')

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import PageArgs, StrictSchema, page_of
+from schemas.common import MAX_BIGINT, PageArgs, StrictSchema, page_of
 
 
 class FeedArgs(StrictSchema):
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_BIGINT),
         metadata={"description": "the cursor of the last item read"},
     )
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
@@ -233,7 +233,7 @@ QuarantinePageSchema = page_of(QuarantinedSchema, "QuarantinePage")
 
 class ReleaseSchema(StrictSchema):
     ids = fields.List(
-        # a held version's id: a positive integer as every database's integer column stores it
+        # a held version's id: `quarantined.id` is a 32-bit integer column on every database
         fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
         validate=validate.Length(max=1000),
         metadata={"description": "all: none"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import PageArgs, StrictSchema, page_of
+from schemas.common import FreeText, PageArgs, StrictSchema, page_of
 from schemas.records import IsoDateTime
 
 _TEXT = validate.Length(min=1, max=2000)
@@ -15,12 +15,12 @@ REPAIR_STATUSES = ("pending", "approved", "rejected")
 
 class ObjectionSchema(StrictSchema):
     record_id = fields.String(required=True, validate=_ID)
-    applicant = fields.String(
+    applicant = FreeText(
         required=True,
         validate=validate.Length(min=1, max=200),
         metadata={"description": "who objects: the subject, or the office on its behalf"},
     )
-    reason = fields.String(required=True, validate=_TEXT)
+    reason = FreeText(required=True, validate=_TEXT)
 
 
 class ObjectionContactSchema(StrictSchema):
@@ -44,14 +44,14 @@ class PublicObjectionSchema(ObjectionSchema):
 
 
 class ObjectionRefuseSchema(StrictSchema):
-    reason = fields.String(required=True, validate=_TEXT)
+    reason = FreeText(required=True, validate=_TEXT)
 
 
 class ObjectionDecisionSchema(StrictSchema):
     outcome = fields.String(
         required=True, validate=validate.OneOf(("upheld", "corrected", "revoked"))
     )
-    note = fields.String(validate=_TEXT)
+    note = FreeText(validate=_TEXT)
     record = fields.Dict(
         metadata={"description": "corrected: the corrected record, same shape as a push"}
     )
@@ -62,13 +62,13 @@ class RepairSchema(StrictSchema):
     commitment = fields.Boolean(
         required=True, metadata={"description": "the public credit commitment (信用承诺): true"}
     )
-    evidence = fields.String(
+    evidence = FreeText(
         validate=_TEXT, metadata={"description": "evidence that the obligation is performed"}
     )
 
 
 class PublicRepairSchema(RepairSchema):
-    applicant = fields.String(
+    applicant = FreeText(
         required=True,
         validate=validate.Length(min=1, max=200),
         metadata={"description": "who applies: the subject, or someone on its behalf"},
@@ -82,7 +82,7 @@ class PublicRepairSchema(RepairSchema):
 
 class RepairDecisionSchema(StrictSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
-    note = fields.String(validate=_TEXT)
+    note = FreeText(validate=_TEXT)
 
 
 class WorkflowFiledSchema(Schema):

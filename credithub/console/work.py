@@ -7,13 +7,13 @@ services in the shape the API's schemas give them.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from credithub import audit, clock
+from credithub import audit, clock, jsonbody
 from credithub.clients import service as clients
 from credithub.clients.models import KINDS, Client
 from credithub.errors import Invalid, NotFound
@@ -23,6 +23,7 @@ from credithub.sync import service as sync
 from credithub.sync.models import DeadLetter
 from credithub.workflows import objections, repairs, steps
 from credithub.workflows.models import Objection, Repair
+from schemas.common import FreeText
 
 T = TypeVar("T", Objection, Repair)
 
@@ -33,6 +34,13 @@ OBJECTION_ACTIONS = ("accept", "refuse", "forward", "decide")
 ALLOWED = {"received": ("accept", "refuse"), "accepted": ("forward",), "forwarded": ("decide",)}
 MAX_TEXT = 2000
 PAGE_SIZE = 50
+
+
+def free_text(form: Any, name: str, required: bool = True) -> str | None:
+    """A field a person writes (a reason, a note), as `text`, with any resident ID number in it
+    masked as the API's free text is (`schemas.common.FreeText`)."""
+    value = text(form, name, required)
+    return None if value is None else FreeText.clean(value)
 
 
 def text(form: Any, name: str, required: bool = True, limit: int = MAX_TEXT) -> str | None:
@@ -60,7 +68,8 @@ def choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | None
 def page_number(value: str | None) -> int:
     if not value:
         return 1
-    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+    # isascii: "²" is a digit to str.isdigit, but not to int()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 100_000:
         raise Invalid("page: a whole number from 1", {"page": ["a whole number from 1"]})
     return int(value)
 
@@ -105,7 +114,7 @@ def act_on_objection(
         objections.accept(session, objection_id, actor)
         return "异议已受理,记录标注为“异议中”。"
     if action == "refuse":
-        reason = text(form, "reason")
+        reason = free_text(form, "reason")
         objections.refuse(session, objection_id, reason or "", actor)
         return "异议已不予受理。"
     if action == "forward":
@@ -124,13 +133,17 @@ def decision(form: Any) -> dict[str, Any]:
     if outcome is None:
         raise Invalid("outcome is required", {"outcome": ["upheld, corrected or revoked"]})
     body: dict[str, Any] = {"outcome": outcome}
-    note = text(form, "note", required=False)
+    note = free_text(form, "note", required=False)
     if note:
         body["note"] = note
     if outcome == "corrected":
         pasted = text(form, "record", limit=200_000)
         try:
-            record = json.loads(pasted or "")
+            record = jsonbody.read(
+                pasted or "", current_app.extensions["credithub.settings"].server.json_max_depth
+            )
+        except jsonbody.BodyRefused as exc:
+            raise Invalid(exc.message, {"record": [exc.message]}) from None
         except ValueError as exc:
             raise Invalid(
                 "the corrected record is not valid JSON", {"record": [str(exc)]}
@@ -159,7 +172,7 @@ def decide_repair(session: Session, repair_id: str, form: Any, actor: Actor) -> 
     if outcome is None:
         raise Invalid("outcome is required", {"outcome": ["approved or rejected"]})
     body: dict[str, Any] = {"outcome": outcome}
-    note = text(form, "note", required=False)
+    note = free_text(form, "note", required=False)
     if note:
         body["note"] = note
     repairs.decide(session, repair_id, body, actor)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -18,8 +17,9 @@ from typing import Any
 from flask import Request, current_app
 from sqlalchemy.orm import Session
 
+from credithub import jsonbody
 from credithub.db import db
-from credithub.errors import Invalid
+from credithub.errors import Invalid, ServiceError
 from credithub.records import batches, pipeline
 from credithub.records.prepare import Actor, load_checked_record, today_in_china
 from credithub.records.service import (
@@ -156,8 +156,11 @@ def ingest_sgs(
 ) -> IngestResult:
     """One HTTP upload: at most MAX_BATCH rows, committed together by the request."""
     if content_type == "application/json":
-        try:
-            payload = json.loads(data)
+        max_depth = current_app.extensions["credithub.settings"].server.json_max_depth
+        try:  # a NUL in a cell rejects its row, as in a CSV file (schemas.sgs)
+            payload = jsonbody.read(data, max_depth, refuse_nul=False)
+        except jsonbody.BodyRefused as exc:
+            raise ServiceError(exc.message, exc.errors) from None
         except ValueError:
             raise Invalid("the body is not valid JSON", {"json": ["Invalid JSON body."]}) from None
         if isinstance(payload, dict) and set(payload) - {"rows"}:

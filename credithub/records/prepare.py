@@ -17,6 +17,7 @@ from credithub.db import JsonText, canonical_json, new_id
 from credithub.entities.identifiers import IdentifierError, Uscc, parse_uscc
 from credithub.entities.service import SubjectRef, parse_subject
 from credithub.errors import Invalid
+from credithub.jsonbody import nul_paths
 from credithub.records.codes import check_codes, check_listing, check_terms
 from credithub.records.loaders import DATE_FIELDS, Loader, load_api_record
 from credithub.records.loaders import load_by_schema as load_by_schema
@@ -312,6 +313,10 @@ def _normal_form(
     content.pop("severity", None)
     content.pop("publish_until", None)
     content_json = _canonical(content)
+    # A record that came by no JSON body (a pull) is checked here: no text may hold NUL.
+    state = {k: data[k] for k in ("origin", "revoked") if data.get(k)}
+    if b"\\u0000" in content_json or (state and nul_paths(state)):
+        raise Invalid("text may not hold a NUL character", nul_paths(data))
     return Prepared(
         index=index,
         kind=kind,

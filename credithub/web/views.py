@@ -28,6 +28,7 @@ from credithub.web import charts, explain, page_blueprint, service
 from credithub.web import report as report_sections
 from credithub.workflows import objections, repairs
 from credithub.workflows.models import Objection, Repair
+from schemas.common import MAX_PAGE
 from schemas.workflows import PublicObjectionSchema, PublicRepairSchema
 
 bp = page_blueprint("pages", __name__)
@@ -84,7 +85,7 @@ def search() -> Any:
     """Search by name (former names too) or USCC; a USCC that finds its subject opens it."""
     q = " ".join(request.args.get("q", "").split())[:100]
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = min(max(1, int(request.args.get("page", "1"))), MAX_PAGE)
     except ValueError:
         page = 1
     found = service.search(db.session, q, page) if q else None

@@ -54,7 +54,7 @@ def test_the_office_accepts_forwards_and_decides_an_objection(
     with clock.travel(TODAY):
         record_id = push(client, t["zhujian"], listing(on="2026-05-01"))
         filed = _public_objection(client, record_id)
-        for bad in ("status=nope", "page=0", "page=x"):
+        for bad in ("status=nope", "page=0", "page=x", "page=%C2%B2", f"page={10**30}"):
             assert client.get(f"/admin/objections?{bad}").status_code == 422, bad
             assert client.get(f"/admin/repairs?{bad}").status_code == 422, bad
         listed = client.get("/admin/objections?status=received")
@@ -284,3 +284,35 @@ def test_records_are_counted_on_their_china_day(
         "2026-05-06 住建局: 1", "2026-05-06 行政处罚: 1",
         "2026-05-07 住建局: 1", "2026-05-07 行政处罚: 2", "2026-05-07 财政局: 1",
     ]  # fmt: skip
+
+
+def test_the_office_s_reasons_are_stored_masked_and_a_deep_record_is_refused(
+    app: Flask, client: FlaskClient, make_token: Callable[..., Headers]
+) -> None:
+    from sqlalchemy import select
+
+    from credithub.workflows.models import Objection
+    from tests.records.samples import make_id_number
+
+    number = make_id_number(3)
+    t = tokens(make_token)
+    _office(app, client)
+    with clock.travel(TODAY):
+        record_id = push(client, t["zhujian"], listing(on="2026-05-01"))
+        filed = _public_objection(client, record_id)
+        page = f"/admin/objections/{filed}"
+        answer = post_form(client, page, f"{page}/refuse", reason=f"申请人身份证号{number}有误")
+        assert answer.status_code == 302, text(answer)
+        with app.app_context():
+            objection = db.session.scalars(select(Objection)).one()
+            assert objection.note == f"申请人身份证号{number[:6]}********{number[-4:]}有误"
+        other = _public_objection(client, record_id)
+        page = f"/admin/objections/{other}"
+        post_form(client, page, f"{page}/accept")
+        post_form(client, page, f"{page}/forward")
+        deep = "[" * 1000 + "]" * 1000
+        bad = post_form(client, page, f"{page}/decide", outcome="corrected", record=deep)
+        assert bad.status_code == 422, text(bad)
+        assert "too deep" in text(bad)
+        nul = post_form(client, page, f"{page}/decide", outcome="upheld", note="a\u0000b")
+        assert nul.status_code == 422, text(nul)

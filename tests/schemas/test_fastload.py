@@ -36,6 +36,9 @@ VALID = [
     peer(penalty(fine_yuan=20000)),  # a number: the field itself loads it
     peer(penalty(status="revoked", revoked={"at": "2026-06-01T08:00:00+08:00", "reason": "错"})),
     peer(penalty(status="active", revoked=None)),
+    # free text with ID numbers in it: loaded masked, on both paths
+    peer(penalty(facts=f"当事人{PERSON_ID}，旧证150102800101123", basis="第六十二条")),
+    peer(penalty(decided_on="1900-01-01", valid_until="2999-12-31")),
     peer(
         penalty(
             subject={
@@ -130,6 +133,15 @@ INVALID_CHANGES: list[tuple[str, Any]] = [
     ("revoked", {"reason": "no time"}),
     ("domains", ["a"] * 21),
     ("note", "x" * 2001),
+    ("decided_on", "1899-12-31"),
+    ("decided_on", "0001-01-01"),
+    ("valid_until", "3000-01-01"),
+    ("valid_until", "9999-12-31"),
+    ("fine_yuan", "1" + "0" * 15 + ".01"),
+    ("fine_yuan", "1" + "0" * 30),
+    ("revoked", {"at": "0001-01-01T00:00:00+14:00", "reason": "at the calendar's start"}),
+    ("revoked", {"at": "9999-12-31T23:59:59-12:00", "reason": "at the calendar's end"}),
+    ("origin", {"hub": "province", "id": "p-1", "version": 10**30}),
 ]
 
 
@@ -142,6 +154,12 @@ def outcome(load: Any, item: Any) -> Any:
 
 def test_the_record_schema_compiles() -> None:
     assert FAST is not None
+
+
+def test_free_text_is_loaded_with_id_numbers_masked() -> None:
+    assert FAST is not None
+    item = peer(penalty(facts=f"当事人{PERSON_ID}"))
+    assert FAST(item)["facts"] == SCHEMA.load(item)["facts"] == "当事人110105********002X"
 
 
 @pytest.mark.parametrize("item", VALID)
