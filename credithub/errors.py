@@ -87,9 +87,13 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int]:
     data: dict[str, Any] = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     locations = {"json", "query", "form", "files", "view_args"}
-    # webargs nests errors by location; a request reads one location, so flatten it.
+    # webargs nests errors by location; a request reads one location, so flatten it, unless
+    # what it holds is a bare list of messages (a body that cannot be read at all): `errors` is
+    # always an object, so those stay under their location ({"json": ["Invalid JSON body."]}).
     if isinstance(errors, dict) and len(errors) == 1 and set(errors) <= locations:
-        errors = next(iter(errors.values()))
+        inner = next(iter(errors.values()))
+        if isinstance(inner, dict):
+            errors = inner
     headers = dict(data.get("headers") or {})
     valid_methods = getattr(error, "valid_methods", None)
     if error.code == 405 and valid_methods:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from functools import wraps
+from http import HTTPStatus
 from typing import Any
 
 import orjson
+from apispec import BasePlugin
 from flask import Response, current_app
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
@@ -18,13 +20,41 @@ from werkzeug.exceptions import HTTPException
 from credithub import errors, jsonbody
 
 
+class ErrorResponses(BasePlugin):
+    """Documents on each operation the errors any operation of its kind can answer, each in the
+    one error shape: 401 and 403 where a token is needed, 404 where the path names something,
+    400 (an unreadable body) and 413 (a body past `server.max_body_mb`) where a body is sent.
+    Errors only some operations give (409, 503) their views document (`alt_response`)."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        for method, operation in (operations or {}).items():
+            codes: list[HTTPStatus] = []
+            if operation.get("security") != []:
+                codes += [HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN]
+            if "{" in (path or ""):
+                codes.append(HTTPStatus.NOT_FOUND)
+            if method in ("post", "put", "patch"):
+                codes += [HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE]
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                if code.value not in responses and str(code.value) not in responses:
+                    responses[str(code.value)] = code.name  # the registered error response
+
+
 class Api(_Api):
     """flask-smorest's Api. Every operation needs a bearer token unless its view says
-    `@blp.doc(security=[])`; HTTP errors take the hub's one JSON error shape (credithub.errors).
+    `@blp.doc(security=[])`; HTTP errors take the hub's one JSON error shape (credithub.errors),
+    and the document names them on each operation that can answer them (ErrorResponses).
     """
 
     def init_app(self, app: Any, *, spec_kwargs: dict[str, Any] | None = None) -> None:
-        spec_kwargs = {"security": [{"bearerAuth": []}], **(spec_kwargs or {})}
+        spec_kwargs = {
+            "security": [{"bearerAuth": []}],
+            "extra_plugins": [ErrorResponses()],
+            **(spec_kwargs or {}),
+        }
         super().init_app(app, spec_kwargs=spec_kwargs)
         self.spec.components.security_scheme(
             "bearerAuth", {"type": "http", "scheme": "bearer", "description": "a client token"}

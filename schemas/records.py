@@ -140,8 +140,21 @@ class IsoDateTime(fields.DateTime):
         return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
 
 
+# An amount in yuan: answered as exact decimal text ("20000.00"), so documented as a string of
+# that form; its bounds are documented as numbers (serialized through the field they would be
+# the strings "0.00" and "1000000000000000.00", which are no bounds in JSON Schema).
 Money = fields.Decimal(
-    places=2, as_string=True, allow_nan=False, validate=validate.Range(min=0, max=MAX_YUAN)
+    places=2,
+    as_string=True,
+    allow_nan=False,
+    validate=validate.Range(min=0, max=MAX_YUAN),
+    metadata={
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^[0-9]+\.[0-9]{2}$",
+        "minimum": 0,
+        "maximum": MAX_YUAN,
+    },
 )
 
 
@@ -333,6 +346,10 @@ class RecordOutSchema(_RecordContent):
     created_at = IsoDateTime()
     updated_at = IsoDateTime()
     revoked = fields.Nested(RevokedSchema, allow_none=True)
+    publish_until = IsoDate(
+        allow_none=True,
+        metadata={"description": "end of publication; null: a record its regime never publishes"},
+    )
 
 
 class RecordDetailSchema(RecordOutSchema):

@@ -233,7 +233,8 @@ QuarantinePageSchema = page_of(QuarantinedSchema, "QuarantinePage")
 
 class ReleaseSchema(StrictSchema):
     ids = fields.List(
-        fields.Integer(validate=validate.Range(min=1, max=MAX_BIGINT)),
+        # a held version's id: `quarantined.id` is a 32-bit integer column on every database
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
         validate=validate.Length(max=1000),
         metadata={"description": "all: none"},
     )

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, inspect, text
 
 from connectors.creditchina.standin import StandIn
@@ -21,6 +22,14 @@ from credithub.db import db, make_engine
 from tests.signing import pinned_peers
 
 PG_URL = os.environ.get("CREDITHUB_TEST_DATABASE_URL", "")
+
+# Property tests and the API fuzzing are repeatable: the same examples on every run
+# (derandomized, no example database), no per-example deadline (a shared CI machine is slow at
+# times), and few examples unless a test asks for more.
+settings.register_profile(
+    "credithub", derandomize=True, deadline=None, max_examples=25, database=None
+)
+settings.load_profile("credithub")
 
 
 @pytest.fixture(scope="session")

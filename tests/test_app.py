@@ -89,7 +89,8 @@ def test_malformed_json_is_400(
     resp = client.post(
         path, data=body, headers={**make_token(), "Content-Type": "application/json"}
     )
-    assert assert_error(resp, 400)["errors"] == ["Invalid JSON body."]
+    # `errors` is an object as every error's is (api.md): the messages under their location
+    assert assert_error(resp, 400)["errors"] == {"json": ["Invalid JSON body."]}
 
 
 def test_an_empty_body_is_a_missing_one(

@@ -67,6 +67,7 @@ class Resolve(MethodView):
     @require_scope("records:read", "check")
     @blp.arguments(SubjectRefSchema)
     @blp.response(200, ResolveResultSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Who is this? Find a subject by any identifier (persons by POST only)."""
         ref, warnings = service.parse_subject(data)

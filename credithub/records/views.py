@@ -41,6 +41,20 @@ def reader() -> Audience:
     return Audience.of(client.kind, client.uscc)
 
 
+# A 422 is either an atomic batch refused for a rejected item (its IngestResult, every item's
+# result in it) or a request whose fields are invalid (the error shape).
+ATOMIC_REFUSAL: dict[str, Any] = {
+    "schema": {
+        "anyOf": [
+            {"$ref": "#/components/schemas/IngestResult"},
+            {"$ref": "#/components/schemas/Error"},
+        ]
+    },
+    "description": "with atomic=true, a batch with a rejected item (an IngestResult); or "
+    "invalid fields (an Error)",
+}
+
+
 def _answer(result: service.IngestResult, atomic: bool) -> Response:
     # Built as plain JSON already (IngestResultSchema documents it).
     return json_response(result.to_dict(), 422 if atomic and result.rejected else 200)
@@ -53,9 +67,8 @@ class Records(MethodView):
     @blp.arguments(AtomicArgs, location="query")
     @blp.arguments(RecordBatchSchema)
     @blp.response(200, IngestResultSchema)
-    @blp.alt_response(
-        422, schema=IngestResultSchema, description="atomic batch with a rejected item"
-    )
+    @blp.alt_response(422, **ATOMIC_REFUSAL)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")  # a race lost: send it again
     def post(self, args: dict[str, Any], body: dict[str, Any]) -> Response:
         """Push up to 5,000 records; each item gets its own result."""
         result = service.ingest(
@@ -90,6 +103,8 @@ class SgsRecords(MethodView):
     @require_scope("records:write")
     @blp.arguments(AtomicArgs, location="query")
     @blp.response(200, IngestResultSchema)
+    @blp.alt_response(422, **ATOMIC_REFUSAL)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")  # a race lost: send it again
     @blp.doc(
         requestBody={
             "required": True,
@@ -128,6 +143,7 @@ class RevokeRecord(MethodView):
     @require_scope("records:write")
     @blp.arguments(RevokeSchema)
     @blp.response(200, RecordOutSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], record_id: str) -> dict[str, Any]:
         """Revoke a record (the deciding department or the joint office)."""
         return service.revoke(db.session, record_id, body["reason"], actor())

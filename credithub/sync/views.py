@@ -39,6 +39,7 @@ class Feed(MethodView):
     @require_scope("feed:read")
     @blp.arguments(FeedArgs, location="query")
     @blp.response(200, FeedSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def get(self, args: dict[str, Any]) -> Response:
         """Every record change once, in commit order, after a cursor (peer hubs)."""
         reader = current_client().hub

@@ -52,6 +52,7 @@ class Objections(MethodView):
     @require_scope("records:write")
     @blp.arguments(ObjectionSchema)
     @blp.response(201, WorkflowFiledSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """File an objection (the office or the deciding department): the record is disputed."""
         return objections.answer(objections.file(db.session, body, actor()))
@@ -77,6 +78,7 @@ class ObjectionItem(MethodView):
 class AcceptObjection(MethodView):
     @require_scope("records:write")
     @blp.response(200, ObjectionOutSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, objection_id: str) -> dict[str, Any]:
         """Accept a public filing (the joint office): the record becomes disputed."""
         return _item(objections.accept(db.session, objection_id, actor()))
@@ -87,6 +89,7 @@ class RefuseObjection(MethodView):
     @require_scope("records:write")
     @blp.arguments(ObjectionRefuseSchema)
     @blp.response(200, ObjectionOutSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], objection_id: str) -> dict[str, Any]:
         """Refuse a public filing, with the reason (the joint office)."""
         return _item(objections.refuse(db.session, objection_id, body["reason"], actor()))
@@ -96,6 +99,7 @@ class RefuseObjection(MethodView):
 class ForwardObjection(MethodView):
     @require_scope("records:write")
     @blp.response(200, ObjectionOutSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, objection_id: str) -> dict[str, Any]:
         """Forward an accepted objection to the deciding department (the joint office)."""
         return _item(objections.forward(db.session, objection_id, actor()))
@@ -106,6 +110,7 @@ class DecideObjection(MethodView):
     @require_scope("records:write")
     @blp.arguments(ObjectionDecisionSchema)
     @blp.response(200, ObjectionOutSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], objection_id: str) -> dict[str, Any]:
         """Decide: upheld (the record back), corrected (its new version), revoked."""
         return _item(objections.decide(db.session, objection_id, body, actor()))
@@ -116,6 +121,7 @@ class PublicObjections(MethodView):
     @blp.doc(security=[])  # the public profile page: no token
     @blp.arguments(PublicObjectionSchema)
     @blp.response(201, WorkflowFiledSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """An objection from the public: received, for the office to accept or refuse."""
         db.begin_writing()
@@ -127,6 +133,7 @@ class PublicRepairs(MethodView):
     @blp.doc(security=[])  # the public profile page: no token
     @blp.arguments(PublicRepairSchema)
     @blp.response(201, WorkflowFiledSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply for credit repair from the public: pending, for the deciding department;
         422 names the earliest day the record becomes eligible."""
@@ -139,6 +146,7 @@ class Repairs(MethodView):
     @require_scope("records:write")
     @blp.arguments(RepairSchema)
     @blp.response(201, WorkflowFiledSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply for credit repair; 422 names the earliest day the record becomes eligible."""
         return repairs.answer(repairs.apply(db.session, body, actor()))
@@ -166,6 +174,7 @@ class DecideRepair(MethodView):
     @require_scope("records:write")
     @blp.arguments(RepairDecisionSchema)
     @blp.response(200, RepairOutSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], repair_id: str) -> dict[str, Any]:
         """Approve (the record repaired, its measures lifted) or reject (the deciding
         department or the joint office)."""
