@@ -23,14 +23,15 @@ from credithub import errors, jsonbody
 class ErrorResponses(BasePlugin):
     """Documents on each operation the errors any operation of its kind can answer, each in the
     one error shape: 401 and 403 where a token is needed, 404 where the path names something,
-    400 (an unreadable body) and 413 (a body past `server.max_body_mb`) where a body is sent.
+    400 (an unreadable body) and 413 (a body past `server.max_body_mb`) where a body is sent,
+    and 429 everywhere (a rate limit or quota of `[limits]`, credithub/quotas.py).
     Errors only some operations give (409, 503) their views document (`alt_response`)."""
 
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
         for method, operation in (operations or {}).items():
-            codes: list[HTTPStatus] = []
+            codes: list[HTTPStatus] = [HTTPStatus.TOO_MANY_REQUESTS]
             if operation.get("security") != []:
                 codes += [HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN]
             if "{" in (path or ""):
