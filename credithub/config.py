@@ -189,6 +189,16 @@ class ConsoleSettings:
 
 
 @dataclass
+class AuditSettings:
+    # Where the scheduler writes the signed head of the audit chain (an anchor, credithub.audit
+    # .anchor); empty: the instance folder's audit-anchors. An anchor helps only where the
+    # database role cannot rewrite it: point this at write-once or remote storage.
+    anchor_dir: str = ""
+    # How often the scheduler writes an anchor (one file per head); 0: never.
+    anchor_interval_seconds: int = 3600
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -205,6 +215,7 @@ class Settings:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))
