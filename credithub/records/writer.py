@@ -1,14 +1,15 @@
 """Write a checked batch: resolve its subjects, decide each record, apply the decisions in bulk.
 
 In the caller's transaction: subjects found or created, records inserted and updated, each
-change logged with its version (`changes.log_change`), the version it supersedes preserved
-for the history, one audit entry naming every change with its content digest, and the
-standings of the subjects touched recomputed (`standing.service.refresh`), so a check right
-after the commit already sees the change. What happens to each record is `decide`'s answer;
-this module only looks up and applies. It also binds each authority to the origin hub of the
-first record written naming it (`records.bindings`): the batch's bindings are read in one
-query, and a record naming an authority bound to another hub is refused (`decide.unbound`)
-before its subjects are looked up. A refusal is audited as one.
+change logged with its version (`changes.log_change`), the version it supersedes preserved for
+the history, one audit entry naming every change with its content and version digests
+(`records.digest`), and the standings of the subjects touched recomputed
+(`standing.service.refresh`), so a check right after the commit already sees the change. What
+happens to each record is `decide`'s answer; this module only looks up and applies. It also
+binds each authority to the origin hub of the first record written naming it
+(`records.bindings`): the batch's bindings are read in one query, and a record naming an
+authority bound to another hub is refused (`decide.unbound`) before its subjects are looked up.
+A refusal is audited as one.
 """
 
 from __future__ import annotations
