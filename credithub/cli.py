@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 from flask import Flask
 
+from credithub import cli_audit as audit_cli
 from credithub import cli_console as console_cli
 from credithub import cli_keys as trust_cli
 from credithub import cli_sync as sync_cli
@@ -295,6 +296,7 @@ def expire() -> None:
 main.add_command(sync_cli.sync_group)
 main.add_command(trust_cli.hub_group)
 main.add_command(console_cli.admin_group)
+main.add_command(audit_cli.audit_group)
 
 
 @main.command()
@@ -332,26 +334,6 @@ def webhooks_run() -> None:
     )
     if outcome.failed:
         sys.exit(1)
-
-
-@main.group()
-def audit() -> None:
-    """The audit trail."""
-
-
-@audit.command("verify")
-def audit_verify() -> None:
-    """Verify the audit chain; exit 1 on any break."""
-    from credithub import audit as audit_service
-    from credithub.db import db
-
-    with app_context():
-        result = audit_service.verify(db.session)
-    for problem in result.problems:
-        click.echo(f"BROKEN: {problem}", err=True)
-    if not result.ok:
-        sys.exit(1)
-    click.echo(f"audit chain intact: {result.entries} entries, head {result.head_hash}")
 
 
 @main.command()

@@ -228,6 +228,16 @@ class LimitsSettings:
 
 
 @dataclass
+class AuditSettings:
+    # Where the scheduler writes the signed head of the audit chain (an anchor, credithub.audit
+    # .anchor); empty: the instance folder's audit-anchors. An anchor helps only where the
+    # database role cannot rewrite it: point this at write-once or remote storage.
+    anchor_dir: str = ""
+    # How often the scheduler writes an anchor (one file per head); 0: never.
+    anchor_interval_seconds: int = 3600
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     hub: HubSettings = field(default_factory=HubSettings)
@@ -246,6 +256,7 @@ class Settings:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     limits: LimitsSettings = field(default_factory=LimitsSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
     # Each connector's keys depend on its type; the sync package validates them.
     connectors: list[dict[str, Any]] = field(default_factory=list)
     instance_path: Path = field(default_factory=lambda: Path("instance"))

@@ -19,6 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from connectors.errors import ConnectorConfigError
+from credithub.audit.anchor import anchor_job
 from credithub.db import utcnow
 from credithub.jobs.service import acquire, holder_name, release, run_job
 from credithub.records.jobs import expire_due
@@ -41,6 +42,8 @@ def jobs(app: Flask) -> dict[str, tuple[Job, int]]:
         "expire": (expire_due, settings.scheduler.expiry_interval_seconds),
         "webhooks": (deliver_job, settings.webhooks.interval_seconds),
     }
+    if settings.audit.anchor_interval_seconds > 0:
+        found["audit-anchor"] = (anchor_job, settings.audit.anchor_interval_seconds)
     for config in settings.connectors:
         name = config["name"]
         found[f"sync:{name}"] = (partial(sync_job, name), int(config.get("interval_seconds", 60)))

@@ -9,7 +9,7 @@ short sealing step, and the chain order is the commit order.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,12 +162,19 @@ def _iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify(session: Session, max_problems: int = 20) -> VerifyResult:
-    """Recompute the whole chain; every break (edited, removed or inserted entry) is a problem."""
+def verify(
+    session: Session,
+    max_problems: int = 20,
+    visit: Callable[[AuditEntry], None] | None = None,
+) -> VerifyResult:
+    """Recompute the whole chain; every break (edited, removed or inserted entry) is a problem.
+    `visit` sees each entry in chain order (`records.audited` collects the versions named)."""
     problems: list[str] = []
     prev, expected_seq, count = GENESIS, 1, 0
     for entry in _iter_entries(session):
         count += 1
+        if visit is not None:
+            visit(entry)
         if entry.seq != expected_seq:
             problems.append(f"entry {expected_seq}: missing (next entry found is {entry.seq})")
             expected_seq = entry.seq

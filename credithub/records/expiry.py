@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from credithub import audit, clock
 from credithub.db import keep_statistics_fresh, new_id, table_of
 from credithub.records.changes import log_change, preserve
+from credithub.records.digest import stored_content_digest, version_digest
 from credithub.records.models import Record
 from credithub.records.service import hub_id, snapshots
 from credithub.standing import service as standing
@@ -104,15 +105,13 @@ def expire(
             origin_hub=row["origin_hub"],
         )
     session.execute(update(Record), changes)
-    # One entry per batch, naming every record with its new version and content digest.
-    audit.record(
-        session,
-        actor,
-        "records.expire",
-        "batch",
-        new_id(),
-        {"changes": [[r["id"], r["version"] + 1, "expired", r["content_hash"]] for r in rows]},
-    )
+    # One entry per batch, naming every record with its new version, content digest and
+    # version digest (`records.digest`).
+    named = []
+    for row, change in zip(rows, changes, strict=True):
+        digest = version_digest({**row, **change}, stored_content_digest(row))
+        named.append([row["id"], change["version"], "expired", row["content_hash"], digest])
+    audit.record(session, actor, "records.expire", "batch", new_id(), {"changes": named})
     standing.refresh(session, {r["subject_id"] for r in rows}, now=now)
     keep_statistics_fresh(session, {"record_changes": len(rows)})
     return [(c["id"], c["version"]) for c in changes]

@@ -7,7 +7,6 @@ resolved and written in bulk by the service.
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,6 +18,7 @@ from credithub.entities.service import SubjectRef, parse_subject
 from credithub.errors import Invalid
 from credithub.jsonbody import nul_paths
 from credithub.records.codes import check_codes, check_listing, check_terms
+from credithub.records.digest import content_digest
 from credithub.records.loaders import DATE_FIELDS, Loader, load_api_record
 from credithub.records.loaders import load_by_schema as load_by_schema
 from credithub.records.loaders import load_checked_record as load_checked_record
@@ -128,16 +128,15 @@ class Prepared:
         return self._digest(subject_id, legal_rep_id)
 
     def _digest(self, subject_id: str, legal_rep_id: str | None) -> str:
-        # The canonical JSON of [content, domains, severity, publish_until], then the subjects;
-        # made when asked, not kept: it repeats the content, and a checked record is pickled.
-        rest = canonical_json([self.domains, self.severity, _iso(self.publish_until)], floats=())
-        body = b"[" + self.content_json.encode() + b"," + rest[1:]
-        who = f"\n{subject_id}\n{legal_rep_id or ''}".encode()
-        return hashlib.sha256(body + who).hexdigest()
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+        # Made when asked, not kept: it repeats the content, and a checked record is pickled.
+        return content_digest(
+            self.content_json,
+            self.domains,
+            self.severity,
+            self.publish_until,
+            subject_id,
+            legal_rep_id,
+        )
 
 
 def _canonical(content: dict[str, Any]) -> bytes:

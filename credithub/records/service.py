@@ -24,6 +24,7 @@ from credithub.errors import Conflict, Forbidden, Invalid, NotFound
 from credithub.records import pipeline, refusals
 from credithub.records.changes import log_change, preserve
 from credithub.records.decide import refusal, refused_item, state_op
+from credithub.records.digest import stored_version_digest
 from credithub.records.models import Record
 from credithub.records.pipeline import Context
 from credithub.records.prepare import (
@@ -305,7 +306,11 @@ def revoke(session: Session, record_id: str, reason: str, actor: Actor) -> dict[
         "record.revoke",
         "record",
         record_id,
-        {"version": record.version, "reason": reason},
+        {
+            "version": record.version,
+            "reason": reason,
+            "digest": stored_version_digest(record_row(record)),
+        },
     )
     return out
 
@@ -347,5 +352,10 @@ def change_state(
         f"record.{status}",
         "record",
         record.id,
-        {"version": record.version, "from": held, "reason": reason},
+        {
+            "version": record.version,
+            "from": held,
+            "reason": reason,
+            "digest": stored_version_digest(record_row(record)),
+        },
     )

@@ -1,14 +1,15 @@
 """Write a checked batch: resolve its subjects, decide each record, apply the decisions in bulk.
 
 In the caller's transaction: subjects found or created, records inserted and updated, each
-change logged with its version (`changes.log_change`), the version it supersedes preserved
-for the history, one audit entry naming every change with its content digest, and the
-standings of the subjects touched recomputed (`standing.service.refresh`), so a check right
-after the commit already sees the change. What happens to each record is `decide`'s answer;
-this module only looks up and applies. It also binds each authority to the origin hub of the
-first record written naming it (`records.bindings`): the batch's bindings are read in one
-query, and a record naming an authority bound to another hub is refused (`decide.unbound`)
-before its subjects are looked up. A refusal is audited as one.
+change logged with its version (`changes.log_change`), the version it supersedes preserved for
+the history, one audit entry naming every change with its content and version digests
+(`records.digest`), and the standings of the subjects touched recomputed
+(`standing.service.refresh`), so a check right after the commit already sees the change. What
+happens to each record is `decide`'s answer; this module only looks up and applies. It also
+binds each authority to the origin hub of the first record written naming it
+(`records.bindings`): the batch's bindings are read in one query, and a record naming an
+authority bound to another hub is refused (`decide.unbound`) before its subjects are looked up.
+A refusal is audited as one.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from credithub.records.decide import (
     refused_item,
     unbound,
 )
+from credithub.records.digest import version_digest
 from credithub.records.models import Record
 from credithub.records.prepare import Actor, Prepared
 from credithub.records.read import snapshots
@@ -120,8 +122,9 @@ class _Change:
     record_id: str
     version: int
     status: str  # created | updated
-    digest: str
+    digest: str  # of the content
     subject_id: str
+    version_digest: str  # of the version as stored (`records.digest`)
 
 
 class _Held:
@@ -215,7 +218,16 @@ def write(
             origin_hub=new["origin_hub"],
             signature=p.signature,
         )
-        changes.append(_Change(new["id"], new["version"], status, a.digest, new["subject_id"]))
+        changes.append(
+            _Change(
+                new["id"],
+                new["version"],
+                status,
+                a.digest,
+                new["subject_id"],
+                version_digest(new, a.digest),
+            )
+        )
     bindings.bind(session, binding, now)
     _apply(session, actor, inserts, updates, superseded, changes, renamed, created, defer)
 
@@ -261,9 +273,10 @@ def _apply(
     if superseded:
         preserve(session, snapshots(session, list(superseded.values())))
     if changes:
-        # One entry per batch: it names every record changed, with the version and content
-        # digest, so the chain also vouches for what the change log holds.
-        named = [[c.record_id, c.version, c.status, c.digest] for c in changes]
+        # One entry per batch: it names every record changed, with the version, content digest
+        # and version digest, so the chain also vouches for what the change log and the
+        # records hold (`credithub audit verify` checks each stored record against it).
+        named = [[c.record_id, c.version, c.status, c.digest, c.version_digest] for c in changes]
         audit.record(session, actor.name, "records.ingest", "batch", new_id(), {"changes": named})
     if inserts:
         bulk_insert(session, Record, list(inserts.values()))

@@ -76,6 +76,7 @@ def test_rescore_job_recomputes_only_what_is_due(
 def test_the_scheduler_runs_rescoring_expiry_webhooks_and_each_connector_at_their_intervals(
     app_factory: Callable[..., Flask],
 ) -> None:
+    from credithub.audit.anchor import anchor_job
     from credithub.records.jobs import expire_due
     from credithub.scheduler import jobs
     from credithub.webhooks.delivery import deliver_job
@@ -90,9 +91,11 @@ def test_the_scheduler_runs_rescoring_expiry_webhooks_and_each_connector_at_thei
     )  # fmt: skip
     found = jobs(app)
     assert set(found) == {
-        "rescore-due", "expire", "webhooks", "sync:province", "reconcile:province"
+        "rescore-due", "expire", "webhooks", "sync:province", "reconcile:province",
+        "audit-anchor",
     }  # fmt: skip
     assert found["rescore-due"] == (rescore_due, 120)
+    assert found["audit-anchor"] == (anchor_job, 3600)  # audit.anchor_interval_seconds
     assert found["expire"] == (expire_due, 900)
     assert found["webhooks"] == (deliver_job, 15)
     assert found["sync:province"][1] == 30
