@@ -12,12 +12,12 @@ from flask import Flask
 
 from credithub import clock
 from credithub.config import (
-    Settings,
     ensure_instance_secrets,
     key_bytes,
     load_settings,
     matching_key_bytes,
 )
+from credithub.settings import Settings
 
 DEFAULT_COLLECTOR_THRESHOLDS = gc.get_threshold()  # the interpreter's own, as it started
 

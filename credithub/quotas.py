@@ -19,7 +19,7 @@ from flask_limiter import ApplicationLimit, Limiter
 
 from credithub.clients.auth import peek_caller
 from credithub.clients.cache import Caller
-from credithub.config import CLIENT_KINDS, LimitsSettings
+from credithub.settings import CLIENT_KINDS, LimitsSettings
 
 _EXEMPT_BLUEPRINTS = frozenset({"ops"})
 MESSAGE = (

@@ -48,8 +48,8 @@ class _Gunicorn(BaseApplication):
 
 
 def run(app: Flask, host: str, port: int, workers: int) -> None:
-    from credithub.config import Settings
     from credithub.db import db
+    from credithub.settings import Settings
 
     settings: Settings = app.extensions["credithub.settings"]
     server = settings.server

@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credithub import audit, clock
-from credithub.config import ConsoleSettings
 from credithub.console.models import ConsoleAccount
 from credithub.errors import Conflict, Invalid, NotFound
 from credithub.records.prepare import Actor
+from credithub.settings import ConsoleSettings
 
 hasher = PasswordHasher()
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
