@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import current_app
@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from credithub import audit
 from credithub.db import (
-    JsonText,
     bulk_insert,
     keep_statistics_fresh,
     new_id,
@@ -35,17 +34,14 @@ from credithub.db import (
 )
 from credithub.entities.service import ensure_subjects_collect
 from credithub.errors import ServiceError
-from credithub.records import bindings, refusals
+from credithub.records import bindings, refusals, rows
 from credithub.records.changes import log_change, preserve
 from credithub.records.decide import (
     MAX_VERSION_STEP,
     Arrived,
     Insert,
-    Origin,
     Refused,
     Rejected,
-    State,
-    Stored,
     Unchanged,
     Update,
     decide,
@@ -57,12 +53,12 @@ from credithub.records.digest import version_digest
 from credithub.records.models import Record
 from credithub.records.prepare import Actor, Prepared
 from credithub.records.read import snapshots
+from credithub.records.rows import Row
 from credithub.standing import deferred
 from credithub.standing import service as standing
 from credithub.standing.compute import RecordFacts
 
 _CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
-Row = dict[str, Any]  # a record row as stored (every column), the bulk statements' unit
 
 
 @dataclass
@@ -180,7 +176,7 @@ def write(
         p, row = a.prepared, held.find(a)
         if _refused(session, actor, results, p, hub, bound):  # bound earlier in this batch
             continue
-        decision = decide(None if row is None else _stored(row), a, hub, today, max_step)
+        decision = decide(None if row is None else rows.stored(row), a, hub, today, max_step)
         match decision:
             case Refused():
                 _refuse(session, actor, results, p, decision)
@@ -195,11 +191,11 @@ def write(
                 results[p.index] = same
                 continue
             case Insert():
-                new, status = _inserted(a, decision, actor, now), "created"
+                new, status = rows.inserted(a, decision, actor, now), "created"
                 inserts[new["id"]] = new
             case Update():
                 assert row is not None
-                new, status = _updated(row, a, decision, actor, now), "updated"
+                new, status = rows.updated(row, a, decision, actor, now), "updated"
                 superseded[(row["id"], row["version"])] = row
                 (inserts if row["id"] in inserts else updates)[row["id"]] = new
         held.put(new)
@@ -395,75 +391,3 @@ def _load_held(session: Session, arrived: Sequence[Arrived]) -> list[Row]:
 def _chunks(values: set[str]) -> list[list[str]]:
     ordered = sorted(values)
     return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
-
-
-def _stored(row: Row) -> Stored:
-    return Stored(
-        row["id"],
-        row["version"],
-        row["content_hash"],
-        Origin(row["origin_hub"], row["origin_id"], row["origin_version"]),
-        State(row["status"], row["revoked_at"], row["revoke_reason"], row["revoked_by"]),
-    )
-
-
-def _columns(a: Arrived) -> Row:
-    """What an arriving record sets of its row, whether it is new or a change."""
-    p = a.prepared
-    return {
-        "subject_id": a.subject_id,
-        "legal_rep_id": a.legal_rep_id,
-        "authority_name": p.authority_name,
-        "decided_on": p.decided_on,
-        "severity": p.severity,
-        "publish_until": p.publish_until,
-        "code": p.code,
-        "starts_on": p.starts_on,
-        "ends_on": p.ends_on,
-        "domains": p.domains,
-        "content": JsonText(p.content_json),
-        "content_hash": a.digest,
-    }
-
-
-def _state(state: State) -> Row:
-    return {
-        "status": state.status,
-        "revoked_at": state.revoked_at,
-        "revoke_reason": state.revoke_reason,
-        "revoked_by": state.revoked_by,
-    }
-
-
-def _inserted(a: Arrived, d: Insert, actor: Actor, now: datetime) -> Row:
-    p = a.prepared
-    return {
-        "id": p.record_id,
-        "kind": p.kind,
-        "ref": p.ref,
-        "authority_uscc": p.authority_uscc,
-        **_columns(a),
-        "version": 1,
-        "raw": p.raw_json,
-        "origin_hub": d.origin.hub,
-        "origin_id": d.origin.id,
-        "origin_version": d.origin.version,
-        "received_from": actor.name,
-        "created_at": now,
-        "updated_at": now,
-        **_state(d.state),
-    }
-
-
-def _updated(row: Row, a: Arrived, d: Update, actor: Actor, now: datetime) -> Row:
-    raw = a.prepared.raw_json
-    return {
-        **row,
-        **_columns(a),
-        "version": d.version,
-        "raw": row["raw"] if raw is None else raw,
-        "origin_version": d.origin_version,
-        "received_from": actor.name,
-        "updated_at": now,
-        **_state(d.state),
-    }
