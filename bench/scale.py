@@ -169,13 +169,18 @@ def measure(env: dict[str, str], records: int, seconds: int) -> dict[str, Any]:
         out["batch"] = (min(batch), statistics.median(batch), verdicts.count("barred"),
                         len(verdicts) - verdicts.count("unknown"))  # fmt: skip
         feed_auth = {"Authorization": f"Bearer {peer}"}
-        for label, after in (("first", 0), ("deep", records // 2)):
+        # A pull asks for 1,000 (the hub connector's page size); the feed's default is 500.
+        for label, after, limit in (
+            ("first", 0, 1000), ("deep", records // 2, 1000), ("small", records // 2, 100)
+        ):  # fmt: skip
             took_all = []
             for _ in range(5):
-                took, page = timed(session, "GET", f"{base}/api/v1/feed?after={after}&limit=1000",
-                                   headers=feed_auth)  # fmt: skip
+                took, page = timed(
+                    session, "GET", f"{base}/api/v1/feed?after={after}&limit={limit}",
+                    headers=feed_auth,
+                )  # fmt: skip
                 took_all.append(took)
-            assert len(page["items"]) == 1000, len(page["items"])
+            assert len(page["items"]) == limit, len(page["items"])
             out[f"feed_{label}"] = (statistics.median(took_all), max(took_all))
         out["load"] = os.getloadavg()[0]
     finally:
@@ -216,12 +221,16 @@ def _short(n: int) -> str:
 def show(f: dict[str, Any]) -> str:
     rps, p50, p99 = f["check"]
     best, median, barred, known = f["batch"]
+
+    def ms(key: str) -> str:
+        return f"{f[key][0] * 1000:.0f} ms (max {f[key][1] * 1000:.0f})"
+
     return (
         f"{f['records']:>11,} records | single check {rps:,.0f} req/s p50={p50:.1f} ms "
         f"p99={p99:.1f} ms | batch of 10,000 best {best:.2f} s median {median:.2f} s "
-        f"(known {known}, barred {barred}) | feed page of 1,000 first {f['feed_first'][0] * 1000:.0f} ms "  # noqa: E501
-        f"(max {f['feed_first'][1] * 1000:.0f}), half-way {f['feed_deep'][0] * 1000:.0f} ms "
-        f"(max {f['feed_deep'][1] * 1000:.0f}) | load average {f['load']:.2f}"
+        f"(known {known}, barred {barred}) | feed page of 1,000 first {ms('feed_first')}, "
+        f"half-way {ms('feed_deep')}; of 100 half-way {ms('feed_small')} "
+        f"| load average {f['load']:.2f}"
     )
 
 
