@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint audit lint-audit format bench openapi clean
+.PHONY: run test lint audit lint-audit format bench bench-scale openapi clean
 
 # The venv is rebuilt when pyproject.toml changes. pip's output goes to a log, shown only
 # when the installation fails.
@@ -51,8 +51,14 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every bench but the scale one, which loads 10,000,000 records (about half an hour and 20 GB on
+# PostgreSQL): `make bench-scale`, or bench/scale.py with its options (docs/performance.md).
 bench: $(BIN)/.installed
-	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in bench/*.py; do case $$f in bench/scale*.py) continue;; esac; \
+	  echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+bench-scale: $(BIN)/.installed
+	$(BIN)/python bench/scale.py --keep
 
 openapi: $(BIN)/.installed
 	@CREDITHUB_INSTANCE=$$(mktemp -d) $(BIN)/python -c "import json; from credithub import create_app; \
