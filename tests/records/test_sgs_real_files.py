@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from credithub.db import db
 from credithub.records.models import Record
@@ -117,7 +117,7 @@ def test_amounts_as_json_numbers_or_text_store_the_same_value(
     assert statuses(post_csv(client, zhujian, [as_text])) == ["unchanged"]
 
 
-@pytest.mark.parametrize("amount", [True, -1, "abc", [1], {"万元": 1}, "1e3", 1e400])
+@pytest.mark.parametrize("amount", [True, -1, "abc", [1], {"万元": 1}, "1e3", 1e300])
 def test_an_amount_that_is_no_number_rejects_its_row_alone(
     app: Flask, client: FlaskClient, zhujian: Headers, amount: Any
 ) -> None:
@@ -125,6 +125,25 @@ def test_an_amount_that_is_no_number_rejects_its_row_alone(
     body = post_json(client, zhujian, [sgs_row(1), bad])
     assert statuses(body) == ["created", "rejected"]
     assert list(body["results"][1]["errors"]) == ["CF_NR_FK"]
+
+
+@pytest.mark.parametrize("literal", ["Infinity", "NaN", "-Infinity"])
+def test_a_body_with_a_number_json_cannot_write_is_refused_whole(
+    app: Flask, client: FlaskClient, zhujian: Headers, literal: str
+) -> None:
+    """Infinity and NaN are not JSON (RFC 8259), though some encoders write them: the upload is
+    refused as a body that is not JSON, and nothing of it is stored."""
+    text = json.dumps({"rows": [sgs_row(1), {**sgs_row(2), "CF_NR_FK": 0}]}, ensure_ascii=False)
+    text = text.replace('"CF_NR_FK": 0', f'"CF_NR_FK": {literal}')
+    resp = client.post(
+        "/api/v1/records/sgs",
+        data=text.encode(),
+        headers={**zhujian, "Content-Type": "application/json"},
+    )
+    assert resp.status_code == 422
+    assert resp.get_json()["message"] == "the body is not valid JSON"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Record)) == 0
 
 
 # ---------------------------------------------------------------------------------------------
