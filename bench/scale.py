@@ -9,7 +9,8 @@ Measured against `credithub serve` (gunicorn, 2 workers, default settings):
 - single check `GET /api/v1/check/{code}?domain=construction` over random subjects of the whole
   database: wrk, 2 threads, 8 connections, p50 and p99 (target p99 ≤ 20 ms);
 - a batch check of 10,000 random subjects (target ≤ 1 s);
-- a feed page of 1,000 changes, the first and one half-way through (target ≤ 50 ms).
+- a feed page of 1,000 changes (a pull's page), the first and one half-way through, and half-way
+  pages of 500 (the feed's default) and 100 (target ≤ 50 ms).
 
     python bench/scale.py [--records 10000000] [--small 100000]
                           [--pg postgresql://postgres@127.0.0.1:5432] [--keep] [--reuse]
@@ -171,7 +172,8 @@ def measure(env: dict[str, str], records: int, seconds: int) -> dict[str, Any]:
         feed_auth = {"Authorization": f"Bearer {peer}"}
         # A pull asks for 1,000 (the hub connector's page size); the feed's default is 500.
         for label, after, limit in (
-            ("first", 0, 1000), ("deep", records // 2, 1000), ("small", records // 2, 100)
+            ("first", 0, 1000), ("deep", records // 2, 1000),
+            ("default", records // 2, 500), ("small", records // 2, 100),
         ):  # fmt: skip
             took_all = []
             for _ in range(5):
@@ -229,7 +231,8 @@ def show(f: dict[str, Any]) -> str:
         f"{f['records']:>11,} records | single check {rps:,.0f} req/s p50={p50:.1f} ms "
         f"p99={p99:.1f} ms | batch of 10,000 best {best:.2f} s median {median:.2f} s "
         f"(known {known}, barred {barred}) | feed page of 1,000 first {ms('feed_first')}, "
-        f"half-way {ms('feed_deep')}; of 100 half-way {ms('feed_small')} "
+        f"half-way {ms('feed_deep')}; of 500 (the default) half-way {ms('feed_default')}; "
+        f"of 100 half-way {ms('feed_small')} "
         f"| load average {f['load']:.2f}"
     )
 
