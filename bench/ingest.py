@@ -145,26 +145,33 @@ def sgs_rows(n: int, shape: str = "realistic") -> list[dict[str, str]]:
     return rows
 
 
+def api_subject(r: dict[str, str]) -> dict[str, Any]:
+    """The subject of a 双公示 row, as the push API takes it."""
+    kind = {"自然人": "person", "个体工商户": "individual_business"}.get(
+        r["CF_XDR_LB"], "organization"
+    )
+    subject: dict[str, Any] = {"type": kind, "name": r["CF_XDR_MC"]}
+    if kind == "person":
+        subject.update(id_type="身份证", id_number=r["CF_XDR_ZJHM"])
+    else:
+        subject["uscc"] = r["CF_XDR_SHXYM"]
+    if r["CF_FR_ZJHM"]:
+        subject["legal_rep"] = {"name": r["CF_FRDB"], "id_type": "身份证",
+                                "id_number": r["CF_FR_ZJHM"]}  # fmt: skip
+    elif r["CF_FRDB"]:
+        subject["legal_rep"] = {"name": r["CF_FRDB"]}
+    return subject
+
+
 def api_records(n: int, offset: int = 0, shape: str = "realistic") -> list[dict[str, Any]]:
     """The same records as `sgs_rows`, as the push API takes them."""
     rows = sgs_rows(offset + n, shape)[offset:]
     out = []
     for r in rows:
-        kind = {"自然人": "person", "个体工商户": "individual_business"}.get(
-            r["CF_XDR_LB"], "organization"
-        )
-        subject: dict[str, Any] = {"type": kind, "name": r["CF_XDR_MC"]}
-        if kind == "person":
-            subject.update(id_type="身份证", id_number=r["CF_XDR_ZJHM"])
-        else:
-            subject["uscc"] = r["CF_XDR_SHXYM"]
-        if r["CF_FR_ZJHM"]:
-            subject["legal_rep"] = {"name": r["CF_FRDB"], "id_type": "身份证",
-                                    "id_number": r["CF_FR_ZJHM"]}  # fmt: skip
         record: dict[str, Any] = {
             "kind": "penalty",
             "ref": r["CF_WSH"],
-            "subject": subject,
+            "subject": api_subject(r),
             "decided_on": r["CF_JDRQ"],
             "categories": r["CF_CFLB"].split(";"),
             "violation": r["CF_WFXW"],

@@ -26,10 +26,8 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,18 +41,11 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-import scale_load  # noqa: E402  (bench/ is put on the path just above)
+import pages  # noqa: E402  (bench/ is put on the path just above)
+import scale_load  # noqa: E402
+from check import LUA  # noqa: E402
 from ingest import AUTHORITY, _subject, cli, client_token, serve  # noqa: E402
 from scale_load import PER_SUBJECT, check_subject  # noqa: E402
-
-LUA = """
-local codes = {%s}
-local i = 0
-request = function()
-  i = (i %% #codes) + 1
-  return wrk.format("GET", "/api/v1/check/" .. codes[i] .. "?domain=construction")
-end
-"""
 
 
 def code_of(s: int) -> str:
@@ -110,24 +101,9 @@ def counts(db_url: str) -> dict[str, int]:
     return out
 
 
-def _ms(value: str, unit: str) -> float:
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
 def wrk(url: str, seconds: int, token: str, script: str) -> tuple[float, float, float]:
-    """Requests per second, p50 and p99 (ms); any error answer stops the bench."""
-    args = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", script,
-            "-H", f"Authorization: Bearer {token}", url]  # fmt: skip
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    if not (rps and p50 and p99):
-        raise SystemExit(f"wrk's output not understood:\n{out}")
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"wrk saw {errors.group(1)} error responses:\n{out}")
-    return float(rps.group(1)), _ms(*p50.groups()), _ms(*p99.groups())
+    """Requests per second, p50 and p99 (ms) of the script's requests with the token."""
+    return pages.wrk(url, seconds, "-s", script, "-H", f"Authorization: Bearer {token}")
 
 
 def timed(session: requests.Session, method: str, url: str, **kw: Any) -> tuple[float, Any]:

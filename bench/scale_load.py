@@ -37,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-from ingest import AUTHORITY, CATEGORIES, _subject  # noqa: E402
+from ingest import AUTHORITY, CATEGORIES, _subject, api_subject  # noqa: E402
 
 PERIOD = 2000  # subjects per template: a multiple of 20 (the subject kinds repeat every 20)
 PER_SUBJECT = 5
@@ -47,20 +47,7 @@ _REF = re.compile(r"〕(\d+)-\d+号$")
 def subject_records(s: int, period: int = PERIOD) -> list[dict[str, Any]]:
     """The five records naming subject s, as the push API takes them; all but the identity
     depends on s's place in its period."""
-    r = _subject(s)
-    kind = {"自然人": "person", "个体工商户": "individual_business"}.get(
-        r["CF_XDR_LB"], "organization"
-    )
-    subject: dict[str, Any] = {"type": kind, "name": r["CF_XDR_MC"]}
-    if kind == "person":
-        subject.update(id_type="身份证", id_number=r["CF_XDR_ZJHM"])
-    else:
-        subject["uscc"] = r["CF_XDR_SHXYM"]
-    if r["CF_FR_ZJHM"]:
-        subject["legal_rep"] = {"name": r["CF_FRDB"], "id_type": "身份证",
-                                "id_number": r["CF_FR_ZJHM"]}  # fmt: skip
-    elif r["CF_FRDB"]:
-        subject["legal_rep"] = {"name": r["CF_FRDB"]}
+    subject = api_subject(_subject(s))
     t = (s - 1) % period + 1
     out = []
     for k in range(PER_SUBJECT):
