@@ -6,8 +6,6 @@ admin token may scrape."""
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +21,7 @@ from credithub.config import ConfigError
 from credithub.db import db, utcnow
 from credithub.sync.models import DeadLetter, SyncState
 from tests.records.samples import BEIJIANG, SHUDAO
-from tests.test_serve import BIN, free_port
+from tests.served import served
 from tests.workflows.helpers import Headers, listing, post, push, tokens
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -152,18 +150,6 @@ def _unauthorised(url: str) -> int:
     return requests.get(url, timeout=10).status_code
 
 
-def _wait_ready(base: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{base}/healthz", timeout=2)
-            return
-        except requests.ConnectionError:
-            assert server.poll() is None, server.communicate()[1]
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-
-
 def test_a_scrape_adds_up_every_worker_of_a_served_hub(
     tmp_path: Path, database_url: str, instance_path: Path
 ) -> None:
@@ -173,26 +159,12 @@ def test_a_scrape_adds_up_every_worker_of_a_served_hub(
         "CREDITHUB_DATABASE_URL": database_url,
         "CREDITHUB_LOGGING_LEVEL": "WARNING",
     }
-    port = free_port()
-    server = subprocess.Popen(
-        [BIN, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, server)  # one /healthz answered, perhaps more while starting
+    with served(env, tmp_path) as server:  # /readyz answered, perhaps more while starting
         # Many requests at once: both workers answer some of them.
         with ThreadPoolExecutor(8) as pool:
-            codes = list(pool.map(_unauthorised, [f"{base}/api/v1/records"] * 200))
+            codes = list(pool.map(_unauthorised, [f"{server.base}/api/v1/records"] * 200))
         assert set(codes) == {401}
-        scrapes = [parsed(requests.get(f"{base}/metrics", timeout=5).text) for _ in range(4)]
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
+        scrapes = [parsed(requests.get(f"{server.base}/metrics", timeout=5).text) for _ in range(4)]
     # Each worker keeps its counts in a file of its own, and both answered.
     files = list((instance_path / "metrics").glob("histogram_*.db"))
     assert len({f.name for f in files}) >= 2

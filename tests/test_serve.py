@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,16 +15,10 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_URL
 from tests.records.samples import ZHUJIAN, penalty
+from tests.served import BIN, served
 
-BIN = Path(sys.executable).parent / "credithub"
 AUTHORITY = {"uscc": ZHUJIAN, "name": "呼伦贝尔市住房和城乡建设局"}
 PUSHED = "呼住建罚〔2026〕检"  # the refs of the records pushed to the server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.skipif(
@@ -50,27 +42,9 @@ def test_init_demo_serve_and_fetch(tmp_path: Path) -> None:
         [BIN, "clients", "create", "--name", "bidding", "--kind", "consumer"], **run
     )  # type: ignore[call-overload]
     consumer = created.stdout.strip().splitlines()[-1]
-    port = free_port()
-    server = subprocess.Popen(
-        [BIN, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                ready = requests.get(f"{base}/readyz", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        assert ready.status_code == 200
+    with served(env, tmp_path) as server:
+        base = server.base
+        assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
         for auth in (token, consumer):
             resp = requests.get(
                 f"{base}/api/v1/entities/91230500MA1B3N1N2M",
@@ -112,12 +86,9 @@ def test_init_demo_serve_and_fetch(tmp_path: Path) -> None:
         while _records_in_the_file_alone(database, tmp_path) < 3:
             assert time.monotonic() < deadline, "the log was not copied into the database file"
             time.sleep(0.2)
-    finally:
-        server.terminate()
-        _out, err = server.communicate(timeout=30)
     # Logs are JSON lines and carry no token.
-    assert '"path": "/readyz"' in err
-    assert token not in err
+    assert '"path": "/readyz"' in server.stderr
+    assert token not in server.stderr
     # Every check answered is in the check log once the server has stopped in order.
     engine = create_engine(f"sqlite:///{tmp_path / 'instance' / 'credithub.db'}")
     with engine.connect() as conn:

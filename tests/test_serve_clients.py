@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,38 +15,14 @@ from pathlib import Path
 
 import requests
 
-from tests.test_serve import free_port
-
-BIN = Path(sys.executable).parent / "credithub"
+from tests.served import served as serve
 
 
 @contextmanager
 def served(cli_env: dict[str, str], tmp_path: Path, **env: str) -> Iterator[str]:
-    """`credithub serve` on a free loopback port; yields its base URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [BIN, "serve", "--port", str(port), "--workers", "2"],
-        env={**os.environ, **cli_env, **env},
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/readyz", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
+    """`credithub serve` with 2 workers on a free loopback port; yields its base URL."""
+    with serve({**os.environ, **cli_env, **env}, tmp_path) as server:
+        yield server.base
 
 
 def _connect(port: int, send: bytes) -> socket.socket:

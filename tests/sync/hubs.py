@@ -7,9 +7,7 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import tomllib
@@ -25,15 +23,8 @@ from sqlalchemy.pool import NullPool
 
 from credithub.trust.keys import Signer
 from tests.conftest import PG_URL
+from tests.served import BIN, free_port
 from tests.signing import signed_with
-
-BIN = Path(sys.executable).parent / "credithub"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def database_for(name: str, folder: Path) -> str:
