@@ -54,20 +54,25 @@ class Unavailable(ServiceError):
     status = 503
 
 
+def error_body(code: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one error shape as a dict; `errors` left out when None."""
+    body: dict[str, Any] = {
+        "code": code,
+        "status": HTTP_STATUS_CODES.get(code, "Error"),
+        "message": message,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
 def error_response(
     code: int,
     message: str,
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[Response, int]:
-    body: dict[str, Any] = {
-        "code": code,
-        "status": HTTP_STATUS_CODES.get(code, "Error"),
-        "message": message,
-    }
-    if errors:
-        body["errors"] = errors
-    response = jsonify(body)
+    response = jsonify(error_body(code, message, errors or None))
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response, code

@@ -27,6 +27,8 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.http import HTTP_STATUS_CODES
 
+from credithub.errors import error_body
+
 log = logging.getLogger("credithub.server")
 
 # gunicorn's longest request line (its `limit_request_line`): a longer URL is answered 414.
@@ -160,15 +162,7 @@ class Worker(ThreadWorker):
             log.error("error outside the app", exc_info=exc)
         else:
             log.warning("refused before the app: %s", message)
-        body = json.dumps(
-            {
-                "code": status,
-                "status": HTTP_STATUS_CODES.get(status, "Error"),
-                "message": message,
-                "errors": {},
-            },
-            ensure_ascii=False,
-        ).encode()
+        body = json.dumps(error_body(status, message, {}), ensure_ascii=False).encode()
         head = (
             f"HTTP/1.1 {status} {HTTP_STATUS_CODES.get(status, 'Error')}\r\n"
             "Connection: close\r\n"

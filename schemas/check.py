@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import FIRST_DAY, LAST_DAY, StrictSchema
+from schemas.common import StrictSchema, WithinYears
 
 MAX_CHECK = 10_000
 CHINA = timezone(timedelta(hours=8))
@@ -17,10 +17,7 @@ class Instant(fields.Field):
     """A date (its start in China) or an ISO 8601 instant (no offset: China time), its date
     between FIRST_DAY and LAST_DAY where it was given."""
 
-    default_error_messages = {  # noqa: RUF012
-        "invalid": "a date (YYYY-MM-DD) or an ISO 8601 instant",
-        "range": f"must be between {FIRST_DAY} and {LAST_DAY}",
-    }
+    default_error_messages = {"invalid": "a date (YYYY-MM-DD) or an ISO 8601 instant"}  # noqa: RUF012
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         if not isinstance(value, str):
@@ -33,9 +30,7 @@ class Instant(fields.Field):
                 parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise self.make_error("invalid") from None
-        if not FIRST_DAY <= parsed.date() <= LAST_DAY:
-            raise self.make_error("range")
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA)
+        return WithinYears()(parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA))
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return value.isoformat() if isinstance(value, datetime) else value

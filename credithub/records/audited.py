@@ -80,9 +80,10 @@ class RecordsResult:
 
 
 def check(session: Session, audited: Audited, max_problems: int = 20) -> RecordsResult:
-    """Every stored record against the last version the chain names of it."""
+    """Every stored record against the last version the chain names of it (`audited` is
+    consumed: each version is taken out as its record is read, none copied)."""
     out = RecordsResult()
-    left = dict(audited.versions)
+    left = audited.versions
     table, last = table_of(Record), ""
     while len(out.problems) < max_problems:
         query = table.select().where(table.c.id > last).order_by(table.c.id).limit(_READ)
