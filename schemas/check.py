@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import StrictSchema, WithinYears
+from schemas.common import CHINA, StrictSchema, WithinYears
 
 MAX_CHECK = 10_000
-CHINA = timezone(timedelta(hours=8))
 
 
 class Instant(fields.Field):

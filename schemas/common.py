@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from schemas.sgs_fields import mask_id_numbers
 
+CHINA = timezone(timedelta(hours=8))  # China keeps no daylight saving time
 MAX_PAGE_SIZE = 500
 # Bounds of what a client may send, so that no number or instant overflows where it is stored
 # or computed with (a 64-bit column, a date plus a term of years, a change of time zone).
@@ -18,6 +19,12 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2999, 12, 31)
 MAX_YUAN = 10**15  # an amount of yuan: 1,000万亿, far above any fine ever decided
 DAYS = validate.Range(min=FIRST_DAY, max=LAST_DAY, error="must be between {min} and {max}")
+
+
+def china_today() -> date:
+    """The date in China: a decision taken this morning there is not 'in the future' here
+    (the hub itself reads its clock, `credithub.clock.today`, and passes it on)."""
+    return datetime.now(CHINA).date()
 
 
 class WithinYears(validate.Validator):

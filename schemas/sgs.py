@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from schemas.common import FIRST_DAY, LAST_DAY, MAX_YUAN
+from schemas.common import FIRST_DAY, LAST_DAY, MAX_YUAN, china_today
 from schemas.sgs_fields import (
     ABSENT,
     LICENSE,
@@ -191,7 +191,7 @@ def parse_rows(
         raws = list(itertools.islice(raw_rows, limit))
         if max_rows is not None and len(raws) > max_rows:
             raise TooManyRows(max_rows)
-    return warnings, SgsRows(raws, _Plan.of(mapping, header, sender), today or date.today())
+    return warnings, SgsRows(raws, _Plan.of(mapping, header, sender), today or china_today())
 
 
 class SgsRows:

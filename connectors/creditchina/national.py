@@ -8,6 +8,8 @@ import binascii
 import re
 from datetime import date
 
+from schemas.common import china_today
+
 PUSH_PATH = "/exchange/v1/penalties"
 LISTS_PATH = "/exchange/v1/lists"
 MAX_ROWS = 1000
@@ -59,7 +61,7 @@ def validate_row(row: object, today: date | None = None) -> dict[str, list[str]]
         decided = None
     if decided is None:
         errors["CF_JDRQ"] = ["not a date YYYY-MM-DD"]
-    elif decided > (today or date.today()):
+    elif decided > (today or china_today()):
         errors["CF_JDRQ"] = ["in the future"]
     for code in ("CF_NR_FK", "CF_NR_WFFF"):
         if row.get(code) and not _AMOUNT.fullmatch(row[code]):

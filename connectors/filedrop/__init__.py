@@ -24,7 +24,6 @@ from connectors.filedrop.rows import (
     HEADER,
     Columns,
     RowError,
-    china_today,
     encode_rows,
     feed_item,
     header_warnings,
@@ -32,6 +31,7 @@ from connectors.filedrop.rows import (
     record_row,
     row_messages,
 )
+from schemas.common import china_today
 from schemas.sgs import SgsFormatError, parse_rows
 from schemas.sgs_out import (
     WITHOUT_ID_NUMBER,

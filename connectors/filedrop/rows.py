@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
 from schemas.cells import safe_cell
@@ -27,16 +27,10 @@ HEADER: tuple[str, ...] = CODES + EXTRA
 OPS: tuple[str, ...] = ("upsert", "revoke", "repair", "expire")
 _MAPPING: dict[str, str] = {code: code for code in CODES}
 _ID_LIKE = re.compile(r"\d{14,17}[\dXx]")
-_CHINA = timezone(timedelta(hours=8))
 
 
 class RowError(ValueError):
     """A change that cannot become a 双公示 row; the message names the field, never its value."""
-
-
-def china_today() -> date:
-    """The date in China: a decision taken this morning there is not 'in the future' here."""
-    return datetime.now(_CHINA).date()
 
 
 def mask(text: str) -> str:
