@@ -17,6 +17,13 @@ from credithub.records.prepare import today_in_china
 
 _CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
 _COLUMNS = [c.key for c in Record.__table__.columns]
+# What `to_output` reads of a record row: a reader that builds outputs only (the feed) reads
+# no more. The other columns (kind, ref, authority, dates, code) are in `content` as well.
+OUTPUT_COLUMNS = (
+    "id", "content", "subject_id", "legal_rep_id", "domains", "severity", "publish_until",
+    "status", "ends_on", "version", "origin_hub", "origin_id", "origin_version", "created_at",
+    "updated_at", "revoked_at", "revoke_reason", "revoked_by",
+)  # fmt: skip
 
 
 def subject_summaries(session: Session, ids: set[str]) -> dict[str, dict[str, Any]]:

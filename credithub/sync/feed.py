@@ -18,22 +18,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credithub.db import table_of
+from credithub.db import one_of, table_of
 from credithub.entities.models import Subject, SubjectIdentifier
 from credithub.privacy import personal_data
 from credithub.records.changes import last_position
 from credithub.records.models import Record, RecordChange
-from credithub.records.service import to_output
+from credithub.records.read import OUTPUT_COLUMNS, to_output
 from credithub.trust.keys import signer
 
 MAX_LIMIT = 1000
 _CHUNK = 500  # subjects per IN-list
 _CHANGES = table_of(RecordChange)
 _RECORDS = table_of(Record)
-# What a feed item is made of: the 双公示 row as received (`raw`) stays at this hub.
-_RECORD_COLUMNS = [c for c in _RECORDS.c if c.key != "raw"]
+# What a feed item is made of: the record as output (never the 双公示 row as received, `raw`,
+# which stays at this hub).
+_RECORD_COLUMNS = [_RECORDS.c[key] for key in OUTPUT_COLUMNS]
 _SUBJECTS = table_of(Subject)
 _IDENTIFIERS = table_of(SubjectIdentifier)
+# A version's place in this hub (its id, version and times here, its history) is not carried.
+_LEFT_OUT = frozenset(("id", "version", "created_at", "updated_at", "history"))
 
 
 def identity(subject: Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
@@ -63,9 +66,9 @@ def _subjects(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Any]]
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         query = select(s.id, s.type, s.name, s.uscc, s.id_type, s.id_masked, s.fed_hash)
-        for row in session.execute(query.where(s.id.in_(chunk))).mappings():
+        for row in session.execute(query.where(one_of(session, s.id, chunk))).mappings():
             out[row["id"]] = {**row, "legacy": {}}
-        codes = select(i.subject_id, i.scheme, i.value).where(i.subject_id.in_(chunk))
+        codes = select(i.subject_id, i.scheme, i.value).where(one_of(session, i.subject_id, chunk))
         for subject_id, scheme, value in session.execute(codes.order_by(i.id)):
             out[subject_id]["legacy"][scheme] = value
     return out
@@ -126,9 +129,13 @@ def build_items(session: Session, changes: Sequence[Any]) -> list[dict[str, Any]
     wanted = sorted({change.record_id for change in changes})
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        rows = session.execute(select(*_RECORD_COLUMNS).where(_RECORDS.c.id.in_(chunk)))
-        for found in rows.mappings():
-            stored[found["id"]] = dict(found)
+        rows = session.execute(
+            select(*_RECORD_COLUMNS).where(one_of(session, _RECORDS.c.id, chunk))
+        )
+        keys = list(rows.keys())
+        for values in rows:
+            found = dict(zip(keys, values, strict=True))
+            stored[found["id"]] = found
     people = _subjects(
         session,
         {r["subject_id"] for r in stored.values()}
@@ -140,9 +147,7 @@ def build_items(session: Session, changes: Sequence[Any]) -> list[dict[str, Any]
         row: dict[str, Any] = stored[change.record_id]
         # No snapshot: this is the record's current version, which is the record row itself.
         snapshot = change.snapshot
-        record = dict(
-            snapshot if snapshot is not None else to_output(row, summaries, as_stored=True)
-        )
+        record = snapshot if snapshot is not None else to_output(row, summaries, as_stored=True)
         subject = identity(people[row["subject_id"]], record["subject"].get("name"))
         rep = record["subject"].get("legal_rep")
         if rep is not None:
@@ -150,11 +155,10 @@ def build_items(session: Session, changes: Sequence[Any]) -> list[dict[str, Any]
             if row["legal_rep_id"] in people:
                 person = identity(people[row["legal_rep_id"]])
                 subject["legal_rep"] |= {k: person[k] for k in PERSON_KEYS if k in person}
+        # What this hub keeps of its own (`_LEFT_OUT`) stays here; and absent is absent: a null
+        # `severity` on a listing would be a field of another kind.
+        record = {k: v for k, v in record.items() if v is not None and k not in _LEFT_OUT}
         record["subject"] = subject
-        for key in ("id", "version", "created_at", "updated_at", "history"):
-            record.pop(key, None)
-        # Absent is absent: a null `severity` on a listing would be a field of another kind.
-        record = {k: v for k, v in record.items() if v is not None}
         if change.signature is not None:
             record["signature"] = {"key": change.signed_by, "value": change.signature}
         else:
@@ -190,7 +194,7 @@ def reveal_id_numbers(session: Session, items: Sequence[dict[str, Any]]) -> list
     held: dict[str, tuple[str, bytes]] = {}
     for start in range(0, len(wanted), _CHUNK):
         query = select(s.fed_hash, s.id_type, s.id_cipher).where(
-            s.fed_hash.in_(wanted[start : start + _CHUNK]), s.id_cipher.is_not(None)
+            one_of(session, s.fed_hash, wanted[start : start + _CHUNK]), s.id_cipher.is_not(None)
         )
         for fed_hash, id_type, cipher in session.execute(query):
             held[fed_hash] = (id_type or "", cipher)
