@@ -56,7 +56,7 @@ from credithub.records.read import snapshots
 from credithub.records.rows import Row
 from credithub.standing import deferred
 from credithub.standing import service as standing
-from credithub.standing.compute import RecordFacts
+from credithub.standing.values import RecordFacts
 
 _CHUNK = 400  # bound on IN-lists, well under every database's parameter limit
 

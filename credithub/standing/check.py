@@ -28,9 +28,9 @@ from credithub.entities.service import SubjectRef, find_subjects, ref_for_uscc
 from credithub.ops import metrics
 from credithub.rules import active_pack
 from credithub.standing.checklog import CheckLogBuffer
-from credithub.standing.compute import verdict_of
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.standing.service import CHUNK, compute_all
+from credithub.standing.values import verdict_of
 from credithub.sync.service import freshness
 from credithub.webhooks import watches
 from schemas.check import RESTRICTION_KEYS

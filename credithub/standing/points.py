@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from credithub.rules.pack import add_months
 
 if TYPE_CHECKING:
-    from credithub.standing.compute import RecordFacts
+    from credithub.standing.values import RecordFacts
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from credithub.rules.pack import Measure, RulePack
 
 if TYPE_CHECKING:
-    from credithub.standing.compute import RecordFacts
+    from credithub.standing.values import RecordFacts
 
 
 @dataclass(frozen=True)

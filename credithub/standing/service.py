@@ -21,8 +21,9 @@ from credithub.entities.models import Subject
 from credithub.records.models import Record
 from credithub.rules import active_pack
 from credithub.rules.pack import RulePack
-from credithub.standing.compute import RecordFacts, Standing, compute_standing
+from credithub.standing.compute import compute_standing
 from credithub.standing.models import StandingRow
+from credithub.standing.values import RecordFacts, Standing
 from credithub.webhooks import changed
 
 CHUNK = 500

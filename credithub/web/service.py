@@ -25,8 +25,9 @@ from credithub.records.models import Record
 from credithub.records.read import record_row
 from credithub.rules import active_pack
 from credithub.rules.pack import RulePack, add_months
-from credithub.standing.compute import Standing, china_date, china_midnight, compute_standing
+from credithub.standing.compute import compute_standing
 from credithub.standing.service import facts_for, standings_at
+from credithub.standing.values import Standing, china_date, china_midnight
 from credithub.sync.models import SyncState
 from credithub.web import explain
 from credithub.workflows.models import Objection

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from credithub.db import one_of
 from credithub.entities.models import Subject
-from credithub.standing.compute import verdict_of
 from credithub.standing.models import StandingRow
+from credithub.standing.values import verdict_of
 from credithub.webhooks.models import Watch
 from credithub.webhooks.service import emit, subscribers
 from schemas.check import RESTRICTION_KEYS

@@ -13,13 +13,8 @@ from typing import Any
 import pytest
 
 from credithub.rules.pack import RulePack, add_months, load_pack
-from credithub.standing.compute import (
-    CHINA,
-    RecordFacts,
-    Standing,
-    compute_standing,
-    counts_at,
-)
+from credithub.standing.compute import compute_standing
+from credithub.standing.values import CHINA, RecordFacts, Standing, counts_at
 
 ALL_DOMAINS = ("construction", "procurement", "land", "state_assets", "medical", "expert", "agency")
 

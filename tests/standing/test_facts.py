@@ -15,8 +15,8 @@ from sqlalchemy import select
 from credithub.db import as_date, date_as_read, db, table_of
 from credithub.entities.models import SubjectName
 from credithub.records.models import Record
-from credithub.standing.compute import RecordFacts
 from credithub.standing.service import facts_for
+from credithub.standing.values import RecordFacts
 from tests.records.samples import ZHUJIAN, penalty, represented
 
 

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from credithub.rules.pack_load import read_pack
-from credithub.standing.compute import CHINA, RecordFacts, compute_standing
+from credithub.standing.compute import compute_standing
+from credithub.standing.values import CHINA, RecordFacts
 
 PACK = read_pack("default")
 # Deductions that decay over 7 years: the limit, not the decay, ends them at 5.

@@ -14,9 +14,9 @@ from credithub.db import db
 from credithub.entities.models import Subject
 from credithub.rules import active_pack
 from credithub.standing.check import IS_CURRENT
-from credithub.standing.compute import Restriction
 from credithub.standing.models import StandingRow
 from credithub.standing.service import is_current
+from credithub.standing.values import Restriction
 from schemas.check import RESTRICTION_KEYS, RestrictionSchema
 from tests.records.samples import SHUDAO
 
