@@ -4,9 +4,12 @@ A write transaction per single check cost more than the rest of the check togeth
 SQLite every one of them queued for the one write lock). With `check.log_flush_ms` above 0 a
 worker keeps the log rows of its single checks here and a thread of its own writes them in one
 transaction once the oldest has waited that long. A check writes them itself only when that
-thread is a whole interval late (it died, or cannot keep up): a write from a check held up that
-check and every one queued behind it for the length of the write (tens of milliseconds for a
-second's rows on a busy SQLite worker), while the thread's write is spread among requests. The
+thread is a whole interval late and is not writing (it died, or its wait went wrong): a write
+from a check held up that check and every one queued behind it for the length of the write
+(tens of milliseconds for a second's rows on a busy SQLite worker), while the thread's write is
+spread among requests. A thread still writing is left to finish: on a busy PostgreSQL worker its
+write took 1–2 s (the thread sending the COPY between the requests' turns), and a check that
+wrote the rows of that time itself was the slowest hundredth of all checks. The
 rows carry the instant each answer was given, so a late write changes nothing in them.
 
 What the buffer costs: a worker killed outright (SIGKILL, a crash, gunicorn's timeout, the
@@ -66,6 +69,7 @@ class CheckLogBuffer:
         self._watches: dict[tuple[str, str, str], datetime] = {}
         self._due = 0.0  # when the oldest buffered row must be written
         self._closing = threading.Event()
+        self.writing = threading.Event()  # set while the writer thread writes
         self._thread: threading.Thread | None = None
 
     def add(self, rows: Sequence[Mapping[str, Any]], seen: watches.Watches | None = None) -> None:
@@ -86,7 +90,7 @@ class CheckLogBuffer:
             self._rows.extend(rows)
             if seen:
                 watches.merge(self._watches, seen)
-            late = self.clock() >= self._due + self.interval
+            late = self.clock() >= self._due + self.interval and not self.writing.is_set()
         if late or closed:
             try:
                 self.flush()
@@ -129,11 +133,15 @@ class CheckLogBuffer:
             with self._lock:
                 due = bool(self._rows or self._watches) and self.clock() >= self._due
             if due:
+                self.writing.set()
                 try:
                     self.flush()
                 except Exception:
                     log.exception("check log rows not written yet; retrying")
+                    self.writing.clear()
                     self._closing.wait(self.interval)
+                finally:
+                    self.writing.clear()
 
     def close(self) -> None:
         """Stop the writer and write what is left (a worker's exit; idempotent)."""

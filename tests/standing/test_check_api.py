@@ -422,6 +422,32 @@ def test_a_check_writes_the_buffer_itself_when_the_writer_is_an_interval_late(
     assert stored() == 4
 
 
+def test_a_check_leaves_the_rows_to_the_writer_while_it_writes(
+    app_factory: Callable[..., Flask], make_token: Callable[..., Headers]
+) -> None:
+    """A writer that is slow to write (a busy worker, its turns shared with the requests') is
+    not late: a check that wrote the rows itself meanwhile was held up for as long."""
+    app = app_factory(check={"log_flush_ms": 60_000})
+    buffer = app.extensions["credithub.check_log"]
+    now = [1000.0]
+    buffer.clock = lambda: now[0]
+    bidding = make_token("consumer", name="电子招投标交易平台")
+    client = app.test_client()
+
+    def stored() -> int:
+        with app.app_context():
+            return len(db.session.scalars(select(CheckLog)).all())
+
+    check(client, bidding, SHUDAO, "construction")
+    buffer.writing.set()  # the writer thread is in the middle of a write
+    now[0] += 120
+    check(client, bidding, SHUDAO, "land")
+    assert stored() == 0  # a whole interval late, but writing: left to it
+    buffer.writing.clear()
+    check(client, bidding, SHUDAO, "medical")  # late and not writing: the check writes
+    assert stored() == 3
+
+
 def test_a_worker_writes_buffered_checks_when_it_ends(
     app_factory: Callable[..., Flask], make_token: Callable[..., Headers]
 ) -> None:
