@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -396,56 +397,61 @@ def test_the_writer_thread_writes_checks_once_the_interval_is_over(
     assert [row.digest for row in logged] == [answer["check"]["digest"]]
 
 
-def test_a_check_writes_the_buffer_itself_when_the_writer_is_an_interval_late(
-    app_factory: Callable[..., Flask], make_token: Callable[..., Headers]
-) -> None:
-    app = app_factory(check={"log_flush_ms": 60_000})
-    buffer = app.extensions["credithub.check_log"]
-    now = [1000.0]
-    buffer.clock = lambda: now[0]  # the worker's clock; its writer thread sleeps a real minute
-    bidding = make_token("consumer", name="电子招投标交易平台")
-    client = app.test_client()
+@dataclass
+class SlowWriter:
+    """An app whose check-log writer thread sleeps a real minute, with the worker's clock in
+    the test's hands (`now`): the checks' own decision to write is what is left to see."""
 
-    def stored() -> int:
-        with app.app_context():
+    app: Flask
+    now: list[float]
+    check: Callable[[str], object]
+
+    def stored(self) -> int:
+        with self.app.app_context():
             return len(db.session.scalars(select(CheckLog)).all())
 
-    check(client, bidding, SHUDAO, "construction")
-    now[0] += 60
-    check(client, bidding, SHUDAO, "land")
-    assert stored() == 0  # due, but that is the writer's to do
-    now[0] += 59.999
-    check(client, bidding, SHUDAO, "procurement")
-    assert stored() == 0
-    now[0] += 0.001
-    check(client, bidding, SHUDAO, "medical")  # the writer is a minute late: all four written
-    assert stored() == 4
 
-
-def test_a_check_leaves_the_rows_to_the_writer_while_it_writes(
+@pytest.fixture
+def slow_writer(
     app_factory: Callable[..., Flask], make_token: Callable[..., Headers]
+) -> SlowWriter:
+    app = app_factory(check={"log_flush_ms": 60_000})
+    now = [1000.0]
+    app.extensions["credithub.check_log"].clock = lambda: now[0]
+    bidding = make_token("consumer", name="电子招投标交易平台")
+    client = app.test_client()
+    return SlowWriter(app, now, lambda domain: check(client, bidding, SHUDAO, domain))
+
+
+def test_a_check_writes_the_buffer_itself_when_the_writer_is_an_interval_late(
+    slow_writer: SlowWriter,
 ) -> None:
+    w = slow_writer
+    w.check("construction")
+    w.now[0] += 60
+    w.check("land")
+    assert w.stored() == 0  # due, but that is the writer's to do
+    w.now[0] += 59.999
+    w.check("procurement")
+    assert w.stored() == 0
+    w.now[0] += 0.001
+    w.check("medical")  # the writer is a minute late: all four written
+    assert w.stored() == 4
+
+
+def test_a_check_leaves_the_rows_to_the_writer_while_it_writes(slow_writer: SlowWriter) -> None:
     """A writer that is slow to write (a busy worker, its turns shared with the requests') is
     not late: a check that wrote the rows itself meanwhile was held up for as long."""
-    app = app_factory(check={"log_flush_ms": 60_000})
-    buffer = app.extensions["credithub.check_log"]
-    now = [1000.0]
-    buffer.clock = lambda: now[0]
-    bidding = make_token("consumer", name="电子招投标交易平台")
-    client = app.test_client()
-
-    def stored() -> int:
-        with app.app_context():
-            return len(db.session.scalars(select(CheckLog)).all())
-
-    check(client, bidding, SHUDAO, "construction")
+    w = slow_writer
+    buffer = w.app.extensions["credithub.check_log"]
+    w.check("construction")
     buffer.writing.set()  # the writer thread is in the middle of a write
-    now[0] += 120
-    check(client, bidding, SHUDAO, "land")
-    assert stored() == 0  # a whole interval late, but writing: left to it
+    w.now[0] += 120
+    w.check("land")
+    assert w.stored() == 0  # a whole interval late, but writing: left to it
     buffer.writing.clear()
-    check(client, bidding, SHUDAO, "medical")  # late and not writing: the check writes
-    assert stored() == 3
+    w.check("medical")  # late and not writing: the check writes
+    assert w.stored() == 3
 
 
 def test_a_worker_writes_buffered_checks_when_it_ends(
