@@ -23,6 +23,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(url: str, process: subprocess.Popen[str], seconds: float = 30) -> None:
+    """Until `url` answers; an AssertionError with the server's log if it ends or is late."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = process.communicate()[1]
+                raise AssertionError(f"the server did not start: {log}") from None
+            time.sleep(0.1)
+
+
 @dataclass
 class Served:
     base: str  # http://127.0.0.1:<port>
@@ -46,15 +60,7 @@ def served(env: Mapping[str, str], cwd: Path, workers: int = 2) -> Iterator[Serv
     )
     server = Served(f"http://127.0.0.1:{port}", port, process)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{server.base}/readyz", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.communicate()[1]
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        wait_until_up(f"{server.base}/readyz", process)
         yield server
     finally:
         process.terminate()

@@ -136,12 +136,14 @@ class CheckLogBuffer:
                 self.writing.set()
                 try:
                     self.flush()
+                    failed = False
                 except Exception:
                     log.exception("check log rows not written yet; retrying")
-                    self.writing.clear()
-                    self._closing.wait(self.interval)
+                    failed = True
                 finally:
                     self.writing.clear()
+                if failed:
+                    self._closing.wait(self.interval)
 
     def close(self) -> None:
         """Stop the writer and write what is left (a worker's exit; idempotent)."""

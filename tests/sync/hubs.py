@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from credithub.trust.keys import Signer
 from tests.conftest import PG_URL
-from tests.served import BIN, free_port
+from tests.served import BIN, free_port, wait_until_up
 from tests.signing import signed_with
 
 
@@ -133,17 +133,7 @@ class Hub:
             text=True,
             start_new_session=True,  # its own process group: `kill` takes master and workers
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{self.url}/healthz", timeout=1)
-                return
-            except requests.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"hub {self.id} did not start: {self.process.communicate()[1]}"
-                    ) from None
-                time.sleep(0.1)
+        wait_until_up(f"{self.url}/healthz", self.process)
 
     def set_clock(self, start: str) -> None:
         """Start this hub's clock (server and commands) at `start` (`[clock] start`); a running
