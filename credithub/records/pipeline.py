@@ -3,10 +3,12 @@ a file import's batches.
 
 Checking and normalising a record (schema, identifiers, the rule pack) costs about as much
 CPU as writing it, and a database takes one writer at a time. A run of batches is therefore
-checked in a helper process, one batch ahead, while this process writes the batch before it;
-results come back in order. This process checks the first batch itself (the helper checks the
-second meanwhile), the next one whenever it would otherwise wait for the helper, and every
-batch after a helper died.
+checked in a helper process, ahead, while this process writes the batch before it; results
+come back in order. The helper holds AHEAD batches at a time and sends each answer from a
+thread of its own, so it checks the next batch while this process has yet to read the last
+answer (a checked batch is far larger than a pipe holds: sending it waits for the reader).
+This process checks the first batch itself (the helper checks the next ones meanwhile), the
+next one whenever it would otherwise wait for the helper, and every batch after a helper died.
 
 Checking is a pure function of its inputs: the job (a part of a push, a page, a range of a
 file's rows) and a `Context` (rule pack, USCC allow-list, hub id, today) read from the app
@@ -23,9 +25,12 @@ every batch is checked here: same results.
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
@@ -114,16 +119,19 @@ def run(
                 _collect(done)
             return
         pending = iter(jobs)
-        first, second = next(pending, _END), next(pending, _END)
-        if second is _END:  # one job or none: no helper
+        first = next(pending, _END)
+        ahead = list(itertools.islice(pending, AHEAD))
+        if not ahead:  # one job or none: no helper
             if first is not _END:
                 yield first, check(first, context)
             return
         helper = _Helper(check, context)
-        helper.send(second)
-        # The jobs taken, in order, each with its answer or _OWED (the helper's, at most one).
+        for job in ahead:
+            helper.send(job)
+        # The jobs taken, in order, each with its answer or _OWED (the helper's, in the order
+        # sent: at most AHEAD).
         taken: deque[tuple[J, Any]] = deque([(first, _attempt(check, first, context))])
-        taken.append((second, _OWED))
+        taken.extend((job, _OWED) for job in ahead)
         while taken:
             job, answer = taken[0]
             if answer is _OWED:
@@ -152,6 +160,7 @@ def run(
             helper.close()
 
 
+AHEAD = 2  # jobs the helper holds: it checks one while its answer for the other waits
 FULL_EVERY = 8  # batches between full collections of a run (the others: generations 0 and 1)
 
 
@@ -172,12 +181,12 @@ _OWED: Any = object()
 
 
 class _Helper(Generic[J, R]):
-    """A process forked for one run: it checks the jobs sent to it, one at a time. If it dies,
-    the job it owed (and every later one) is checked here."""
+    """A process forked for one run: it checks the jobs sent to it, one at a time, in order.
+    If it dies, the jobs it owed (and every later one) are checked here."""
 
     def __init__(self, check: Callable[[J, Context], R], context: Context) -> None:
         self._check, self._context = check, context
-        self._owed: J
+        self._owed: deque[J] = deque()  # sent, not yet answered: in the order sent
         forked = multiprocessing.get_context("fork")
         self._conn, theirs = forked.Pipe()
         self._process = forked.Process(
@@ -192,7 +201,7 @@ class _Helper(Generic[J, R]):
         return self._process.pid
 
     def send(self, job: J) -> None:
-        self._owed = job
+        self._owed.append(job)
         if not self._dead:
             try:
                 self._conn.send(job)
@@ -204,7 +213,8 @@ class _Helper(Generic[J, R]):
         return self._dead or self._conn.poll()
 
     def receive(self) -> tuple[bool, Any]:
-        """The answer for the job sent last: (True, result) or (False, the exception)."""
+        """The answer for the earliest job it owes: (True, result) or (False, the exception)."""
+        job = self._owed.popleft()
         if not self._dead:
             try:
                 answer: tuple[bool, Any] = self._conn.recv()
@@ -212,7 +222,7 @@ class _Helper(Generic[J, R]):
                 self._dead = True
             else:
                 return answer
-        return _attempt(self._check, self._owed, self._context)
+        return _attempt(self._check, job, self._context)
 
     def close(self) -> None:
         self._conn.close()  # the helper reads the end of its input and exits
@@ -225,24 +235,36 @@ class _Helper(Generic[J, R]):
 def _serve(
     conn: Connection, parents: Connection, check: Callable[[Any, Context], Any], context: Context
 ) -> None:
-    """The helper: check each job received and send its result back, until the input ends."""
+    """The helper: check each job received and hand its answer to the sending thread, until
+    the input ends."""
     parents.close()  # so that the end of the parent's end is seen here
     for name in _SIGNALS:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which ends us
-    # A batch makes few reference cycles: what one leaves is collected once it is sent.
+    # A batch makes few reference cycles: what one leaves is collected once it is checked.
     gc.disable()
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        answer = _attempt(check, job, context)
+    answers: queue.SimpleQueue[tuple[bool, Any] | None] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_answers, args=(conn, answers), daemon=True)
+    sender.start()
+    try:
+        while True:
+            try:
+                job = conn.recv()
+            except (EOFError, OSError):
+                return
+            answers.put(_attempt(check, job, context))
+            gc.collect()
+    finally:
+        answers.put(None)
+        sender.join()
+
+
+def _send_answers(conn: Connection, answers: queue.SimpleQueue[tuple[bool, Any] | None]) -> None:
+    """The helper's sending thread: each answer, in order, until None (or the parent left)."""
+    while (answer := answers.get()) is not None:
         try:
             conn.send(answer)
         except OSError:  # the parent closed the run
             return
         except Exception as exc:  # an exception that does not pickle
             conn.send((False, RuntimeError(f"{type(answer[1]).__name__}: {answer[1]} ({exc})")))
-        del answer
-        gc.collect()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
+import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,30 @@ def test_a_run_apart_gives_what_a_run_here_gives(app: Flask) -> None:
     assert apart_pids[0] == os.getpid()
     assert apart_pids[1] != os.getpid()
     assert len(set(apart_pids)) == 2
+
+
+def _large(job: int, _context: pipeline.Context, log: Path) -> bytes:
+    with log.open("a") as fh:
+        fh.write(f"{job}\n")
+    return bytes(2_000_000)  # an answer far larger than a pipe holds
+
+
+@needs_helper
+def test_the_helper_checks_ahead_while_its_last_answer_is_unread(
+    app: Flask, tmp_path: Path
+) -> None:
+    """The helper holds two jobs: it checks the second while its answer for the first, larger
+    than a pipe holds, waits to be read (the answers then come in order)."""
+    with app.app_context():
+        context = pipeline.Context.of_app()
+    log = tmp_path / "checked"
+    checked = pipeline.run(partial(_large, log=log), context, range(4), apart=True)
+    assert next(checked)[0] == 0  # checked here; the helper holds jobs 1 and 2, reads none
+    deadline = time.monotonic() + 20
+    while "2" not in log.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert {"1", "2"} <= set(log.read_text().split())
+    assert [job for job, _ in checked] == [1, 2, 3]
 
 
 def test_the_context_pickles(app: Flask) -> None:
