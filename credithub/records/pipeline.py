@@ -160,7 +160,7 @@ def run(
             helper.close()
 
 
-AHEAD = 2  # jobs the helper holds: it checks one while its answer for the other waits
+AHEAD = 2  # jobs the helper holds: it checks one while the other (or its answer) travels
 FULL_EVERY = 8  # batches between full collections of a run (the others: generations 0 and 1)
 
 
@@ -235,28 +235,38 @@ class _Helper(Generic[J, R]):
 def _serve(
     conn: Connection, parents: Connection, check: Callable[[Any, Context], Any], context: Context
 ) -> None:
-    """The helper: check each job received and hand its answer to the sending thread, until
-    the input ends."""
+    """The helper: check each job its receiving thread has read, in order, and hand the answer
+    to its sending thread, until the input ends. Jobs and answers are both larger than a pipe
+    holds: neither end waits for the other to finish a batch before it can send."""
     parents.close()  # so that the end of the parent's end is seen here
     for name in _SIGNALS:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which ends us
     # A batch makes few reference cycles: what one leaves is collected once it is checked.
     gc.disable()
+    jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
     answers: queue.SimpleQueue[tuple[bool, Any] | None] = queue.SimpleQueue()
+    threading.Thread(target=_receive_jobs, args=(conn, jobs), daemon=True).start()
     sender = threading.Thread(target=_send_answers, args=(conn, answers), daemon=True)
     sender.start()
     try:
-        while True:
-            try:
-                job = conn.recv()
-            except (EOFError, OSError):
-                return
+        while (job := jobs.get()) is not _END:
             answers.put(_attempt(check, job, context))
+            del job
             gc.collect()
     finally:
         answers.put(None)
         sender.join()
+
+
+def _receive_jobs(conn: Connection, jobs: queue.SimpleQueue[Any]) -> None:
+    """The helper's receiving thread: each job as it arrives, then _END (the input ended)."""
+    while True:
+        try:
+            jobs.put(conn.recv())
+        except (EOFError, OSError):
+            jobs.put(_END)
+            return
 
 
 def _send_answers(conn: Connection, answers: queue.SimpleQueue[tuple[bool, Any] | None]) -> None:

@@ -148,6 +148,33 @@ def test_the_helper_checks_ahead_while_its_last_answer_is_unread(
     assert [job for job, _ in checked] == [1, 2, 3]
 
 
+def _waits_for_go(job: tuple[int, bytes], _context: pipeline.Context, folder: Path) -> int:
+    if job[0] == 1:  # the helper's first job: checked only once this process has its first answer
+        deadline = time.monotonic() + 20
+        while not (folder / "go").exists():
+            if time.monotonic() > deadline:
+                (folder / "timed out").touch()
+                break
+            time.sleep(0.02)
+    return job[0]
+
+
+@needs_helper
+def test_sending_the_helper_a_job_never_waits_for_the_job_it_is_checking(
+    app: Flask, tmp_path: Path
+) -> None:
+    """Jobs larger than a pipe holds: the helper reads the second while it checks the first,
+    so this process goes on to check and hand out its own first job meanwhile."""
+    with app.app_context():
+        context = pipeline.Context.of_app()
+    jobs = [(n, bytes(2_000_000)) for n in range(4)]
+    checked = pipeline.run(partial(_waits_for_go, folder=tmp_path), context, jobs, apart=True)
+    assert next(checked)[1] == 0
+    (tmp_path / "go").touch()
+    assert [answer for _, answer in checked] == [1, 2, 3]
+    assert not (tmp_path / "timed out").exists()
+
+
 def test_the_context_pickles(app: Flask) -> None:
     with app.app_context():
         context = pipeline.Context.of_app()
