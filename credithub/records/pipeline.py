@@ -4,9 +4,10 @@ a file import's batches.
 Checking and normalising a record (schema, identifiers, the rule pack) costs about as much
 CPU as writing it, and a database takes one writer at a time. A run of batches is therefore
 checked in a helper process, ahead, while this process writes the batch before it; results
-come back in order. The helper holds AHEAD batches at a time and sends each answer from a
-thread of its own, so it checks the next batch while this process has yet to read the last
-answer (a checked batch is far larger than a pipe holds: sending it waits for the reader).
+come back in order. The helper holds AHEAD batches at a time, and reads its jobs and sends
+its answers from threads of its own: a job and a checked batch are far larger than a pipe
+holds, and sending one waits for the reader, so neither process waits for the other to finish
+a batch before it can hand over the next.
 This process checks the first batch itself (the helper checks the next ones meanwhile), the
 next one whenever it would otherwise wait for the helper, and every batch after a helper died.
 
