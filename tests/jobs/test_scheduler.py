@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from credithub.jobs.models import JobRun
 from credithub.jobs.service import acquire, release, run_job
 from credithub.standing.jobs import rescore_due
 from credithub.standing.models import StandingRow
+from tests.conftest import wait_for
 
 TERM = timedelta(seconds=30)
 
@@ -147,14 +147,6 @@ class Scheduler:
         code = self.proc.wait(timeout=30)
         self._reader.join(timeout=10)
         return code
-
-
-def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    """Poll until the condition holds (a loaded machine may start processes slowly)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting: {what}"
-        time.sleep(0.1)
 
 
 def job_runs(app: Flask) -> list[JobRun]:

@@ -22,7 +22,7 @@ from credithub.entities.models import Subject
 from credithub.records import pipeline, service
 from credithub.records.models import Record, RecordChange
 from credithub.sync import service as sync
-from tests.conftest import empty_database
+from tests.conftest import empty_database, wait_for
 from tests.records.samples import ZHUJIAN, sgs_csv, sgs_row
 from tests.records.test_push_in_parts import mixed
 from tests.sync.test_pull import Feed, feed_item
@@ -141,10 +141,7 @@ def test_the_helper_checks_ahead_while_its_last_answer_is_unread(
     log = tmp_path / "checked"
     checked = pipeline.run(partial(_large, log=log), context, range(4), apart=True)
     assert next(checked)[0] == 0  # checked here; the helper holds jobs 1 and 2, reads none
-    deadline = time.monotonic() + 20
-    while "2" not in log.read_text().split() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert {"1", "2"} <= set(log.read_text().split())
+    wait_for(lambda: {"1", "2"} <= set(log.read_text().split()), "jobs 1 and 2 checked", 20)
     assert [job for job, _ in checked] == [1, 2, 3]
 
 
