@@ -131,7 +131,10 @@ def configure_check_log(app: Flask, settings: Settings) -> None:
     # No connection is made here: the writer starts with a worker's first single check.
     engine = app.extensions["credithub.db"][0]
     flush_ms = settings.check.log_flush_ms
-    app.extensions["credithub.check_log"] = CheckLogBuffer(engine, flush_ms) if flush_ms else None
+    refresh = settings.webhooks.watch_refresh_seconds
+    app.extensions["credithub.check_log"] = (
+        CheckLogBuffer(engine, flush_ms, watch_refresh_seconds=refresh) if flush_ms else None
+    )
 
 
 def configure_ingest(settings: Settings) -> None:

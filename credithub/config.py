@@ -165,6 +165,8 @@ def _validate(settings: Settings) -> None:
     hooks = settings.webhooks
     if hooks.watch_days < 1 or hooks.interval_seconds < 1 or hooks.timeout_seconds < 1:
         raise ConfigError("webhooks: watch_days, interval_seconds and timeout_seconds: 1 or more")
+    if hooks.watch_refresh_seconds < 0:
+        raise ConfigError("webhooks.watch_refresh_seconds: expected 0 or more")
     console = settings.console
     if console.max_failures < 1 or console.lockout_minutes < 1 or console.session_hours < 1:
         raise ConfigError("console: max_failures, lockout_minutes and session_hours: 1 or more")

@@ -161,6 +161,9 @@ class CalendarSettings:
 class WebhookSettings:
     # check.changed: a client hears of a subject it checked within this many days.
     watch_days: int = 90
+    # A watch (who checked whom) is written again once it is this old, not at every check's
+    # flush: its instant serves a window of watch_days (0: at every flush).
+    watch_refresh_seconds: int = 3600
     # How often the scheduler delivers what is due (`credithub webhooks run` does it once).
     interval_seconds: int = 10
     # One POST to a receiver: seconds before it counts as a failed attempt.

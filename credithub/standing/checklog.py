@@ -23,6 +23,9 @@ the buffer without bound.
 The same writer keeps who watches which subject (`webhooks.watches`, for `check.changed`):
 one upsert more per flush, of the distinct (subject, client, domain) the checks named, batch
 checks' too (an index, not a record of what was answered: it is not worth a batch's time).
+A watch this worker wrote less than `webhooks.watch_refresh_seconds` ago is not written again:
+its instant serves a window of `watch_days`, and upserting every watch each second was the
+PostgreSQL server's largest burst of work beside a busy worker (0: written every flush).
 
 Batch checks write their rows in their own request's transaction: one transaction for
 thousands of rows costs little per row, and a batch's rows are not left to a worker's fate.
@@ -36,7 +39,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -48,17 +51,23 @@ from credithub.webhooks import watches
 log = logging.getLogger("credithub.checks")
 
 MAX_ROWS = 50_000
+REMEMBERED = 200_000  # watches remembered as written (past it, forgotten all at once)
 
 
 class CheckLogBuffer:
     """Log rows waiting to be written; one per app and worker process."""
 
     def __init__(
-        self, engine: Engine, flush_ms: int, clock: Callable[[], float] = time.monotonic
+        self,
+        engine: Engine,
+        flush_ms: int,
+        clock: Callable[[], float] = time.monotonic,
+        watch_refresh_seconds: int = 0,
     ) -> None:
         self.engine = engine
         self.interval = flush_ms / 1000
         self.clock = clock
+        self.watch_refresh = timedelta(seconds=watch_refresh_seconds)
         self._start()
 
     def _start(self) -> None:
@@ -67,6 +76,8 @@ class CheckLogBuffer:
         self._lock = threading.Lock()
         self._rows: list[Mapping[str, Any]] = []
         self._watches: dict[tuple[str, str, str], datetime] = {}
+        # The instant each watch was last written at by this worker (`watch_refresh`).
+        self._written: dict[tuple[str, str, str], datetime] = {}
         self._due = 0.0  # when the oldest buffered row must be written
         self._closing = threading.Event()
         self.writing = threading.Event()  # set while the writer thread writes
@@ -88,6 +99,8 @@ class CheckLogBuffer:
             if not self._rows and not self._watches:
                 self._due = self.clock() + self.interval
             self._rows.extend(rows)
+            if seen and self.watch_refresh:
+                seen = {k: at for k, at in seen.items() if not self._fresh(k, at)}
             if seen:
                 watches.merge(self._watches, seen)
             late = self.clock() >= self._due + self.interval and not self.writing.is_set()
@@ -96,6 +109,11 @@ class CheckLogBuffer:
                 self.flush()
             except Exception:  # kept for the next try; this answer is given all the same
                 log.exception("check log rows not written yet; retrying")
+
+    def _fresh(self, key: tuple[str, str, str], at: datetime) -> bool:
+        """Whether the watch `key` was written less than `watch_refresh` before `at`."""
+        written = self._written.get(key)
+        return written is not None and at - written < self.watch_refresh
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -113,6 +131,11 @@ class CheckLogBuffer:
                 if rows:
                     bulk_insert(conn, CheckLog, rows)
                 watches.record(conn, seen)
+            if seen and self.watch_refresh:
+                with self._lock:
+                    if len(self._written) + len(seen) > REMEMBERED:
+                        self._written.clear()
+                    self._written.update(seen)
         except BaseException:
             with self._lock:
                 self._rows[:0] = rows  # kept, in order, for the next try

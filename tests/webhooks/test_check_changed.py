@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from credithub import clock
+from credithub.db import db
+from credithub.webhooks.models import Watch
 from tests.records.samples import BEIJIANG, PERSON_ID, SHUDAO, ZHUJIAN, person_subject
 from tests.webhooks.receiver import Receiver, receiving
 
@@ -291,3 +294,32 @@ def test_a_batch_check_watches_every_subject_in_it(
     assert (event["subject"]["uscc"], event["domain"], event["verdict"]) == (
         SHUDAO, "procurement", "barred"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("refresh", [3600, 0])
+def test_a_watch_moves_forward_once_it_is_as_old_as_the_refresh_interval(
+    app_factory: Callable[..., Flask], make_token: Callable[..., Headers], refresh: int
+) -> None:
+    """A worker writes a watch again only once the one it wrote is `watch_refresh_seconds` old
+    (0: at every flush): a subject checked all day is one write an hour, not one a second."""
+    app = app_factory(check={"log_flush_ms": 1000}, webhooks={"watch_refresh_seconds": refresh})
+    client = app.test_client()
+    bidding = make_token("consumer")
+
+    def watched_at() -> Any:
+        with app.app_context():
+            return db.session.scalars(select(Watch.checked_at)).one()
+
+    start = clock.now()
+    check(client, bidding, SHUDAO)
+    log_written(app)
+    first = watched_at()
+    assert first >= start
+    with clock.travel(start + timedelta(minutes=30)):
+        check(client, bidding, SHUDAO)
+        log_written(app)
+        assert watched_at() == first if refresh else watched_at() > first + timedelta(minutes=29)
+    with clock.travel(start + timedelta(minutes=61)):
+        check(client, bidding, SHUDAO)
+        log_written(app)
+        assert watched_at() > first + timedelta(minutes=60)
