@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from credithub.rules.pack import RulePack, add_months
+from credithub.rules.pack import RulePack
+from credithub.rules.pack_entries import add_months
 
 
 def check_codes(data: dict[str, Any], pack: RulePack, errors: dict[str, list[str]]) -> None:

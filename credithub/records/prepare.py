@@ -22,7 +22,8 @@ from credithub.records.digest import content_digest
 from credithub.records.loaders import DATE_FIELDS, Loader, load_api_record
 from credithub.records.loaders import load_by_schema as load_by_schema
 from credithub.records.loaders import load_checked_record as load_checked_record
-from credithub.rules.pack import RulePack, add_months
+from credithub.rules.pack import RulePack
+from credithub.rules.pack_entries import add_months
 from schemas.sgs_out import missing_for_exchange, not_exchangeable
 
 CHINA = clock.CHINA  # dates in records are dates in China

@@ -32,7 +32,8 @@ from sqlalchemy import and_, case, false, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from credithub.records.models import Record
-from credithub.rules.pack import RulePack, add_months
+from credithub.rules.pack import RulePack
+from credithub.rules.pack_entries import add_months
 
 PUBLIC, CONSUMER, OFFICE = "public", "consumer", "office"
 GONE = ("revoked", "repaired")

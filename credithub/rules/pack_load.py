@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 from credithub.db import canonical_json
 from credithub.rules import pack as rp
+from credithub.rules import pack_entries as pe
 from credithub.rules.pack import RulePackError
 from credithub.rules.pack_workflows import workflows
 from credithub.rules.toml_table import CODE, Table
@@ -41,8 +42,8 @@ _KEYS: dict[str, tuple[str, ...]] = {  # the keys each array-of-tables entry may
     "commendations": (*_ENTRY, "bonus", "default_months"),
 }
 T = TypeVar("T")
-Domains = Mapping[str, rp.Domain]
-Measures = Mapping[str, rp.Measure]
+Domains = Mapping[str, pe.Domain]
+Measures = Mapping[str, pe.Measure]
 
 
 def _domains(
@@ -90,7 +91,7 @@ def _entries(
     return out
 
 
-def _severity(root: Table) -> tuple[dict[str, str], rp.SeverityRules]:
+def _severity(root: Table) -> tuple[dict[str, str], pe.SeverityRules]:
     t = root.table("severity", ("basis", "categories", "aliases", "fines", *_MARKS))
     cats = t.mapping("categories")
     if not cats.data:
@@ -105,15 +106,15 @@ def _severity(root: Table) -> tuple[dict[str, str], rp.SeverityRules]:
     general, serious = f.yuan("general_min_yuan"), f.yuan("serious_min_yuan")
     if general is not None and serious is not None and serious <= general:
         f.fail(f"thresholds must increase: serious_min_yuan {serious} ≤ general_min_yuan {general}")
-    fines = rp.FineThresholds(general, serious, **f.marks())
-    return categories, rp.SeverityRules(t.text("basis"), aliases, fines, **t.marks())
+    fines = pe.FineThresholds(general, serious, **f.marks())
+    return categories, pe.SeverityRules(t.text("basis"), aliases, fines, **t.marks())
 
 
-def _period(t: Table, base: rp.ClassPeriod | None) -> rp.ClassPeriod:
+def _period(t: Table, base: pe.ClassPeriod | None) -> pe.ClassPeriod:
     """A class's publication period; over `base`, only the keys given change it."""
     low = t.count("min_months") if base is None else t.opt_count("min_months")
     high = t.opt_count("max_months")
-    period = rp.ClassPeriod(
+    period = pe.ClassPeriod(
         published=t.flag("published", True if base is None else base.published),
         min_months=low if low is not None else base.min_months if base else 0,
         max_months=high if high is not None else base.max_months if base else None,
@@ -123,11 +124,11 @@ def _period(t: Table, base: rp.ClassPeriod | None) -> rp.ClassPeriod:
     return period
 
 
-def _regime(t: Table, sectors: Mapping[str, rp.Sector]) -> rp.Regime:
+def _regime(t: Table, sectors: Mapping[str, pe.Sector]) -> pe.Regime:
     rid = t.code("id")
     ct = t.table("classes", rp.SEVERITIES, what="severity class")
     classes = {c: _period(ct.table(c, _PERIOD), None) for c in rp.SEVERITIES}
-    overrides: dict[str, rp.SectorPeriods] = {}
+    overrides: dict[str, pe.SectorPeriods] = {}
     st = t.mapping("sectors", required=False)
     for name in st.data:
         if name not in sectors:
@@ -138,14 +139,14 @@ def _regime(t: Table, sectors: Mapping[str, rp.Sector]) -> rp.Regime:
             c: _period(s.table(c, _PERIOD, required=False), _period(wide, classes[c]))
             for c in rp.SEVERITIES
         }
-        overrides[name] = rp.SectorPeriods(name, merged, **s.marks())
+        overrides[name] = pe.SectorPeriods(name, merged, **s.marks())
     starts, ends = t.day("from"), t.day("until")
     if starts is not None and ends is not None and starts > ends:
         t.fail(f"'from' {starts} is after 'until' {ends}")
-    return rp.Regime(rid, t.text("title"), starts, ends, classes, overrides, **t.marks())
+    return pe.Regime(rid, t.text("title"), starts, ends, classes, overrides, **t.marks())
 
 
-def _regimes(root: Table, sectors: Mapping[str, rp.Sector]) -> tuple[rp.Regime, ...]:
+def _regimes(root: Table, sectors: Mapping[str, pe.Sector]) -> tuple[pe.Regime, ...]:
     regimes = list(_entries(root, "publication", lambda e: _regime(e, sectors), "id").values())
     if not regimes:
         root.fail("'publication' needs at least one regime ([[publication]])")
@@ -169,7 +170,7 @@ def _regimes(root: Table, sectors: Mapping[str, rp.Sector]) -> tuple[rp.Regime, 
     return tuple(regimes)
 
 
-def _measure(t: Table, domains: Domains) -> rp.Measure:
+def _measure(t: Table, domains: Domains) -> pe.Measure:
     code = t.code()
     scope, refs = _domains(t, "domains", domains, ("all", "records"))
     runs = t.choice("runs", rp.RUNS, "duration")
@@ -178,10 +179,10 @@ def _measure(t: Table, domains: Domains) -> rp.Measure:
         t.fail("'months' is only for runs = \"months\"")
     effect = t.choice("effect", rp.EFFECTS, "effect")
     basis = t.text("basis")
-    return rp.Measure(code, t.text("title"), effect, scope, refs, runs, months, basis, **t.marks())
+    return pe.Measure(code, t.text("title"), effect, scope, refs, runs, months, basis, **t.marks())
 
 
-def _list(t: Table, measures: Measures) -> rp.ListRule:
+def _list(t: Table, measures: Measures) -> pe.ListRule:
     code = t.code()
     subjects = t.strings("subjects")
     if not subjects or not set(subjects) <= set(rp.SUBJECT_TYPES):
@@ -202,7 +203,7 @@ def _list(t: Table, measures: Measures) -> rp.ListRule:
         if rel not in rp.RELATIONS:
             t.fail(f"unknown relation '{rel}' in 'reaches' (use {', '.join(rp.RELATIONS)})")
     title, basis = t.text("title"), t.text("basis")
-    return rp.ListRule(
+    return pe.ListRule(
         code, title, basis, subjects, refs, severity, default, low, high, reaches, **t.marks()
     )
 
@@ -212,7 +213,7 @@ def _trigger(
     categories: Mapping[str, str],
     domains: Domains,
     measures: Measures,
-) -> rp.Trigger:
+) -> pe.Trigger:
     code = t.code()
     cats = t.strings("categories", required=False)
     for cat in cats:
@@ -226,25 +227,25 @@ def _trigger(
         t, t.refs("measures", measures, "measure"), measures, ("months",), "a trigger"
     )
     limit = None if scope == "all" else refs
-    return rp.Trigger(code, t.text("title"), t.text("basis"), cats, fine, limit, m, **t.marks())
+    return pe.Trigger(code, t.text("title"), t.text("basis"), cats, fine, limit, m, **t.marks())
 
 
-def _misconduct(t: Table, domains: Domains) -> rp.MisconductCode:
+def _misconduct(t: Table, domains: Domains) -> pe.MisconductCode:
     code, points = t.code(), t.count("points")
     _, refs = _domains(t, "domains", domains, ("all",))
     title, basis = t.text("title"), t.text("basis")
-    return rp.MisconductCode(code, title, points, refs, basis, t.flag("forgivable"), **t.marks())
+    return pe.MisconductCode(code, title, points, refs, basis, t.flag("forgivable"), **t.marks())
 
 
-def _commendation(t: Table) -> rp.Commendation:
+def _commendation(t: Table) -> pe.Commendation:
     code, months, bonus = t.code(), t.opt_count("default_months", 1), t.number("bonus")
-    return rp.Commendation(code, t.text("title"), t.text("basis"), bonus, months, **t.marks())
+    return pe.Commendation(code, t.text("title"), t.text("basis"), bonus, months, **t.marks())
 
 
-def _points(root: Table, measures: Measures) -> rp.PointsRules:
+def _points(root: Table, measures: Measures) -> pe.PointsRules:
     t = root.table("points", ("window_months", "thresholds", *_MARKS))
     window = t.count("window_months", 1)
-    thresholds: list[rp.PointsThreshold] = []
+    thresholds: list[pe.PointsThreshold] = []
     for e in t.tables("thresholds", ("min_points", "measure")):
         low = e.count("min_points", 1)
         if thresholds and low <= thresholds[-1].min_points:
@@ -252,11 +253,11 @@ def _points(root: Table, measures: Measures) -> rp.PointsRules:
         measure = e.text("measure")
         usable = ("months", "while_points_above")
         _use_measures(e, (measure,), measures, usable, "a points threshold")
-        thresholds.append(rp.PointsThreshold(low, measure))
-    return rp.PointsRules(window, tuple(thresholds), **t.marks())
+        thresholds.append(pe.PointsThreshold(low, measure))
+    return pe.PointsRules(window, tuple(thresholds), **t.marks())
 
 
-def _score(root: Table) -> rp.ScoreRules:
+def _score(root: Table) -> pe.ScoreRules:
     keys = ("base", "min", "max", "decay", "decay_months", "deductions", "levels", *_MARKS)
     t = root.table("score", keys)
     low, high, base = t.number("min"), t.number("max"), t.number("base")
@@ -266,7 +267,7 @@ def _score(root: Table) -> rp.ScoreRules:
     d = t.table("deductions", ("penalty", "blacklist", "misconduct_per_point"))
     p = d.table("penalty", rp.SEVERITIES, what="severity class")
     penalty = {c: p.number(c) for c in rp.SEVERITIES}
-    levels: list[rp.Level] = []
+    levels: list[pe.Level] = []
     for e in t.tables("levels", ("level", "min_score", "title")):
         name, floor = e.text("level"), e.number("min_score")
         if any(lv.level == name for lv in levels):
@@ -275,27 +276,27 @@ def _score(root: Table) -> rp.ScoreRules:
             e.fail(f"levels must descend: min_score {floor} ≥ {levels[-1].min_score} above it")
         if not low <= floor <= high:
             e.fail(f"min_score {floor} is outside the score's min..max")
-        levels.append(rp.Level(name, floor, e.text("title", required=False)))
+        levels.append(pe.Level(name, floor, e.text("title", required=False)))
     if not levels or levels[-1].min_score != low:
         t.fail(f"the last of 'levels' must start at min ({low}), so every score has a level")
     blacklist, per_point = d.number("blacklist"), d.number("misconduct_per_point")
-    return rp.ScoreRules(
+    return pe.ScoreRules(
         base, low, high, decay, months, penalty, blacklist, per_point, tuple(levels), **t.marks()
     )
 
 
-def _limits(root: Table) -> rp.Limits:
+def _limits(root: Table) -> pe.Limits:
     t = root.table("limits", ("query_years", "basis", *_MARKS))
-    return rp.Limits(t.count("query_years", 1), t.text("basis"), **t.marks())
+    return pe.Limits(t.count("query_years", 1), t.text("basis"), **t.marks())
 
 
-def _defaults(root: Table, domains: Domains) -> dict[str, rp.DomainDefault]:
+def _defaults(root: Table, domains: Domains) -> dict[str, pe.DomainDefault]:
     t = root.table("default_domains", rp.RECORD_KINDS, what="record kind")
-    out: dict[str, rp.DomainDefault] = {}
+    out: dict[str, pe.DomainDefault] = {}
     for kind in rp.RECORD_KINDS:
         by_code = ("by_code",) if kind in ("misconduct", "blacklist") else ()
         rule, refs = _domains(t, kind, domains, ("all", *by_code))
-        out[kind] = rp.DomainDefault(kind, rule, refs)
+        out[kind] = pe.DomainDefault(kind, rule, refs)
     return out
 
 
@@ -312,10 +313,10 @@ def parse_pack(data: Mapping[str, Any], source: str = "") -> rp.RulePack:
     """Validate parsed TOML and build the pack; RulePackError names the first problem."""
     root = Table(dict(data), "rule pack", _SECTIONS, what="section")
     meta = root.table("pack", ("id", "version", "title", "effective", "notes"))
-    domains = {c: rp.Domain(c, title) for c, title in _named(root, "domains").items()}
+    domains = {c: pe.Domain(c, title) for c, title in _named(root, "domains").items()}
     if not domains:
         root.fail("[domains] must define at least one trading domain")
-    sectors = {c: rp.Sector(c, title) for c, title in _named(root, "sectors").items()}
+    sectors = {c: pe.Sector(c, title) for c, title in _named(root, "sectors").items()}
     categories, severity = _severity(root)
     regimes = _regimes(root, sectors)
     measures = _entries(root, "measures", lambda e: _measure(e, domains))

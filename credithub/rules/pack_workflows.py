@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from credithub.rules import pack as rp
+from credithub.rules import pack_entries as pe
 from credithub.rules.toml_table import Table
 
 _KEYS = ("title", "basis", "deadlines", "repair", "check", "note")
 _REPAIR = ("minor_at_once", "list_months", "misconduct_months", "lists", "check", "note")
 
 
-def workflows(root: Table, lists: Mapping[str, rp.ListRule]) -> rp.Workflows:
+def workflows(root: Table, lists: Mapping[str, pe.ListRule]) -> pe.Workflows:
     """`[workflows]`: every step's deadline (whole working days, at least 1) and the minimum
     periods before a repair; `[workflows.repair.lists]` names only defined lists."""
     t = root.table("workflows", _KEYS)
@@ -25,7 +26,7 @@ def workflows(root: Table, lists: Mapping[str, rp.ListRule]) -> rp.Workflows:
     marks = t.marks()
     repair_marks = r.marks()
     note = "; ".join(n for n in (marks["note"], repair_marks["note"]) if n)
-    return rp.Workflows(
+    return pe.Workflows(
         title=t.text("title"),
         basis=t.text("basis"),
         deadlines=deadlines,

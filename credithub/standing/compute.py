@@ -54,7 +54,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from credithub.rules.pack import Measure, RulePack, add_months
+from credithub.rules.pack import RulePack
+from credithub.rules.pack_entries import Measure, add_months
 from credithub.standing import points as pts
 from credithub.standing.rules import Rules, rules_for
 from credithub.standing.score import ScoreLine, cents, explain, num

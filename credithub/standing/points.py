@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from credithub.rules.pack import add_months
+from credithub.rules.pack_entries import add_months
 
 if TYPE_CHECKING:
     from credithub.standing.values import RecordFacts

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from credithub.rules.pack import Measure, RulePack
+from credithub.rules.pack import RulePack
+from credithub.rules.pack_entries import Measure
 
 if TYPE_CHECKING:
     from credithub.standing.values import RecordFacts

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from credithub.rules.pack import ScoreRules
+from credithub.rules.pack_entries import ScoreRules
 
 
 @dataclass(frozen=True)

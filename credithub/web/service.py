@@ -24,7 +24,8 @@ from credithub.records import visibility as vis
 from credithub.records.models import Record
 from credithub.records.read import record_row
 from credithub.rules import active_pack
-from credithub.rules.pack import RulePack, add_months
+from credithub.rules.pack import RulePack
+from credithub.rules.pack_entries import add_months
 from credithub.standing.compute import compute_standing
 from credithub.standing.service import facts_for, standings_at
 from credithub.standing.values import Standing, china_date, china_midnight

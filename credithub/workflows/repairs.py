@@ -26,7 +26,8 @@ from credithub.records import service as records
 from credithub.records.models import Record
 from credithub.records.prepare import Actor
 from credithub.records.read import effective_status
-from credithub.rules.pack import RulePack, add_months
+from credithub.rules.pack import RulePack
+from credithub.rules.pack_entries import add_months
 from credithub.workflows import steps
 from credithub.workflows.models import Repair
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from credithub.rules.pack import RulePack, RulePackError, add_months, load_pack
+from credithub.rules.pack import RulePack, RulePackError, load_pack
+from credithub.rules.pack_entries import add_months
 from credithub.rules.pack_load import SHIPPED, parse_pack
 
 DOMAINS = ["construction", "procurement", "land", "state_assets", "medical", "expert", "agency"]

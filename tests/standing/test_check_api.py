@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from credithub.db import db
-from credithub.rules.pack import RulePack, add_months
+from credithub.rules.pack import RulePack
+from credithub.rules.pack_entries import add_months
 from credithub.standing.models import CheckLog, StandingRow
 from tests.conftest import PG_URL
 from tests.records import samples

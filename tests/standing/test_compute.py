@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from credithub.rules.pack import RulePack, add_months, load_pack
+from credithub.rules.pack import RulePack, load_pack
+from credithub.rules.pack_entries import add_months
 from credithub.standing.compute import compute_standing
 from credithub.standing.values import CHINA, RecordFacts, Standing, counts_at
 
