@@ -56,13 +56,13 @@ def sync_status() -> None:
     (or that none is configured); then the keys this hub knows."""
     from credithub.cli import app_context
     from credithub.db import db
-    from credithub.sync import service
+    from credithub.sync import service, states
     from credithub.trust import keys
 
     with app_context():
         if not service.configured():
             click.echo(NO_CONNECTORS)
-        for s in service.status(db.session):
+        for s in states.status(db.session):
             click.echo(
                 f"{s['name']} ({s['type']}): last run {s['last_run'] or 'never'}, "
                 f"last success {s['last_success'] or 'never'}, pending {s['pending']}, "
@@ -132,10 +132,10 @@ def sync_replay(name: str) -> None:
     """Send a connector's dead-lettered changes again on its next run."""
     from credithub.cli import app_context
     from credithub.db import db
-    from credithub.sync import service
+    from credithub.sync import states
 
     with app_context(), db.transaction() as session:
-        count = service.replay(session, name)
+        count = states.replay(session, name)
     click.echo(f"{count} dead letter(s) of {name} queued again")
 
 

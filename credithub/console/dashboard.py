@@ -21,6 +21,7 @@ from credithub.records.models import Record
 from credithub.records.prepare import Actor
 from credithub.standing.models import StandingRow
 from credithub.sync import service as sync
+from credithub.sync import states
 from credithub.webhooks.models import WebhookEvent
 from credithub.workflows import steps
 from credithub.workflows.models import Objection, Repair
@@ -90,7 +91,7 @@ def sync_health(session: Session) -> list[dict[str, Any]]:
     is late (never succeeded, failing, or its last success older than three intervals)."""
     intervals = {c["name"]: c.get("interval_seconds", DEFAULT_INTERVAL) for c in sync.configured()}
     out = []
-    for state in sync.status(session):
+    for state in states.status(session):
         lag = state["lag_seconds"]
         limit = LATE_INTERVALS * intervals.get(state["name"], DEFAULT_INTERVAL)
         late = lag is None or lag > limit or bool(state["failures"])

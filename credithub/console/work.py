@@ -19,7 +19,7 @@ from credithub.clients.models import KINDS, Client
 from credithub.errors import Invalid, NotFound
 from credithub.records.models import Record
 from credithub.records.prepare import Actor
-from credithub.sync import service as sync
+from credithub.sync import states
 from credithub.sync.models import DeadLetter
 from credithub.workflows import objections, repairs, steps
 from credithub.workflows.models import Objection, Repair
@@ -195,14 +195,14 @@ def dead_letters(session: Session, shown: int = 200) -> dict[str, list[DeadLette
 
 
 def replay(session: Session, connector: str, letter_id: str | None, actor: Actor) -> str:
-    """Queue a connector's dead letters (one, or all) again (`sync.service.replay`, as
+    """Queue a connector's dead letters (one, or all) again (`sync.states.replay`, as
     `credithub sync replay` does), audited in the name of the person."""
     ids = None
     if letter_id:
         if not letter_id.isdigit():
             raise Invalid("id: a dead letter's number", {"id": ["a whole number"]})
         ids = [int(letter_id)]
-    count = sync.replay(session, connector, ids)
+    count = states.replay(session, connector, ids)
     if not count:
         raise NotFound(f"no dead letter of {connector!r} to replay")
     audit.record(session, actor.name, "sync.replay", "connector", connector,

@@ -31,7 +31,7 @@ from credithub.standing.checklog import CheckLogBuffer
 from credithub.standing.models import CheckLog, StandingRow
 from credithub.standing.service import CHUNK, compute_all
 from credithub.standing.values import verdict_of
-from credithub.sync.service import freshness
+from credithub.sync.states import freshness
 from credithub.webhooks import watches
 from schemas.check import RESTRICTION_KEYS
 

@@ -13,7 +13,7 @@ from credithub.db import db
 from credithub.errors import Conflict, NotFound
 from credithub.extensions import Blueprint
 from credithub.records import refusals
-from credithub.sync import feed, service, summary
+from credithub.sync import feed, service, states, summary
 from credithub.trust import keys
 from schemas.sync import (
     CellArgs,
@@ -107,7 +107,7 @@ class Sync(MethodView):
     @blp.response(200, SyncStatusSchema)
     def get(self) -> dict[str, Any]:
         """Per connector: last run, pending changes, dead letters, cursor, lag, last error."""
-        return {"connectors": service.status(db.session)}
+        return {"connectors": states.status(db.session)}
 
 
 @blp.route("/sync/refusals")

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 
 from credithub.db import db
-from credithub.sync import service
+from credithub.sync import service, states
 from tests.records.samples import PEER_ZHUJIAN, ZHUJIAN, make_uscc, penalty
 from tests.sync.hubs import FaultProxy, Hub
 
@@ -131,7 +131,7 @@ def test_peer_down_then_back(
     peer.stop()
     with local.app_context():
         [down] = service.run(["province"])
-        state = service.status(db.session)[0]
+        state = states.status(db.session)[0]
     assert not down.ok
     assert state["pending"] > 0
     peer.start()
@@ -156,10 +156,10 @@ def test_a_malformed_item_is_kept_and_replayed(
     proxy.inject("corrupt", path="/api/v1/feed")
     run_until_ok(local)
     with local.app_context():
-        assert service.status(db.session)[0]["dead_letters"] == 1
+        assert states.status(db.session)[0]["dead_letters"] == 1
         assert len(origins_here(local)) == 44
         with db.transaction() as session:
-            assert service.replay(session, "province") == 1
+            assert states.replay(session, "province") == 1
     run_until_ok(local)
     assert_converged(local, peer)
 

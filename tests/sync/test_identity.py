@@ -13,7 +13,7 @@ from flask import Flask
 from credithub.clients.service import create_client
 from credithub.db import db
 from credithub.errors import Invalid
-from credithub.sync import service
+from credithub.sync import service, states
 from tests.sync.hubs import Hub
 
 
@@ -60,7 +60,7 @@ def test_a_sync_with_a_hub_of_the_same_id_fails_naming_the_setting(
             "backoff_seconds": 0.01}])  # fmt: skip
         with app.app_context():
             [result] = service.run(["province"])
-            [status] = service.status(db.session)
+            [status] = states.status(db.session)
     finally:
         other.stop()
     assert not result.ok

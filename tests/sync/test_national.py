@@ -12,7 +12,7 @@ from flask import Flask
 
 from connectors.creditchina.standin import StandIn
 from credithub.db import db
-from credithub.sync import service
+from credithub.sync import service, states
 from credithub.trust import forms
 from credithub.trust.keys import signer
 from tests.records.samples import BEIJIANG, SHUDAO, ZHUJIAN, penalty
@@ -59,7 +59,7 @@ def test_penalties_out_and_national_lists_in(
     # A second run sends and applies nothing new.
     with hub.app_context():
         [again] = service.run(["national"])
-        status = service.status(db.session)
+        status = states.status(db.session)
     assert (again.pushed, again.applied) == (0, 0)
     assert status[0]["config"]["app_secret"] == "********"
     assert status[0]["pending"] == 0
@@ -81,7 +81,7 @@ def test_a_penalty_the_exchange_cannot_take_is_warned_at_intake_then_skipped(
     assert "warnings" not in answer["results"][1]
     with hub.app_context():
         [result] = service.run(["national"])
-        [status] = service.status(db.session)
+        [status] = states.status(db.session)
     assert result.ok, result.errors
     assert (result.pushed, result.skipped, result.dead) == (1, 1, 0)
     assert [row["CF_WSH"] for row in national.received] == ["P-3"]
@@ -96,7 +96,7 @@ def test_national_side_down_is_reported_and_retried(
     national.fail_next(503, times=4)  # every attempt of one run (4 by default)
     with hub.app_context():
         [failed] = service.run(["national"])
-        state: Any = service.status(db.session)[0]
+        state: Any = states.status(db.session)[0]
     assert not failed.ok
     assert state["pending"] == 1
     assert state["failures"] == 1
