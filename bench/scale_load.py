@@ -311,7 +311,7 @@ def canonical_rest(domains: Any, severity: str | None, until: Any) -> bytes:
 
 
 def content_digest(content: str, rest: bytes, subject_id: str, legal_rep_id: str | None) -> str:
-    """The digest the hub stores for a record (`records.prepare.Prepared.content_hash`)."""
+    """The digest the hub stores for a record (`records.normal_form.Prepared.content_hash`)."""
     assert "\\" not in content, "a content with escapes"
     body = b"[" + content.encode() + b"," + rest[1:]
     return hashlib.sha256(body + f"\n{subject_id}\n{legal_rep_id or ''}".encode()).hexdigest()

@@ -178,7 +178,7 @@ def ensure_subjects_collect(
     different subjects gets a Conflict in its place; the others go ahead. New subjects are
     inserted in bulk: this is the hot path of every import. `new_ids`: the id each ref's
     subject gets if it is created from that ref (made beforehand, see
-    records.prepare.Prepared); by default a new one. `renamed` gains the subjects already
+    records.normal_form.Prepared); by default a new one. `renamed` gains the subjects already
     held whose current name changed, `created` the subjects created.
     """
     found: dict[tuple[str, str], Any] = dict(_find_candidates(session, refs))

@@ -39,7 +39,8 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
-from credithub.records.prepare import Actor, Prepared
+from credithub.records.normal_form import Prepared
+from credithub.records.prepare import Actor
 
 # The op (the feed's `op`) of a change that moves a record into one of these states. A change
 # applied from a peer is logged the same way, from the state it brings: a hub between two

@@ -26,11 +26,11 @@ from credithub.records.changes import log_change, preserve
 from credithub.records.decide import refusal, refused_item, state_op
 from credithub.records.digest import stored_version_digest
 from credithub.records.models import Record
+from credithub.records.normal_form import Prepared
 from credithub.records.pipeline import Context
 from credithub.records.prepare import (
     Actor,
     Loader,
-    Prepared,
     Subjects,
     load_api_record,
     prepare,

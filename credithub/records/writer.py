@@ -51,7 +51,8 @@ from credithub.records.decide import (
 )
 from credithub.records.digest import version_digest
 from credithub.records.models import Record
-from credithub.records.prepare import Actor, Prepared
+from credithub.records.normal_form import Prepared
+from credithub.records.prepare import Actor
 from credithub.records.read import snapshots
 from credithub.records.rows import Row
 from credithub.standing import deferred

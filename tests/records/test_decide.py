@@ -26,7 +26,8 @@ from credithub.records.decide import (
     refusal,
     unbound,
 )
-from credithub.records.prepare import Actor, Prepared
+from credithub.records.normal_form import Prepared
+from credithub.records.prepare import Actor
 
 HUB, PEER = "city", "province"
 TODAY = date(2026, 6, 1)
