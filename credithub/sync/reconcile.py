@@ -37,10 +37,10 @@ from credithub.sync import partners, summary
 from credithub.sync.service import (
     _prepare_page,
     _remote_hub,
-    _state,
     build,
     pull_actor,
     selected,
+    state_of,
 )
 
 log = logging.getLogger("credithub.sync")
@@ -126,7 +126,7 @@ def reconcile_one(connector: Connector) -> Result:
     finally:
         connector.close()
     with db.transaction() as session:
-        _state(session, connector.name).last_reconcile = result.to_dict()
+        state_of(session, connector.name).last_reconcile = result.to_dict()
     log.info(
         "reconciled",
         extra={

@@ -72,7 +72,8 @@ def build(config: dict[str, Any]) -> Connector:
     return connectors.create(dict(config))
 
 
-def _state(session: Session, name: str) -> SyncState:
+def state_of(session: Session, name: str) -> SyncState:
+    """The stored state of connector `name` (created at its first run)."""
     state = session.get(SyncState, name)
     if state is None:
         state = SyncState(connector=name, push_position=0, failures=0)
@@ -103,7 +104,7 @@ def run(names: list[str] | None = None, honour_backoff: bool = False) -> list[Ru
 def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
     result = RunResult(connector.name)
     with db.transaction() as session:
-        state = _state(session, connector.name)
+        state = state_of(session, connector.name)
         if honour_backoff and state.retry_at and state.retry_at > utcnow():
             return result
         state.last_run_at = utcnow()
@@ -120,7 +121,7 @@ def run_one(connector: Connector, honour_backoff: bool = False) -> RunResult:
     finally:
         connector.close()
     with db.transaction() as session:
-        state = _state(session, connector.name)
+        state = state_of(session, connector.name)
         if result.ok:
             state.failures, state.last_error, state.retry_at = 0, None, None
             state.last_success_at = utcnow()
@@ -185,7 +186,7 @@ def _push(connector: Connector, result: RunResult, exclude: str | None) -> None:
     actor = _actor_name(connector)
     size = max(1, int(connector.push_batch))
     with db.transaction() as session:
-        after = _state(session, connector.name).push_position
+        after = state_of(session, connector.name).push_position
         page = _outgoing(session, connector, after, size, exclude, actor)
     with ThreadPoolExecutor(1, thread_name_prefix=f"push-{connector.name}") as sender:
         while True:
@@ -198,7 +199,7 @@ def _push(connector: Connector, result: RunResult, exclude: str | None) -> None:
                     ahead = _outgoing(session, connector, int(page["next"]), size, exclude, actor)
             outcomes = sending.result() if sending is not None else []
             with db.transaction() as session:
-                state = _state(session, connector.name)
+                state = state_of(session, connector.name)
                 moved = state.push_position != after  # by someone else meanwhile (a replay)
                 position = after
                 for item, outcome in zip(items, outcomes, strict=True):
@@ -295,14 +296,14 @@ def _pull_pages(connector: Connector, result: RunResult) -> None:
     actor = pull_actor(connector)
     defer = deferred.enabled()
     with db.transaction() as session:
-        after = _state(session, connector.name).pull_cursor
+        after = state_of(session, connector.name).pull_cursor
     first = _read(connector, after)
     check = partial(_prepare_page, actor=actor)
     apart = pipeline.goes_apart(len(first.changes))
     pages = pipeline.run(check, Context.of_app(), _pages(connector, first), apart=apart)
     for page, batch in pages:
         with db.transaction() as session:
-            state = _state(session, connector.name)
+            state = state_of(session, connector.name)
             if state.pull_cursor != after:
                 return  # moved meanwhile (a replay): the next run reads from there
             if page.changes:

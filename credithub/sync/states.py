@@ -15,7 +15,7 @@ from credithub.db import utcnow
 from credithub.records.changes import last_position
 from credithub.sync import partners
 from credithub.sync.models import DeadLetter, SyncState
-from credithub.sync.service import _state, build, configured
+from credithub.sync.service import build, configured, state_of
 from credithub.trust import quarantine
 
 
@@ -28,7 +28,7 @@ def replay(session: Session, connector: str, ids: list[int] | None = None) -> in
     if ids:
         query = query.where(DeadLetter.id.in_(ids))
     letters = list(session.scalars(query))
-    state = _state(session, connector)
+    state = state_of(session, connector)
     pushed = [d.position for d in letters if d.direction == "push"]
     if pushed:
         state.push_position = min(state.push_position, min(pushed) - 1)
