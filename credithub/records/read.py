@@ -67,13 +67,19 @@ def effective_status(row: dict[str, Any] | Record, today: date | None = None) ->
 
 
 def to_output(
-    row: dict[str, Any], subjects: dict[str, dict[str, Any]], *, as_stored: bool = False
+    row: dict[str, Any],
+    subjects: dict[str, dict[str, Any]],
+    *,
+    as_stored: bool = False,
+    times: bool = True,
 ) -> dict[str, Any]:
     """The record as the API and the feed show it: content plus the state the hub keeps.
 
     The API shows the status as read today (`effective_status`); the feed and the history
     (`as_stored`) carry the status the record has at its version, so a peer stores what its
-    origin stores, and an expiry reaches it as its own change.
+    origin stores, and an expiry reaches it as its own change. Without `times` (the feed,
+    which does not carry a version's times at this hub) `created_at` and `updated_at` are
+    neither read nor shown.
     """
     out: dict[str, Any] = {"id": row["id"], **content_of(row)}
     subject = dict(subjects[row["subject_id"]])
@@ -95,8 +101,6 @@ def to_output(
         status=row["status"] if as_stored else effective_status(row),
         version=row["version"],
         origin={"hub": row["origin_hub"], "id": row["origin_id"], "version": row["origin_version"]},
-        created_at=row["created_at"].isoformat(),
-        updated_at=row["updated_at"].isoformat(),
         revoked=(
             {
                 "at": row["revoked_at"].isoformat(),
@@ -107,6 +111,10 @@ def to_output(
             else None
         ),
     )
+    if times:
+        out.update(
+            created_at=row["created_at"].isoformat(), updated_at=row["updated_at"].isoformat()
+        )
     return out
 
 

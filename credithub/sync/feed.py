@@ -30,13 +30,15 @@ MAX_LIMIT = 1000
 _CHUNK = 500  # subjects per IN-list
 _CHANGES = table_of(RecordChange)
 _RECORDS = table_of(Record)
-# What a feed item is made of: the record as output (never the 双公示 row as received, `raw`,
-# which stays at this hub).
-_RECORD_COLUMNS = [_RECORDS.c[key] for key in OUTPUT_COLUMNS]
-_SUBJECTS = table_of(Subject)
-_IDENTIFIERS = table_of(SubjectIdentifier)
 # A version's place in this hub (its id, version and times here, its history) is not carried.
 _LEFT_OUT = frozenset(("id", "version", "created_at", "updated_at", "history"))
+# What a feed item is made of: the record as output (never the 双公示 row as received, `raw`,
+# which stays at this hub), without the times here it leaves out (`to_output(times=False)`).
+_RECORD_COLUMNS = [
+    _RECORDS.c[key] for key in OUTPUT_COLUMNS if key not in ("created_at", "updated_at")
+]
+_SUBJECTS = table_of(Subject)
+_IDENTIFIERS = table_of(SubjectIdentifier)
 
 
 def identity(subject: Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
@@ -66,8 +68,13 @@ def _subjects(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Any]]
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         query = select(s.id, s.type, s.name, s.uscc, s.id_type, s.id_masked, s.fed_hash)
-        for row in session.execute(query.where(one_of(session, s.id, chunk))).mappings():
-            out[row["id"]] = {**row, "legacy": {}}
+        for sid, kind, name, uscc, id_type, id_masked, fed_hash in session.execute(
+            query.where(one_of(session, s.id, chunk))
+        ):  # plain tuples: a mapping per row cost more than the row
+            out[sid] = {
+                "id": sid, "type": kind, "name": name, "uscc": uscc, "id_type": id_type,
+                "id_masked": id_masked, "fed_hash": fed_hash, "legacy": {},
+            }  # fmt: skip
         codes = select(i.subject_id, i.scheme, i.value).where(one_of(session, i.subject_id, chunk))
         for subject_id, scheme, value in session.execute(codes.order_by(i.id)):
             out[subject_id]["legacy"][scheme] = value
@@ -147,7 +154,11 @@ def build_items(session: Session, changes: Sequence[Any]) -> list[dict[str, Any]
         row: dict[str, Any] = stored[change.record_id]
         # No snapshot: this is the record's current version, which is the record row itself.
         snapshot = change.snapshot
-        record = snapshot if snapshot is not None else to_output(row, summaries, as_stored=True)
+        record = (
+            snapshot
+            if snapshot is not None
+            else to_output(row, summaries, as_stored=True, times=False)
+        )
         subject = identity(people[row["subject_id"]], record["subject"].get("name"))
         rep = record["subject"].get("legal_rep")
         if rep is not None:
