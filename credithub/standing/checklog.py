@@ -131,11 +131,6 @@ class CheckLogBuffer:
                 if rows:
                     bulk_insert(conn, CheckLog, rows)
                 watches.record(conn, seen)
-            if seen and self.watch_refresh:
-                with self._lock:
-                    if len(self._written) + len(seen) > REMEMBERED:
-                        self._written.clear()
-                    self._written.update(seen)
         except BaseException:
             with self._lock:
                 self._rows[:0] = rows  # kept, in order, for the next try
@@ -144,6 +139,11 @@ class CheckLogBuffer:
             raise
         finally:
             write_intent.reset(token)
+        if seen and self.watch_refresh:  # written: remembered only now
+            with self._lock:
+                if len(self._written) + len(seen) > REMEMBERED:
+                    self._written.clear()
+                self._written.update(seen)
         return len(rows)
 
     def _run(self) -> None:
