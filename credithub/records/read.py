@@ -24,6 +24,8 @@ OUTPUT_COLUMNS = (
     "status", "ends_on", "version", "origin_hub", "origin_id", "origin_version", "created_at",
     "updated_at", "revoked_at", "revoke_reason", "revoked_by",
 )  # fmt: skip
+# A version's times at this hub: what `to_output(times=False)` neither reads nor shows.
+TIME_COLUMNS = ("created_at", "updated_at")
 
 
 def subject_summaries(session: Session, ids: set[str]) -> dict[str, dict[str, Any]]:

@@ -23,7 +23,7 @@ from credithub.entities.models import Subject, SubjectIdentifier
 from credithub.privacy import personal_data
 from credithub.records.changes import last_position
 from credithub.records.models import Record, RecordChange
-from credithub.records.read import OUTPUT_COLUMNS, to_output
+from credithub.records.read import OUTPUT_COLUMNS, TIME_COLUMNS, to_output
 from credithub.trust.keys import signer
 
 MAX_LIMIT = 1000
@@ -34,9 +34,7 @@ _RECORDS = table_of(Record)
 _LEFT_OUT = frozenset(("id", "version", "created_at", "updated_at", "history"))
 # What a feed item is made of: the record as output (never the 双公示 row as received, `raw`,
 # which stays at this hub), without the times here it leaves out (`to_output(times=False)`).
-_RECORD_COLUMNS = [
-    _RECORDS.c[key] for key in OUTPUT_COLUMNS if key not in ("created_at", "updated_at")
-]
+_RECORD_COLUMNS = [_RECORDS.c[key] for key in OUTPUT_COLUMNS if key not in TIME_COLUMNS]
 _SUBJECTS = table_of(Subject)
 _IDENTIFIERS = table_of(SubjectIdentifier)
 
