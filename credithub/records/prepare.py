@@ -171,7 +171,10 @@ def prepare(
     if errors:
         raise Invalid("the record is not valid", errors)
     assert subject is not None
-    if data["kind"] == "penalty":  # taken, but the national exchange would refuse its row
+    # Taken, but the national exchange would refuse its row: said to the department that sends
+    # it (or the office), not to a peer hub passing it on. Its origin told its department; a hub
+    # relaying it can do nothing about it (the exchange's connector skips the row anywhere).
+    if data["kind"] == "penalty" and actor.kind != "peer":
         stated = {**data, "authority": {"name": authority_name, "uscc": authority_uscc}}
         if missing := missing_for_exchange(stated):
             warnings.append(not_exchangeable(missing))

@@ -103,6 +103,25 @@ def test_a_peer_sends_only_records_of_its_own_hub(
     assert feed_origins(client, other) == ["city-a-id-1"]
 
 
+def test_only_the_sending_department_is_warned_that_the_national_exchange_cannot_take_a_penalty(
+    client: FlaskClient, peer_a: Headers, make_token: Callable[..., Headers]
+) -> None:
+    # A penalty without facts and basis: taken, but its 双公示 row would be refused.
+    short = from_hub(CITY_A, 1, A_DEPT)
+    del short["facts"], short["basis"]
+    [relayed] = results(client, peer_a, short)
+    assert relayed["status"] == "created"
+    assert "warnings" not in relayed  # city A's hub warned its department; nothing to do here
+    own = {k: v for k, v in short.items() if k not in ("origin", "authority")}
+    dept = make_token("department", uscc=ZHUJIAN)
+    [decided] = client.post(
+        "/api/v1/records", json={"records": [own | {"ref": "own-1"}]}, headers=dept
+    ).get_json()["results"]
+    assert decided["warnings"] == [
+        "cannot be exchanged nationally: its 双公示 row needs facts (CF_SY), basis (CF_YJ)"
+    ]
+
+
 def test_a_peer_configured_to_relay_for_a_hub_sends_its_records(
     app: Flask, client: FlaskClient, make_token: Callable[..., Headers]
 ) -> None:
