@@ -11,11 +11,18 @@ as A's feed serves them, against canonical encoding alone (which both include) a
 The standings P and B store are settled inside the timed runs (a run's batches leave them due,
 `credithub.standing.deferred`; the push's last batch and the end of the pull refresh them); the
 bench checks that none is left due or missing afterwards.
+
+The CPU each run cost is printed beside its time (Linux: from /proc): the command's (A's for
+the push, B's for the pull, with the helper it forked) and each hub server's (with its
+workers and helpers). Three hubs share the machine, so the time follows the CPU summed over
+them, and the CPU a record costs moves less with the host's speed than the time does.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -61,12 +68,16 @@ def main() -> None:
                 "(not counted)",
                 file=sys.stderr,
             )
+            servers = {hub.id: hub for hub in (a, p, b)}
+            before = cpu(servers)
             start = time.perf_counter()
             out_a = a.cli("sync", "run").stdout.strip()
             push = time.perf_counter() - start
+            pushed = cpu(servers)
             start = time.perf_counter()
             out_b = b.cli("sync", "run").stdout.strip()
             pull = time.perf_counter() - start
+            pulled = cpu(servers)
             admin = b.token("admin", "office")
             total_b = b.get("/api/v1/records?page_size=1", admin)["total"]
             signing_cost(a.get("/api/v1/feed?limit=1000", admin_a)["items"], a)
@@ -76,12 +87,47 @@ def main() -> None:
                 f"push A→P {push:.1f} s, pull P→B {pull:.1f} s, total sync {push + pull:.1f} s "
                 f"({args.records / (push + pull):,.0f} records/s); records at B: {total_b}"
             )
+            print(cpu_line("push (sync run at A)", before, pushed, args.records))
+            print(cpu_line("pull (sync run at B)", pushed, pulled, args.records))
             print(f"  A: {out_a}\n  B: {out_b}", file=sys.stderr)
             for hub in (p, b):
                 assert unsettled(hub) == 0, f"{hub.id}: standings left unsettled"
         finally:
             for hub in (a, p, b):
                 hub.stop()
+
+
+def cpu(servers: dict[str, Hub]) -> dict[str, float]:
+    """CPU seconds so far: each hub server's process tree, and the commands run and waited for."""
+    used = {
+        f"hub {name}": _tree_cpu(hub.process.pid) for name, hub in servers.items() if hub.process
+    }
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used | {"the command": children.ru_utime + children.ru_stime}
+
+
+def _tree_cpu(root: int) -> float:
+    """User and system CPU of a process and its descendants, those waited for included."""
+    ticks, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rpartition(")")[2].split()
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    pending.extend(int(child) for child in fh.read().split())
+        except FileNotFoundError:  # it ended meanwhile
+            continue
+        ticks += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_line(run: str, before: dict[str, float], after: dict[str, float], records: int) -> str:
+    spent = {name: after[name] - before[name] for name in before}
+    parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in spent.items())
+    per_record = sum(spent.values()) / records * 1e6
+    return f"  CPU of the {run}: {parts}; {per_record:,.0f} µs a record in all"
 
 
 def unsettled(hub: Hub) -> int:
