@@ -261,9 +261,7 @@ def _serve(
     sender = threading.Thread(target=_send_answers, args=(conn, answers), daemon=True)
     sender.start()
     try:
-        for done in itertools.count(1):
-            if (job := jobs.get()) is _END:
-                break
+        for done, job in enumerate(iter(jobs.get, _END), 1):
             answers.put(_attempt(check, job, context))
             del job
             _collect(done)
