@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml
 
 # The hub's own modules compiled ahead, as pip compiles the packages it installs: where
 # PYTHONDONTWRITEBYTECODE is set, every process a command starts (a server and its workers, a
-# sync run, each hub a test starts) would compile them again, about a third of a second each.
+# sync run, each hub a test starts) would compile them again, about half a second a start.
 # Quick when nothing changed; a module changed since is compiled afresh by Python as before.
 bytecode: $(BIN)/.installed
 	@$(BIN)/python -m compileall -q credithub connectors schemas > /dev/null
