@@ -23,7 +23,7 @@ $(BIN)/.installed: pyproject.toml
 # sync run, each hub a test starts) would compile them again, about half a second a start.
 # Quick when nothing changed; a module changed since is compiled afresh by Python as before.
 bytecode: $(BIN)/.installed
-	@$(BIN)/python -m compileall -q credithub connectors schemas > /dev/null
+	@$(BIN)/python -m compileall -q credithub connectors schemas
 
 # The last lines before the server starts: the URL, the console login and the demo token.
 run: bytecode
